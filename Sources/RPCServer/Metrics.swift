@@ -1,0 +1,113 @@
+import RPCWire
+import Synchronization
+
+/// Per-method call counts, error counts by status code and latency histograms, rendered in the
+/// Prometheus text format.
+///
+/// Recording takes one of a few sharded locks (one per event loop), so the I/O threads do not
+/// contend on a single counter.
+public final class CallMetrics: Sendable {
+    /// Upper bounds of the latency buckets, in microseconds.
+    static let bucketBoundsMicros: [UInt64] = [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000,
+                                               250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000]
+    private let methodNames: [String]
+    private let shards: [Shard]
+
+    final class Shard: Sendable {
+        let table: Mutex<Table>
+        init(_ table: Table) { self.table = Mutex(table) }
+    }
+
+    struct Table {
+        /// [method][status code 0...16, 17 = other]
+        var calls: [[UInt64]]
+        /// [method][bucket], cumulative counts computed at render time; last = +Inf.
+        var buckets: [[UInt64]]
+        var sumMicros: [UInt64]
+
+        init(methods: Int) {
+            calls = Array(repeating: Array(repeating: 0, count: 18), count: methods)
+            buckets = Array(repeating: Array(repeating: 0, count: CallMetrics.bucketBoundsMicros.count + 1), count: methods)
+            sumMicros = Array(repeating: 0, count: methods)
+        }
+    }
+
+    /// `methodNames` are the served paths by route index; one more slot counts unknown methods.
+    init(methodNames: [String], shards: Int) {
+        self.methodNames = methodNames + ["unknown"]
+        self.shards = (0..<max(1, shards)).map { _ in Shard(Table(methods: methodNames.count + 1)) }
+    }
+
+    var unknownIndex: Int { methodNames.count - 1 }
+
+    func record(shard: Int, method: Int, code: StatusCode, micros: UInt64) {
+        let codeSlot = code.rawValue >= 0 && code.rawValue <= 16 ? Int(code.rawValue) : 17
+        var bucket = Self.bucketBoundsMicros.count
+        for (i, bound) in Self.bucketBoundsMicros.enumerated() where micros <= bound { bucket = i; break }
+        shards[shard % shards.count].table.withLock { t in
+            t.calls[method][codeSlot] &+= 1
+            t.buckets[method][bucket] &+= 1
+            t.sumMicros[method] &+= micros
+        }
+    }
+
+    /// Calls of one method with one status so far (for tests and the CLI).
+    public func count(method path: String, code: StatusCode) -> UInt64 {
+        guard let m = methodNames.firstIndex(of: path) else { return 0 }
+        let slot = code.rawValue >= 0 && code.rawValue <= 16 ? Int(code.rawValue) : 17
+        return shards.reduce(0) { total, shard in total + shard.table.withLock { $0.calls[m][slot] } }
+    }
+
+    /// The Prometheus exposition text.
+    public func render() -> String {
+        var total = Table(methods: methodNames.count)
+        for shard in shards {
+            shard.table.withLock { t in
+                for m in 0..<methodNames.count {
+                    for c in 0..<18 { total.calls[m][c] += t.calls[m][c] }
+                    for b in 0..<total.buckets[m].count { total.buckets[m][b] += t.buckets[m][b] }
+                    total.sumMicros[m] += t.sumMicros[m]
+                }
+            }
+        }
+        var out = "# HELP aftersale_rpc_calls_total RPC calls handled, by method and status code.\n"
+        out += "# TYPE aftersale_rpc_calls_total counter\n"
+        for m in 0..<methodNames.count {
+            for c in 0..<18 where total.calls[m][c] > 0 {
+                let code = c == 17 ? "OTHER" : StatusCode(rawValue: Int32(c)).name
+                out += "aftersale_rpc_calls_total{method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m][c])\n"
+            }
+        }
+        out += "# HELP aftersale_rpc_errors_total RPC calls that ended with a non-OK status, by method and code.\n"
+        out += "# TYPE aftersale_rpc_errors_total counter\n"
+        for m in 0..<methodNames.count {
+            for c in 1..<18 where total.calls[m][c] > 0 {
+                let code = c == 17 ? "OTHER" : StatusCode(rawValue: Int32(c)).name
+                out += "aftersale_rpc_errors_total{method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m][c])\n"
+            }
+        }
+        out += "# HELP aftersale_rpc_duration_seconds Time from receiving a request to queueing its final response.\n"
+        out += "# TYPE aftersale_rpc_duration_seconds histogram\n"
+        for m in 0..<methodNames.count {
+            let count = total.buckets[m].reduce(0, +)
+            guard count > 0 else { continue }
+            var cumulative: UInt64 = 0
+            for (i, bound) in Self.bucketBoundsMicros.enumerated() {
+                cumulative += total.buckets[m][i]
+                out += "aftersale_rpc_duration_seconds_bucket{method=\"\(methodNames[m])\",le=\"\(Self.seconds(bound))\"} \(cumulative)\n"
+            }
+            out += "aftersale_rpc_duration_seconds_bucket{method=\"\(methodNames[m])\",le=\"+Inf\"} \(count)\n"
+            out += "aftersale_rpc_duration_seconds_sum{method=\"\(methodNames[m])\"} \(Self.seconds(total.sumMicros[m]))\n"
+            out += "aftersale_rpc_duration_seconds_count{method=\"\(methodNames[m])\"} \(count)\n"
+        }
+        return out
+    }
+
+    static func seconds(_ micros: UInt64) -> String {
+        let whole = micros / 1_000_000, frac = micros % 1_000_000
+        var f = String(frac)
+        f = String(repeating: "0", count: 6 - f.count) + f
+        while f.hasSuffix("0") { f.removeLast() }
+        return f.isEmpty ? "\(whole)" : "\(whole).\(f)"
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Regenerates everything generated from proto/: the protoc-c C code, the C descriptor index, the
+# Swift messages and method tables, the server handler protocols and the client stubs.
+# Needs protoc, protoc-c and google/protobuf/descriptor.proto (apt: protobuf-compiler,
+# protobuf-c-compiler, libprotobuf-dev). Run from anywhere; the freshness test checks the result.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+protos=$(cd proto && find aftersale -name '*.proto' | LC_ALL=C sort)
+
+# 1. C code from protoc-c: sources beside their folder, headers under include/.
+out=Sources/CAfterSaleProto
+rm -rf "$out/aftersale" "$out/include/aftersale"
+mkdir -p "$tmp/c"
+(cd proto && protoc-c -I. --c_out="$tmp/c" $protos)
+for f in $(cd "$tmp/c" && find . -name '*.pb-c.c'); do mkdir -p "$out/$(dirname "$f")"; cp "$tmp/c/$f" "$out/$f"; done
+for f in $(cd "$tmp/c" && find . -name '*.pb-c.h'); do mkdir -p "$out/include/$(dirname "$f")"; cp "$tmp/c/$f" "$out/include/$f"; done
+
+# 2. The descriptor.proto C code the generator decodes FileDescriptorSets with.
+descriptor_dir=$(dirname "$(dirname "$(dirname "$(find /usr/include /usr/local/include -path '*google/protobuf/descriptor.proto' 2>/dev/null | head -1)")")")
+mkdir -p "$tmp/d"
+protoc-c -I"$descriptor_dir" --c_out="$tmp/d" google/protobuf/descriptor.proto
+cp "$tmp/d/google/protobuf/descriptor.pb-c.c" Sources/CProtoDescriptor/google/protobuf/
+cp "$tmp/d/google/protobuf/descriptor.pb-c.h" Sources/CProtoDescriptor/include/google/protobuf/
+
+# 3. Swift and the descriptor index, from our own generator.
+(cd proto && protoc -I. --include_source_info --descriptor_set_out="$tmp/schema.pb" $protos)
+swift build --product aftersale-protogen >/dev/null
+gen=$(swift build --show-bin-path)/aftersale-protogen
+rm -rf Sources/AfterSaleProto/Generated Sources/AfterSaleServices/Generated clients/AfterSaleClient/Generated
+"$gen" --descriptor-set "$tmp/schema.pb" --out "$root"

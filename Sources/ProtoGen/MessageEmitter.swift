@@ -37,13 +37,13 @@ struct MessageEmitter {
             w.line()
             w.line("/// The value's protobuf name, \"\(e.values.first?.name ?? "")\", or its number when unknown.")
             w.block("public var protoName: String") { w in
-                w.block("switch rawValue") { w in
-                    var seen = Set<Int32>()
-                    for v in e.values where seen.insert(v.number).inserted {
-                        w.line("case \(v.number): return \"\(v.name)\"")
-                    }
-                    w.line("default: return String(rawValue)")
+                w.line("switch rawValue {")
+                var seen = Set<Int32>()
+                for v in e.values where seen.insert(v.number).inserted {
+                    w.line("case \(v.number): return \"\(v.name)\"")
                 }
+                w.line("default: return String(rawValue)")
+                w.line("}")
             }
             w.line()
             w.line("public var description: String { protoName }")

@@ -28,10 +28,10 @@ public struct ReviewDecision: RawRepresentable, Hashable, Sendable, CaseIterable
     /// The value's protobuf name, "REVIEW_DECISION_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "REVIEW_DECISION_UNSPECIFIED"
-            case 1: return "REVIEW_DECISION_APPROVE"
-            case 2: return "REVIEW_DECISION_REJECT"
-            default: return String(rawValue)
+        case 0: return "REVIEW_DECISION_UNSPECIFIED"
+        case 1: return "REVIEW_DECISION_APPROVE"
+        case 2: return "REVIEW_DECISION_REJECT"
+        default: return String(rawValue)
         }
     }
 

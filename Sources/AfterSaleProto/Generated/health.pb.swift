@@ -28,10 +28,10 @@ public struct ServingStatus: RawRepresentable, Hashable, Sendable, CaseIterable,
     /// The value's protobuf name, "SERVING_STATUS_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "SERVING_STATUS_UNSPECIFIED"
-            case 1: return "SERVING_STATUS_SERVING"
-            case 2: return "SERVING_STATUS_NOT_SERVING"
-            default: return String(rawValue)
+        case 0: return "SERVING_STATUS_UNSPECIFIED"
+        case 1: return "SERVING_STATUS_SERVING"
+        case 2: return "SERVING_STATUS_NOT_SERVING"
+        default: return String(rawValue)
         }
     }
 

@@ -31,11 +31,11 @@ public struct UpsertOrderOutcome: RawRepresentable, Hashable, Sendable, CaseIter
     /// The value's protobuf name, "UPSERT_ORDER_OUTCOME_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "UPSERT_ORDER_OUTCOME_UNSPECIFIED"
-            case 1: return "UPSERT_ORDER_OUTCOME_APPLIED"
-            case 2: return "UPSERT_ORDER_OUTCOME_UNCHANGED"
-            case 3: return "UPSERT_ORDER_OUTCOME_STALE_IGNORED"
-            default: return String(rawValue)
+        case 0: return "UPSERT_ORDER_OUTCOME_UNSPECIFIED"
+        case 1: return "UPSERT_ORDER_OUTCOME_APPLIED"
+        case 2: return "UPSERT_ORDER_OUTCOME_UNCHANGED"
+        case 3: return "UPSERT_ORDER_OUTCOME_STALE_IGNORED"
+        default: return String(rawValue)
         }
     }
 

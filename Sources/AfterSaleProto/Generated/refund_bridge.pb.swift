@@ -28,10 +28,10 @@ public struct RefundOutcome: RawRepresentable, Hashable, Sendable, CaseIterable,
     /// The value's protobuf name, "REFUND_OUTCOME_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "REFUND_OUTCOME_UNSPECIFIED"
-            case 1: return "REFUND_OUTCOME_SUCCEEDED"
-            case 2: return "REFUND_OUTCOME_FAILED"
-            default: return String(rawValue)
+        case 0: return "REFUND_OUTCOME_UNSPECIFIED"
+        case 1: return "REFUND_OUTCOME_SUCCEEDED"
+        case 2: return "REFUND_OUTCOME_FAILED"
+        default: return String(rawValue)
         }
     }
 
@@ -61,10 +61,10 @@ public struct RefundReportDisposition: RawRepresentable, Hashable, Sendable, Cas
     /// The value's protobuf name, "REFUND_REPORT_DISPOSITION_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "REFUND_REPORT_DISPOSITION_UNSPECIFIED"
-            case 1: return "REFUND_REPORT_DISPOSITION_APPLIED"
-            case 2: return "REFUND_REPORT_DISPOSITION_DUPLICATE"
-            default: return String(rawValue)
+        case 0: return "REFUND_REPORT_DISPOSITION_UNSPECIFIED"
+        case 1: return "REFUND_REPORT_DISPOSITION_APPLIED"
+        case 2: return "REFUND_REPORT_DISPOSITION_DUPLICATE"
+        default: return String(rawValue)
         }
     }
 
@@ -97,11 +97,11 @@ public struct RefundTimeBasis: RawRepresentable, Hashable, Sendable, CaseIterabl
     /// The value's protobuf name, "REFUND_TIME_BASIS_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "REFUND_TIME_BASIS_UNSPECIFIED"
-            case 1: return "REFUND_TIME_BASIS_CREATED"
-            case 2: return "REFUND_TIME_BASIS_UPDATED"
-            case 3: return "REFUND_TIME_BASIS_SUCCEEDED"
-            default: return String(rawValue)
+        case 0: return "REFUND_TIME_BASIS_UNSPECIFIED"
+        case 1: return "REFUND_TIME_BASIS_CREATED"
+        case 2: return "REFUND_TIME_BASIS_UPDATED"
+        case 3: return "REFUND_TIME_BASIS_SUCCEEDED"
+        default: return String(rawValue)
         }
     }
 

@@ -33,12 +33,12 @@ public struct AfterSaleKind: RawRepresentable, Hashable, Sendable, CaseIterable,
     /// The value's protobuf name, "AFTER_SALE_KIND_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "AFTER_SALE_KIND_UNSPECIFIED"
-            case 1: return "AFTER_SALE_KIND_REFUND_ONLY"
-            case 2: return "AFTER_SALE_KIND_RETURN_AND_REFUND"
-            case 3: return "AFTER_SALE_KIND_EXCHANGE"
-            case 4: return "AFTER_SALE_KIND_REPAIR"
-            default: return String(rawValue)
+        case 0: return "AFTER_SALE_KIND_UNSPECIFIED"
+        case 1: return "AFTER_SALE_KIND_REFUND_ONLY"
+        case 2: return "AFTER_SALE_KIND_RETURN_AND_REFUND"
+        case 3: return "AFTER_SALE_KIND_EXCHANGE"
+        case 4: return "AFTER_SALE_KIND_REPAIR"
+        default: return String(rawValue)
         }
     }
 
@@ -101,21 +101,21 @@ public struct CaseStatus: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
     /// The value's protobuf name, "CASE_STATUS_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "CASE_STATUS_UNSPECIFIED"
-            case 1: return "CASE_STATUS_PENDING_REVIEW"
-            case 2: return "CASE_STATUS_REJECTED"
-            case 3: return "CASE_STATUS_AWAITING_RETURN"
-            case 4: return "CASE_STATUS_RETURN_SHIPPED"
-            case 5: return "CASE_STATUS_AWAITING_RECEIPT"
-            case 6: return "CASE_STATUS_PENDING_REFUND"
-            case 7: return "CASE_STATUS_AWAITING_EXCHANGE"
-            case 8: return "CASE_STATUS_EXCHANGING"
-            case 9: return "CASE_STATUS_REPAIRING"
-            case 10: return "CASE_STATUS_REPAIRED_SHIPPED"
-            case 11: return "CASE_STATUS_COMPLETED"
-            case 12: return "CASE_STATUS_WITHDRAWN"
-            case 13: return "CASE_STATUS_CLOSED"
-            default: return String(rawValue)
+        case 0: return "CASE_STATUS_UNSPECIFIED"
+        case 1: return "CASE_STATUS_PENDING_REVIEW"
+        case 2: return "CASE_STATUS_REJECTED"
+        case 3: return "CASE_STATUS_AWAITING_RETURN"
+        case 4: return "CASE_STATUS_RETURN_SHIPPED"
+        case 5: return "CASE_STATUS_AWAITING_RECEIPT"
+        case 6: return "CASE_STATUS_PENDING_REFUND"
+        case 7: return "CASE_STATUS_AWAITING_EXCHANGE"
+        case 8: return "CASE_STATUS_EXCHANGING"
+        case 9: return "CASE_STATUS_REPAIRING"
+        case 10: return "CASE_STATUS_REPAIRED_SHIPPED"
+        case 11: return "CASE_STATUS_COMPLETED"
+        case 12: return "CASE_STATUS_WITHDRAWN"
+        case 13: return "CASE_STATUS_CLOSED"
+        default: return String(rawValue)
         }
     }
 
@@ -154,13 +154,13 @@ public struct ActorRole: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     /// The value's protobuf name, "ACTOR_ROLE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "ACTOR_ROLE_UNSPECIFIED"
-            case 1: return "ACTOR_ROLE_BUYER"
-            case 2: return "ACTOR_ROLE_MERCHANT"
-            case 3: return "ACTOR_ROLE_AGENT"
-            case 4: return "ACTOR_ROLE_PLATFORM"
-            case 5: return "ACTOR_ROLE_SYSTEM"
-            default: return String(rawValue)
+        case 0: return "ACTOR_ROLE_UNSPECIFIED"
+        case 1: return "ACTOR_ROLE_BUYER"
+        case 2: return "ACTOR_ROLE_MERCHANT"
+        case 3: return "ACTOR_ROLE_AGENT"
+        case 4: return "ACTOR_ROLE_PLATFORM"
+        case 5: return "ACTOR_ROLE_SYSTEM"
+        default: return String(rawValue)
         }
     }
 
@@ -202,14 +202,14 @@ public struct OrderStatus: RawRepresentable, Hashable, Sendable, CaseIterable, C
     /// The value's protobuf name, "ORDER_STATUS_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "ORDER_STATUS_UNSPECIFIED"
-            case 1: return "ORDER_STATUS_CREATED"
-            case 2: return "ORDER_STATUS_PAID"
-            case 3: return "ORDER_STATUS_SHIPPED"
-            case 4: return "ORDER_STATUS_DELIVERED"
-            case 5: return "ORDER_STATUS_COMPLETED"
-            case 6: return "ORDER_STATUS_CANCELLED"
-            default: return String(rawValue)
+        case 0: return "ORDER_STATUS_UNSPECIFIED"
+        case 1: return "ORDER_STATUS_CREATED"
+        case 2: return "ORDER_STATUS_PAID"
+        case 3: return "ORDER_STATUS_SHIPPED"
+        case 4: return "ORDER_STATUS_DELIVERED"
+        case 5: return "ORDER_STATUS_COMPLETED"
+        case 6: return "ORDER_STATUS_CANCELLED"
+        default: return String(rawValue)
         }
     }
 
@@ -245,12 +245,12 @@ public struct OrderAfterSaleState: RawRepresentable, Hashable, Sendable, CaseIte
     /// The value's protobuf name, "ORDER_AFTER_SALE_STATE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "ORDER_AFTER_SALE_STATE_UNSPECIFIED"
-            case 1: return "ORDER_AFTER_SALE_STATE_NONE"
-            case 2: return "ORDER_AFTER_SALE_STATE_IN_PROGRESS"
-            case 3: return "ORDER_AFTER_SALE_STATE_REFUNDED"
-            case 4: return "ORDER_AFTER_SALE_STATE_RETURNED"
-            default: return String(rawValue)
+        case 0: return "ORDER_AFTER_SALE_STATE_UNSPECIFIED"
+        case 1: return "ORDER_AFTER_SALE_STATE_NONE"
+        case 2: return "ORDER_AFTER_SALE_STATE_IN_PROGRESS"
+        case 3: return "ORDER_AFTER_SALE_STATE_REFUNDED"
+        case 4: return "ORDER_AFTER_SALE_STATE_RETURNED"
+        default: return String(rawValue)
         }
     }
 
@@ -280,10 +280,10 @@ public struct AfterSaleScope: RawRepresentable, Hashable, Sendable, CaseIterable
     /// The value's protobuf name, "AFTER_SALE_SCOPE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "AFTER_SALE_SCOPE_UNSPECIFIED"
-            case 1: return "AFTER_SALE_SCOPE_PARTIAL"
-            case 2: return "AFTER_SALE_SCOPE_WHOLE"
-            default: return String(rawValue)
+        case 0: return "AFTER_SALE_SCOPE_UNSPECIFIED"
+        case 1: return "AFTER_SALE_SCOPE_PARTIAL"
+        case 2: return "AFTER_SALE_SCOPE_WHOLE"
+        default: return String(rawValue)
         }
     }
 
@@ -322,13 +322,13 @@ public struct RefundStatus: RawRepresentable, Hashable, Sendable, CaseIterable, 
     /// The value's protobuf name, "REFUND_STATUS_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "REFUND_STATUS_UNSPECIFIED"
-            case 1: return "REFUND_STATUS_PENDING"
-            case 2: return "REFUND_STATUS_CLAIMED"
-            case 3: return "REFUND_STATUS_RETRY_SCHEDULED"
-            case 4: return "REFUND_STATUS_SUCCEEDED"
-            case 5: return "REFUND_STATUS_NEEDS_ATTENTION"
-            default: return String(rawValue)
+        case 0: return "REFUND_STATUS_UNSPECIFIED"
+        case 1: return "REFUND_STATUS_PENDING"
+        case 2: return "REFUND_STATUS_CLAIMED"
+        case 3: return "REFUND_STATUS_RETRY_SCHEDULED"
+        case 4: return "REFUND_STATUS_SUCCEEDED"
+        case 5: return "REFUND_STATUS_NEEDS_ATTENTION"
+        default: return String(rawValue)
         }
     }
 
@@ -361,11 +361,11 @@ public struct RefundTrigger: RawRepresentable, Hashable, Sendable, CaseIterable,
     /// The value's protobuf name, "REFUND_TRIGGER_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "REFUND_TRIGGER_UNSPECIFIED"
-            case 1: return "REFUND_TRIGGER_REFUND_ONLY_CREATED"
-            case 2: return "REFUND_TRIGGER_RETURN_RECEIVED"
-            case 3: return "REFUND_TRIGGER_FORCED"
-            default: return String(rawValue)
+        case 0: return "REFUND_TRIGGER_UNSPECIFIED"
+        case 1: return "REFUND_TRIGGER_REFUND_ONLY_CREATED"
+        case 2: return "REFUND_TRIGGER_RETURN_RECEIVED"
+        case 3: return "REFUND_TRIGGER_FORCED"
+        default: return String(rawValue)
         }
     }
 
@@ -404,13 +404,13 @@ public struct GoodsCondition: RawRepresentable, Hashable, Sendable, CaseIterable
     /// The value's protobuf name, "GOODS_CONDITION_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "GOODS_CONDITION_UNSPECIFIED"
-            case 1: return "GOODS_CONDITION_INTACT"
-            case 2: return "GOODS_CONDITION_OPENED"
-            case 3: return "GOODS_CONDITION_DAMAGED"
-            case 4: return "GOODS_CONDITION_INCOMPLETE"
-            case 5: return "GOODS_CONDITION_WRONG_ITEM"
-            default: return String(rawValue)
+        case 0: return "GOODS_CONDITION_UNSPECIFIED"
+        case 1: return "GOODS_CONDITION_INTACT"
+        case 2: return "GOODS_CONDITION_OPENED"
+        case 3: return "GOODS_CONDITION_DAMAGED"
+        case 4: return "GOODS_CONDITION_INCOMPLETE"
+        case 5: return "GOODS_CONDITION_WRONG_ITEM"
+        default: return String(rawValue)
         }
     }
 
@@ -449,13 +449,13 @@ public struct ReasonBasis: RawRepresentable, Hashable, Sendable, CaseIterable, C
     /// The value's protobuf name, "REASON_BASIS_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "REASON_BASIS_UNSPECIFIED"
-            case 1: return "REASON_BASIS_NO_REASON"
-            case 2: return "REASON_BASIS_PERFORMANCE_FAULT"
-            case 3: return "REASON_BASIS_SELLER_FAULT"
-            case 4: return "REASON_BASIS_LOGISTICS"
-            case 5: return "REASON_BASIS_OTHER"
-            default: return String(rawValue)
+        case 0: return "REASON_BASIS_UNSPECIFIED"
+        case 1: return "REASON_BASIS_NO_REASON"
+        case 2: return "REASON_BASIS_PERFORMANCE_FAULT"
+        case 3: return "REASON_BASIS_SELLER_FAULT"
+        case 4: return "REASON_BASIS_LOGISTICS"
+        case 5: return "REASON_BASIS_OTHER"
+        default: return String(rawValue)
         }
     }
 
@@ -545,30 +545,30 @@ public struct CaseAction: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
     /// The value's protobuf name, "CASE_ACTION_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "CASE_ACTION_UNSPECIFIED"
-            case 1: return "CASE_ACTION_CREATE"
-            case 2: return "CASE_ACTION_AUTO_APPROVE"
-            case 3: return "CASE_ACTION_APPROVE"
-            case 4: return "CASE_ACTION_REJECT"
-            case 5: return "CASE_ACTION_WITHDRAW"
-            case 6: return "CASE_ACTION_SUBMIT_RETURN_SHIPMENT"
-            case 7: return "CASE_ACTION_BOOK_PICKUP"
-            case 8: return "CASE_ACTION_TRACKING_UPDATE"
-            case 9: return "CASE_ACTION_CONFIRM_RETURN_RECEIVED"
-            case 10: return "CASE_ACTION_REQUEST_REFUND"
-            case 11: return "CASE_ACTION_REFUND_SUCCEEDED"
-            case 12: return "CASE_ACTION_REFUND_FAILED"
-            case 13: return "CASE_ACTION_REFUND_NEEDS_ATTENTION"
-            case 14: return "CASE_ACTION_REFUND_REQUEUED"
-            case 15: return "CASE_ACTION_SHIP_REPLACEMENT"
-            case 16: return "CASE_ACTION_CONFIRM_REPLACEMENT_RECEIVED"
-            case 17: return "CASE_ACTION_FORCE_REFUND"
-            case 18: return "CASE_ACTION_COMPLETE"
-            case 19: return "CASE_ACTION_CLOSE"
-            case 20: return "CASE_ACTION_ADD_MESSAGE"
-            case 21: return "CASE_ACTION_UPSERT_REASON"
-            case 22: return "CASE_ACTION_UPSERT_ORDER"
-            default: return String(rawValue)
+        case 0: return "CASE_ACTION_UNSPECIFIED"
+        case 1: return "CASE_ACTION_CREATE"
+        case 2: return "CASE_ACTION_AUTO_APPROVE"
+        case 3: return "CASE_ACTION_APPROVE"
+        case 4: return "CASE_ACTION_REJECT"
+        case 5: return "CASE_ACTION_WITHDRAW"
+        case 6: return "CASE_ACTION_SUBMIT_RETURN_SHIPMENT"
+        case 7: return "CASE_ACTION_BOOK_PICKUP"
+        case 8: return "CASE_ACTION_TRACKING_UPDATE"
+        case 9: return "CASE_ACTION_CONFIRM_RETURN_RECEIVED"
+        case 10: return "CASE_ACTION_REQUEST_REFUND"
+        case 11: return "CASE_ACTION_REFUND_SUCCEEDED"
+        case 12: return "CASE_ACTION_REFUND_FAILED"
+        case 13: return "CASE_ACTION_REFUND_NEEDS_ATTENTION"
+        case 14: return "CASE_ACTION_REFUND_REQUEUED"
+        case 15: return "CASE_ACTION_SHIP_REPLACEMENT"
+        case 16: return "CASE_ACTION_CONFIRM_REPLACEMENT_RECEIVED"
+        case 17: return "CASE_ACTION_FORCE_REFUND"
+        case 18: return "CASE_ACTION_COMPLETE"
+        case 19: return "CASE_ACTION_CLOSE"
+        case 20: return "CASE_ACTION_ADD_MESSAGE"
+        case 21: return "CASE_ACTION_UPSERT_REASON"
+        case 22: return "CASE_ACTION_UPSERT_ORDER"
+        default: return String(rawValue)
         }
     }
 
@@ -601,11 +601,11 @@ public struct TraceOutcome: RawRepresentable, Hashable, Sendable, CaseIterable, 
     /// The value's protobuf name, "TRACE_OUTCOME_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "TRACE_OUTCOME_UNSPECIFIED"
-            case 1: return "TRACE_OUTCOME_APPLIED"
-            case 2: return "TRACE_OUTCOME_DUPLICATE"
-            case 3: return "TRACE_OUTCOME_REJECTED"
-            default: return String(rawValue)
+        case 0: return "TRACE_OUTCOME_UNSPECIFIED"
+        case 1: return "TRACE_OUTCOME_APPLIED"
+        case 2: return "TRACE_OUTCOME_DUPLICATE"
+        case 3: return "TRACE_OUTCOME_REJECTED"
+        default: return String(rawValue)
         }
     }
 
@@ -635,10 +635,10 @@ public struct ShipmentDirection: RawRepresentable, Hashable, Sendable, CaseItera
     /// The value's protobuf name, "SHIPMENT_DIRECTION_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "SHIPMENT_DIRECTION_UNSPECIFIED"
-            case 1: return "SHIPMENT_DIRECTION_RETURN"
-            case 2: return "SHIPMENT_DIRECTION_OUTBOUND"
-            default: return String(rawValue)
+        case 0: return "SHIPMENT_DIRECTION_UNSPECIFIED"
+        case 1: return "SHIPMENT_DIRECTION_RETURN"
+        case 2: return "SHIPMENT_DIRECTION_OUTBOUND"
+        default: return String(rawValue)
         }
     }
 
@@ -668,10 +668,10 @@ public struct ReturnMethod: RawRepresentable, Hashable, Sendable, CaseIterable, 
     /// The value's protobuf name, "RETURN_METHOD_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "RETURN_METHOD_UNSPECIFIED"
-            case 1: return "RETURN_METHOD_SELF_SHIP"
-            case 2: return "RETURN_METHOD_PICKUP"
-            default: return String(rawValue)
+        case 0: return "RETURN_METHOD_UNSPECIFIED"
+        case 1: return "RETURN_METHOD_SELF_SHIP"
+        case 2: return "RETURN_METHOD_PICKUP"
+        default: return String(rawValue)
         }
     }
 
@@ -713,14 +713,14 @@ public struct TrackingStatus: RawRepresentable, Hashable, Sendable, CaseIterable
     /// The value's protobuf name, "TRACKING_STATUS_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "TRACKING_STATUS_UNSPECIFIED"
-            case 1: return "TRACKING_STATUS_COLLECTED"
-            case 2: return "TRACKING_STATUS_IN_TRANSIT"
-            case 3: return "TRACKING_STATUS_OUT_FOR_DELIVERY"
-            case 4: return "TRACKING_STATUS_DELIVERED"
-            case 5: return "TRACKING_STATUS_EXCEPTION"
-            case 6: return "TRACKING_STATUS_RETURNED_TO_SENDER"
-            default: return String(rawValue)
+        case 0: return "TRACKING_STATUS_UNSPECIFIED"
+        case 1: return "TRACKING_STATUS_COLLECTED"
+        case 2: return "TRACKING_STATUS_IN_TRANSIT"
+        case 3: return "TRACKING_STATUS_OUT_FOR_DELIVERY"
+        case 4: return "TRACKING_STATUS_DELIVERED"
+        case 5: return "TRACKING_STATUS_EXCEPTION"
+        case 6: return "TRACKING_STATUS_RETURNED_TO_SENDER"
+        default: return String(rawValue)
         }
     }
 
@@ -795,25 +795,25 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     /// The value's protobuf name, "EVENT_TYPE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
         switch rawValue {
-            case 0: return "EVENT_TYPE_UNSPECIFIED"
-            case 1: return "EVENT_TYPE_CASE_CREATED"
-            case 2: return "EVENT_TYPE_CASE_APPROVED"
-            case 3: return "EVENT_TYPE_CASE_REJECTED"
-            case 4: return "EVENT_TYPE_CASE_WITHDRAWN"
-            case 5: return "EVENT_TYPE_RETURN_SHIPPED"
-            case 6: return "EVENT_TYPE_RETURN_PICKUP_REQUESTED"
-            case 7: return "EVENT_TYPE_RETURN_RECEIVED"
-            case 8: return "EVENT_TYPE_REFUND_REQUESTED"
-            case 9: return "EVENT_TYPE_REFUND_SUCCEEDED"
-            case 10: return "EVENT_TYPE_REFUND_FAILED"
-            case 11: return "EVENT_TYPE_REPLACEMENT_SHIPPED"
-            case 12: return "EVENT_TYPE_CASE_COMPLETED"
-            case 13: return "EVENT_TYPE_CASE_CLOSED"
-            case 14: return "EVENT_TYPE_ORDER_AFTER_SALE_STATE_CHANGED"
-            case 15: return "EVENT_TYPE_MESSAGE_ADDED"
-            case 16: return "EVENT_TYPE_TRACKING_UPDATED"
-            case 17: return "EVENT_TYPE_REFUND_NEEDS_ATTENTION"
-            default: return String(rawValue)
+        case 0: return "EVENT_TYPE_UNSPECIFIED"
+        case 1: return "EVENT_TYPE_CASE_CREATED"
+        case 2: return "EVENT_TYPE_CASE_APPROVED"
+        case 3: return "EVENT_TYPE_CASE_REJECTED"
+        case 4: return "EVENT_TYPE_CASE_WITHDRAWN"
+        case 5: return "EVENT_TYPE_RETURN_SHIPPED"
+        case 6: return "EVENT_TYPE_RETURN_PICKUP_REQUESTED"
+        case 7: return "EVENT_TYPE_RETURN_RECEIVED"
+        case 8: return "EVENT_TYPE_REFUND_REQUESTED"
+        case 9: return "EVENT_TYPE_REFUND_SUCCEEDED"
+        case 10: return "EVENT_TYPE_REFUND_FAILED"
+        case 11: return "EVENT_TYPE_REPLACEMENT_SHIPPED"
+        case 12: return "EVENT_TYPE_CASE_COMPLETED"
+        case 13: return "EVENT_TYPE_CASE_CLOSED"
+        case 14: return "EVENT_TYPE_ORDER_AFTER_SALE_STATE_CHANGED"
+        case 15: return "EVENT_TYPE_MESSAGE_ADDED"
+        case 16: return "EVENT_TYPE_TRACKING_UPDATED"
+        case 17: return "EVENT_TYPE_REFUND_NEEDS_ATTENTION"
+        default: return String(rawValue)
         }
     }
 

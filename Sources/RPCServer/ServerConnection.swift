@@ -42,8 +42,9 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         case .pong:
             break
         case .response, .streamMessage, .goAway, nil:
+            // The byte stream is intact, so only this frame is refused; the connection goes on.
             let kind = envelope.kind.map { "\($0)" } ?? "unknown kind"
-            goAway(RPCError(.invalidArgument, "a client may not send a frame of \(kind) (call id \(envelope.callID))"))
+            respond(envelope.callID, .failure(RPCError(.invalidArgument, "a client may not send a frame of kind \(kind)")))
         }
     }
 

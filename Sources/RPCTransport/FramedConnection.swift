@@ -322,12 +322,14 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
 
     /// Stops reading for good (the peer broke the protocol or the server is draining this connection).
     public func stopReading() {
-        loop.execute { [self] in
-            guard !closedOnLoop else { return }
-            reading = false
-            stoppedForGood = true
-            loop.modify(fd, events: 0)
-        }
+        if loop.inLoop { stopReadingNow() } else { loop.execute { [self] in stopReadingNow() } }
+    }
+
+    private func stopReadingNow() {
+        guard !closedOnLoop else { return }
+        reading = false
+        stoppedForGood = true
+        loop.modify(fd, events: 0)
     }
 
     // MARK: Closing

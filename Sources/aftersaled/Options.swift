@@ -23,6 +23,8 @@ struct Options {
       --incomplete-frame-timeout SECONDS  close a connection whose frame stays unfinished this long (default 30)
       --shutdown-grace SECONDS        time in-flight calls get on SIGTERM/SIGINT (default 10)
       --event-loops N                 I/O threads (default: one per core)
+      --outbound-high-water-bytes N   stop reading a connection whose unsent responses exceed this (default 4194304)
+      --outbound-low-water-bytes N    resume reading once they are below this (default 1048576)
     """
 
     struct Invalid: Error, CustomStringConvertible {
@@ -39,7 +41,8 @@ struct Options {
         let known: Set<String> = ["--listen", "--data-dir", "--metrics-listen", "--log-level", "--call-log-level",
                                   "--max-frame-bytes", "--max-metadata-bytes", "--max-calls-per-connection",
                                   "--max-connections", "--idle-timeout", "--incomplete-frame-timeout",
-                                  "--shutdown-grace", "--event-loops"]
+                                  "--shutdown-grace", "--event-loops", "--outbound-high-water-bytes",
+                                  "--outbound-low-water-bytes"]
         var rest = arguments[...]
         while let arg = rest.popFirst() {
             if arg == "--help" || arg == "-h" { throw Invalid(description: usage) }
@@ -69,6 +72,11 @@ struct Options {
         if let v = values["--incomplete-frame-timeout"] { o.server.incompleteFrameTimeout = .seconds(try int(v, "--incomplete-frame-timeout", min: 1)) }
         if let v = values["--shutdown-grace"] { o.server.shutdownGrace = .seconds(try int(v, "--shutdown-grace", min: 0)) }
         if let v = values["--event-loops"] { o.server.eventLoops = try int(v, "--event-loops", min: 1) }
+        if let v = values["--outbound-high-water-bytes"] { o.server.backpressure.highWaterBytes = try int(v, "--outbound-high-water-bytes", min: 1024) }
+        if let v = values["--outbound-low-water-bytes"] { o.server.backpressure.lowWaterBytes = try int(v, "--outbound-low-water-bytes", min: 0) }
+        if o.server.backpressure.lowWaterBytes > o.server.backpressure.highWaterBytes {
+            throw Invalid(description: "--outbound-low-water-bytes must not exceed --outbound-high-water-bytes")
+        }
         return o
     }
 

@@ -48,10 +48,10 @@ FileHandle.standardOutput.write(Data((ready + "\n").utf8))
 logger.log(.info, "serving", ["listen": listen, "data_dir": options.dataDir, "event_loops": String(options.server.eventLoops)])
 
 stopping.wait()
-logger.log(.info, "shutting down", ["grace_s": "\(options.server.shutdownGrace)"])
+logger.log(.info, "shutting down", ["grace_s": String(options.server.shutdownGrace.components.seconds)])
 host.health.shutDown()
 let done = DispatchSemaphore(value: 0)
-Task {
+Task.detached {
     await server.shutdown()
     done.signal()
 }

@@ -7,11 +7,13 @@ import CProtobufC
 /// from the descriptor, so no Swift code depends on the C struct's member names.
 public struct ProtoReader {
     @usableFromInline let base: UnsafeRawPointer
-    @usableFromInline let fields: UnsafePointer<ProtobufCFieldDescriptor>
+    /// Null for a message without fields, whose generated code never reads or writes a field.
+    @usableFromInline let fieldsOrNull: UnsafePointer<ProtobufCFieldDescriptor>?
+    @usableFromInline var fields: UnsafePointer<ProtobufCFieldDescriptor> { fieldsOrNull.unsafelyUnwrapped }
 
     public init(_ base: UnsafeRawPointer, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>) {
         self.base = base
-        self.fields = descriptor.pointee.fields
+        self.fieldsOrNull = descriptor.pointee.fields
     }
 
     @inlinable func value<T>(_ index: Int, _: T.Type) -> T {

@@ -6,12 +6,14 @@ import CProtobufC
 /// Default values are left untouched, which is what proto3 encodes as "absent".
 public struct ProtoWriter {
     @usableFromInline let base: UnsafeMutableRawPointer
-    @usableFromInline let fields: UnsafePointer<ProtobufCFieldDescriptor>
+    /// Null for a message without fields, whose generated code never reads or writes a field.
+    @usableFromInline let fieldsOrNull: UnsafePointer<ProtobufCFieldDescriptor>?
+    @usableFromInline var fields: UnsafePointer<ProtobufCFieldDescriptor> { fieldsOrNull.unsafelyUnwrapped }
     @usableFromInline let arena: ProtoArena
 
     init(_ base: UnsafeMutableRawPointer, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ arena: ProtoArena) {
         self.base = base
-        self.fields = descriptor.pointee.fields
+        self.fieldsOrNull = descriptor.pointee.fields
         self.arena = arena
     }
 

@@ -26,6 +26,7 @@ func exitWith(_ code: Int32, _ message: String) -> Never {
 
 var server = ProcessInfo.processInfo.environment["AFTERSALE_SERVER"] ?? "127.0.0.1:7400"
 var timeout: Duration = .seconds(10)
+var timeoutGiven = false
 var metadata = Metadata()
 var words: [String] = []
 var args = CommandLine.arguments.dropFirst()
@@ -37,6 +38,7 @@ while let a = args.popFirst() {
     case "--timeout":
         guard let v = args.popFirst(), let s = Double(v), s > 0 else { exitWith(2, "--timeout needs a number of seconds") }
         timeout = .milliseconds(Int64(s * 1000))
+        timeoutGiven = true
     case "-H", "--metadata":
         guard let v = args.popFirst(), let eq = v.firstIndex(of: "=") else { exitWith(2, "-H needs key=value") }
         metadata.add(String(v[..<eq]), String(v[v.index(after: eq)...]))
@@ -137,8 +139,11 @@ case "call":
     do { payload = try ProtoJSON.encode(json: json, as: requestType) } catch { exitWith(2, "bad JSON request for \(method.requestType): \(error)") }
     do {
         if method.serverStreaming {
-            for try await message in client.callStream(path: method.path, payload: payload, options: options) {
-                print(try ProtoJSON.decode(message, as: responseType))
+            // One JSON document per message, written at once so a pipe sees each as it arrives.
+            // A stream runs until the server ends it or Ctrl-C, unless --timeout says otherwise.
+            let streamOptions = CallOptions(timeout: timeoutGiven ? timeout : nil, metadata: metadata)
+            for try await message in client.callStream(path: method.path, payload: payload, options: streamOptions) {
+                FileHandle.standardOutput.write(Data((try ProtoJSON.decode(message, as: responseType) + "\n").utf8))
             }
         } else {
             let response = try await client.call(path: method.path, payload: payload, options: options)

@@ -16,6 +16,7 @@ let package = Package(
         // C libraries: a module map each, nothing else.
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Linux calls the Glibc module does not expose (epoll, eventfd, accept4).
         .target(name: "CSystemShims"),
@@ -34,6 +35,10 @@ let package = Package(
         .target(name: "RPCTransport", dependencies: ["RPCWire", "CSystemShims"]),
         // The RPC server: listener, router, calls, deadlines, shutdown, metrics.
         .target(name: "RPCServer", dependencies: ["RPCTransport", "RPCWire", "ProtoRuntime"]),
+        // The after-sale domain: cases, state machines, permissions, eligibility, money. Pure Swift, no I/O.
+        .target(name: "AfterSaleDomain"),
+        // Durable storage behind the domain's repository interface: SQLite (embedded default).
+        .target(name: "AfterSaleStorage", dependencies: ["AfterSaleDomain", "CSQLite"]),
         // Service handlers (health, reflection, business services) and their generated protocols.
         .target(name: "AfterSaleServices", dependencies: ["RPCServer", "AfterSaleProto", "ProtoRuntime", "RPCWire", "CAfterSaleProto", "CProtobufC"]),
         // Server executable: configuration and start-up only.
@@ -51,6 +56,8 @@ let package = Package(
         .executableTarget(name: "aftersale-bench", dependencies: ["AfterSaleClient", "AfterSaleProto", "RPCWire"],
                           path: "clients/aftersale-bench"),
 
+        .testTarget(name: "AfterSaleDomainTests", dependencies: ["AfterSaleDomain"]),
+        .testTarget(name: "AfterSaleStorageTests", dependencies: ["AfterSaleStorage", "AfterSaleDomain"]),
         .testTarget(name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGen", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
         .testTarget(name: "RPCWireTests", dependencies: ["RPCWire", "ProtoRuntime"]),

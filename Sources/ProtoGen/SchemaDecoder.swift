@@ -72,9 +72,6 @@ public enum SchemaDecoder {
         if let options = m.options, options.pointee.map_entry != 0 {
             throw ProtoGenError("\(file): \(fullName): map fields are not supported; use a repeated message")
         }
-        if m.n_oneof_decl > 0 {
-            throw ProtoGenError("\(file): \(fullName): oneof is not supported; model the choice with an enum and nullable message fields")
-        }
         var fields: [ProtoFieldDef] = []
         for (j, field) in list(m.field, m.n_field).enumerated() {
             let fd = field.pointee
@@ -90,6 +87,10 @@ public enum SchemaDecoder {
                 name: fname, jsonName: str(fd.json_name).isEmpty ? Naming.lowerCamel(fname) : str(fd.json_name),
                 number: fd.number, type: type, typeName: trimDot(str(fd.type_name)), isRepeated: repeated,
                 comment: comments[path + [2, Int32(j)]]))
+        }
+        // protoc models proto3 `optional` as a one-field oneof, so fields are checked first for the clearer message.
+        if m.n_oneof_decl > 0 {
+            throw ProtoGenError("\(file): \(fullName): oneof is not supported; model the choice with an enum and nullable message fields")
         }
         fields.sort { $0.number < $1.number }
         let swiftName = swiftPrefix.isEmpty ? name : swiftPrefix + "_" + name

@@ -88,11 +88,13 @@ public enum ProtoPacking {
         return out
     }
 
-    /// Unpacks bytes as the given type; nil when they are not a valid encoding.
+    /// Unpacks bytes as the given type; nil when they are not a valid encoding, or when a string
+    /// field holds U+0000 (libprotobuf-c strings are C strings, which would cut it short).
     /// The caller frees the result with `protobuf_c_message_free_unpacked(_, nil)`.
     public static func unpack(
         _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ bytes: UnsafeRawBufferPointer
     ) -> UnsafeMutablePointer<ProtobufCMessage>? {
+        guard StringCheck.stringsAreNULFree(descriptor, bytes) else { return nil }
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         // libprotobuf-c reads nothing when the length is 0, but wants a non-null pointer.
         var empty: UInt8 = 0

@@ -59,6 +59,8 @@ public struct ProtoWriter {
     @inlinable public mutating func setBool(_ index: Int, _ v: Bool) { if v { store(index, Int32(1)) } }
     @inlinable public mutating func setEnum(_ index: Int, _ v: Int32) { if v != 0 { store(index, v) } }
 
+    /// Strings become C strings: a value must not contain U+0000 (decoding refuses such bytes, so
+    /// none arrives from the network; the value would end at the NUL).
     public mutating func setString(_ index: Int, _ v: String) {
         guard !v.isEmpty else { return }
         store(index, UnsafeMutablePointer<CChar>?(arena.cString(v)))

@@ -329,18 +329,25 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
         guard !closedOnLoop else { return }
         reading = false
         stoppedForGood = true
-        loop.modify(fd, events: 0)
+        // Keep waiting for writability if a backlog is stuck, so the last frames still go out.
+        let waiting = out.withLock { $0.waitingWritable }
+        loop.modify(fd, events: waiting ? EPOLLOUT.rawValue : 0)
     }
 
     // MARK: Closing
 
-    /// Closes once everything queued so far has been written. Any thread.
-    public func closeAfterFlush() {
+    /// Closes once everything queued so far has been written, or after `limit` if the peer does
+    /// not read it by then. Any thread.
+    public func closeAfterFlush(limit: Duration = .seconds(5)) {
         let now = out.withLock { o -> Bool in
             o.closeAfterFlush = true
             return !o.writerActive && !o.waitingWritable && o.pending.isEmpty
         }
-        if now { close() }
+        if now {
+            close()
+        } else {
+            loop.schedule(after: limit) { [self] in close() }
+        }
     }
 
     /// Closes now, dropping anything unsent. Any thread.

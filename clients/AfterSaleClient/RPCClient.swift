@@ -33,6 +33,10 @@ public final class RPCClient: Sendable {
         }
     }
 
+    deinit {
+        current.withLock { $0?.framed.close() }
+    }
+
     /// Closes the connection; calls in flight fail with UNAVAILABLE, later calls too.
     public func close() {
         closed.store(true, ordering: .releasing)
@@ -90,7 +94,7 @@ public final class RPCClient: Sendable {
         return ResponseMessages(stream: stream)
     }
 
-    private func merged(_ metadata: Metadata) -> Metadata {
+    func merged(_ metadata: Metadata) -> Metadata {
         if configuration.defaultMetadata.isEmpty { return metadata }
         var all = configuration.defaultMetadata
         for (k, v) in metadata { all[k] = v }
@@ -143,7 +147,7 @@ extension RPCClient {
     /// tools that work without generated types (the CLI, the load generator's --method).
     public func call(path: String, payload: [UInt8], options: CallOptions = CallOptions()) async throws(RPCError) -> [UInt8] {
         let connection = try connection()
-        let envelope = try await connection.unary(path: path, payload: payload, metadata: options.metadata, timeout: options.timeout)
+        let envelope = try await connection.unary(path: path, payload: payload, metadata: merged(options.metadata), timeout: options.timeout)
         if let error = envelope.status?.error { throw error }
         return envelope.payload
     }
@@ -155,7 +159,7 @@ extension RPCClient {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         do {
             let connection = try connection()
-            connection.startRawStream(path: path, payload: payload, metadata: options.metadata, timeout: options.timeout,
+            connection.startRawStream(path: path, payload: payload, metadata: merged(options.metadata), timeout: options.timeout,
                                       continuation: continuation)
         } catch {
             continuation.finish(throwing: error)

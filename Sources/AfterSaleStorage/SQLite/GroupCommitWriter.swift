@@ -1,0 +1,126 @@
+import CSQLite
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Runs every write on one thread and commits the writes that arrive together in one
+/// transaction, so one fsync serves many callers (group commit).
+///
+/// Each write runs inside its own SAVEPOINT: one that throws is rolled back alone and its caller
+/// gets the error, the others still commit. No caller hears back before the COMMIT that holds its
+/// write has returned, so an acknowledged write is on disk (with `synchronous=FULL`).
+public final class GroupCommitWriter: @unchecked Sendable {
+    private let connection: SQLiteConnection
+    private let pending = Mutex<[WriteJob]>([])
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
+    private let stopped = DispatchSemaphore(value: 0)
+    /// The most writes one transaction takes.
+    public let maxBatch: Int
+
+    public init(connection: SQLiteConnection, maxBatch: Int = 256) {
+        self.connection = connection
+        self.maxBatch = maxBatch
+        let thread = Thread { [self] in run() }
+        thread.name = "sqlite-writer"
+        thread.start()
+    }
+
+    /// Runs `body` in the next group transaction and returns its result once that transaction is durable.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let box = ResultBox<T>()
+            let job = WriteJob(
+                run: { connection in box.value = try body(connection) },
+                finish: { error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else if let value = box.value {
+                        continuation.resume(returning: value)
+                    } else {
+                        continuation.resume(throwing: StorageClosed())
+                    }
+                })
+            let accepted = pending.withLock { jobs -> Bool in
+                if stopping.load(ordering: .acquiring) { return false }
+                jobs.append(job)
+                return true
+            }
+            if accepted { wake.signal() } else { continuation.resume(throwing: StorageClosed()) }
+        }
+    }
+
+    /// Finishes the writes already queued, then stops the thread.
+    public func close() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        wake.signal()
+        stopped.wait()
+    }
+
+    private func run() {
+        while true {
+            wake.wait()
+            var batch = pending.withLock { jobs -> [WriteJob] in
+                let n = min(jobs.count, maxBatch)
+                let taken = Array(jobs.prefix(n))
+                jobs.removeFirst(n)
+                return taken
+            }
+            if batch.isEmpty {
+                if stopping.load(ordering: .acquiring) && pending.withLock({ $0.isEmpty }) { break }
+                continue
+            }
+            // Anything left behind needs another turn.
+            if !pending.withLock({ $0.isEmpty }) { wake.signal() }
+            commit(&batch)
+        }
+        stopped.signal()
+    }
+
+    private func commit(_ batch: inout [WriteJob]) {
+        var results: [(any Error)?] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            for job in batch { job.finish(error) }
+            return
+        }
+        for job in batch {
+            do {
+                try connection.execute("SAVEPOINT w")
+                try job.run(connection)
+                try connection.execute("RELEASE w")
+                results.append(nil)
+            } catch {
+                try? connection.execute("ROLLBACK TO w")
+                try? connection.execute("RELEASE w")
+                results.append(error)
+            }
+        }
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            for job in batch { job.finish(error) }
+            return
+        }
+        for (job, result) in zip(batch, results) { job.finish(result) }
+    }
+}
+
+/// One queued write and how to tell its caller.
+struct WriteJob: Sendable {
+    let run: @Sendable (SQLiteConnection) throws -> Void
+    let finish: @Sendable ((any Error)?) -> Void
+}
+
+/// Carries a write's value from the writer thread to its caller; written before `finish`, read after.
+final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}
+
+/// The storage was closed before the call could run.
+public struct StorageClosed: Error, CustomStringConvertible {
+    public var description: String { "the storage is closed" }
+}

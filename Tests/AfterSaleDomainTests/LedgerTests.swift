@@ -1,0 +1,78 @@
+import AfterSaleDomain
+import Testing
+
+@Suite("The order's after-sale ledger")
+struct LedgerTests {
+    @Test("counts open and completed quantities, claims and refunds per line")
+    func figures() throws {
+        let open = try Fixture.open(.returnAndRefund, [("l-3", 1)]).afterSale
+        let done = try Fixture.open(.returnAndRefund, [("l-3", 1)], existing: [open], sequence: 2)
+            .then(Fixture.approve(), by: Fixture.merchant)
+            .then(.shipReturn(carrier: "SF", trackingNumber: "SF1"), by: Fixture.buyer)
+            .then(.confirmReturnReceived(condition: .intact, note: "", evidence: []), by: Fixture.merchant)
+            .then(.refundSucceeded, by: Fixture.payments).afterSale
+        let ledger = try OrderLedger(order: Fixture.order(), cases: [open, done])
+        let line = try #require(ledger.line("l-3"))
+        #expect(line.openQuantity == 1)
+        #expect(line.completedQuantity == 1)
+        #expect(line.availableQuantity == 1)
+        #expect(line.claimedAmount == .cny(1_980))
+        #expect(line.refundedAmount == .cny(990))
+        #expect(line.refundableAmount == .cny(991))
+        #expect(ledger.state == .inProgress)
+        #expect(!ledger.mayComplete)
+        #expect(ledger.openCaseNumbers == [open.number])
+        #expect(ledger.refundedTotal == .cny(990))
+        #expect(ledger.violations.isEmpty)
+
+        let closed = try decide(open, .withdraw(note: ""), by: Fixture.buyer, at: Fixture.now).afterSale
+        let after = try OrderLedger(order: Fixture.order(), cases: [closed, done])
+        #expect(after.state == .returned)
+        #expect(after.mayComplete)
+    }
+
+    @Test("money back without goods shows as refunded; the whole order as whole")
+    func refundedState() throws {
+        let refunded = try Fixture.open(.refundOnly, [("l-1", 1), ("l-2", 2), ("l-3", 3)])
+            .then(.refundSucceeded, by: Fixture.payments).afterSale
+        let ledger = try OrderLedger(order: Fixture.order(status: .paid), cases: [refunded])
+        #expect(ledger.state == .refunded)
+        #expect(ledger.coversWholeOrder)
+        #expect(ledger.refundedTotal == ledger.order.totalPaid)
+        #expect(ledger.refundableTotal == .cny(0))
+        #expect(ledger.violations.isEmpty)
+    }
+
+    @Test("an order with no cases has no after-sale state")
+    func empty() throws {
+        let ledger = try OrderLedger(order: Fixture.order(), cases: [])
+        #expect(ledger.state == OrderAfterSaleState.none)
+        #expect(ledger.refundableTotal == Fixture.order().totalPaid)
+    }
+}
+
+@Suite("Timers on cases nobody moves")
+struct DeadlineTests {
+    @Test("each waiting status has its timer, counted from when the case entered it")
+    func deadlines() throws {
+        let timers = TimerPolicy()
+        let pending = try Fixture.open(.exchange, [("l-1", 1)])
+        let review = try #require(Deadlines.next(for: pending.afterSale, timers: timers))
+        #expect(review.dueAt == Fixture.now.adding(milliseconds: 48 * 3_600_000))
+        #expect(review.action.kind == .autoApprove)
+
+        let later = Fixture.now.adding(days: 1)
+        let approved = try pending.then(.autoApprove(returnAddress: nil), by: Deadlines.timer, at: later)
+        let ship = try #require(Deadlines.next(for: approved.afterSale, timers: timers))
+        #expect(ship.dueAt == later.adding(days: 7))
+        #expect(ship.action.kind == .close)
+        let closed = try approved.then(ship.action, by: Deadlines.timer, at: ship.dueAt)
+        #expect(closed.afterSale.status == .closed)
+        #expect(Deadlines.next(for: closed.afterSale, timers: timers) == nil)
+
+        let shipped = try approved.then(.shipReturn(carrier: "SF", trackingNumber: "1"), by: Fixture.buyer, at: later)
+        let receipt = try #require(Deadlines.next(for: shipped.afterSale, timers: timers))
+        #expect(receipt.action.kind == .confirmReturnReceived)
+        #expect(try shipped.then(receipt.action, by: Deadlines.timer).afterSale.status == .awaitingExchange)
+    }
+}

@@ -1,0 +1,133 @@
+import AfterSaleClient
+import AfterSaleProto
+import Foundation
+import Glibc
+import Testing
+
+extension Integration {
+    @Suite("The executables: aftersaled and aftersalectl")
+    struct ExecutablesTests {
+        static func require(_ name: String) throws -> URL {
+            try #require(Executables.locate(name),
+                         "\(name) not found in \(Executables.candidateDirectories().map(\.path)); build every product first (swift build), or set AFTERSALE_BIN_DIR")
+        }
+
+        /// Parses "aftersaled ready: listening on 127.0.0.1:PORT ..." into PORT.
+        static func port(fromReadyLine line: String) -> UInt16? {
+            guard let range = line.range(of: "listening on ") else { return nil }
+            let address = line[range.upperBound...].prefix { $0 != " " }
+            guard let colon = address.lastIndex(of: ":") else { return nil }
+            return UInt16(address[address.index(after: colon)...])
+        }
+
+        @Test("aftersaled serves on an ephemeral port, aftersalectl lists, describes and calls it, and SIGTERM stops it with status 0")
+        func serverAndCLI() async throws {
+            let daemon = try Self.require("aftersaled")
+            let ctl = try Self.require("aftersalectl")
+            let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("aftersale-it-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            defer { try? FileManager.default.removeItem(at: dataDir) }
+
+            let server = try ChildProcess(daemon, ["--listen", "127.0.0.1:0", "--data-dir", dataDir.path, "--metrics-listen", "127.0.0.1:0",
+                                                   "--log-level", "warning", "--shutdown-grace", "2"])
+            defer { if server.process.isRunning { server.signal(SIGKILL) } }
+            let ready = try #require(await server.waitForLine(containing: "aftersaled ready", timeout: .seconds(10)),
+                                     "no ready line; stdout: \(server.stdout) stderr: \(server.stderr)")
+            let port = try #require(Self.port(fromReadyLine: ready), "\(ready)")
+            #expect(port != 0)
+            #expect(FileManager.default.fileExists(atPath: dataDir.path), "the data directory was created")
+
+            // The typed client, as another service would call it.
+            let client = try RPCClient(target: "127.0.0.1:\(port)")
+            defer { client.close() }
+            #expect(try await client.health.check(healthRequest(), options: .init(timeout: .seconds(2))).status == .serving)
+
+            // The metrics endpoint announced on the ready line.
+            if let range = ready.range(of: "metrics=http://127.0.0.1:") {
+                let metricsPort = UInt16(ready[range.upperBound...].prefix { $0.isNumber })
+                let text = try await MetricsTests.httpGet(port: try #require(metricsPort), path: "/metrics")
+                #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+                #expect(text.contains(#"aftersale_rpc_calls_total{method="/aftersale.v1.Health/Check",code="OK"} 1"#), "\(text)")
+            } else {
+                Issue.record("the ready line does not announce the metrics address: \(ready)")
+            }
+
+            let target = "127.0.0.1:\(port)"
+            let list = try await ChildProcess.run(ctl, ["--server", target, "list"])
+            #expect(list.status == 0, "\(list.stderr)")
+            #expect(list.stdout.contains("aftersale.v1.Health\n"))
+            #expect(list.stdout.contains("aftersale.v1.Health/Watch (server-streaming)"))
+            #expect(list.stdout.contains("aftersale.v1.AfterSaleService/GetAfterSale (not implemented yet)"))
+            #expect(list.stdout.contains("aftersale.v1.RefundBridge"))
+
+            let call = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.Health/Check", "{}"])
+            #expect(call.status == 0, "\(call.stderr)")
+            #expect(call.stdout.contains("SERVING_STATUS_SERVING"), "\(call.stdout)")
+
+            let fullPath = try await ChildProcess.run(ctl, ["--server", target, "call", "/aftersale.v1.Health/Check", #"{"service": "aftersale.v1.Reflection"}"#])
+            #expect(fullPath.status == 0, "\(fullPath.stderr)")
+            #expect(fullPath.stdout.contains("SERVING_STATUS_SERVING"))
+
+            let describe = try await ChildProcess.run(ctl, ["--server", target, "describe", "aftersale.v1.HealthCheckRequest"])
+            #expect(describe.status == 0, "\(describe.stderr)")
+            #expect(describe.stdout.contains("string service = 1;"), "\(describe.stdout)")
+
+            let badJSON = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.Health/Check", "{not json"])
+            #expect(badJSON.status == 2, "\(badJSON)")
+            #expect(badJSON.stderr.contains("bad JSON"), "\(badJSON.stderr)")
+
+            let unknown = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.Nope/Nothing", "{}"])
+            #expect(unknown.status != 0 && unknown.status != nil, "\(unknown)")
+            #expect(unknown.stderr.contains("unknown method"), "\(unknown.stderr)")
+
+            let notFound = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.Health/Check", #"{"service": "no.such.Service"}"#])
+            #expect(notFound.status == 1, "\(notFound)")
+            #expect(notFound.stderr.contains("NOT_FOUND"), "\(notFound.stderr)")
+
+            let unimplemented = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.AfterSaleService/GetAfterSale", #"{"caseNumber": "AS-1"}"#])
+            #expect(unimplemented.status == 1, "\(unimplemented)")
+            #expect(unimplemented.stderr.contains("UNIMPLEMENTED"), "\(unimplemented.stderr)")
+
+            // A health watcher is open when the server is told to stop: it hears NOT_SERVING, then the end.
+            let updates = Collected<ServingStatus>()
+            let watch = Task {
+                await rpcError {
+                    for try await update in client.health.watch(healthRequest()) { updates.append(update.status) }
+                }
+            }
+            #expect(await eventually { updates.count == 1 })
+
+            // SIGTERM: a clean stop with status 0, well within the grace period.
+            let clock = ContinuousClock()
+            let start = clock.now
+            server.signal(SIGTERM)
+            let watchEnd = try await withTimeout(.seconds(3), "the watch to end") { await watch.value }
+            #expect(updates.all == [.serving, .notServing])
+            #expect(watchEnd == nil || watchEnd?.code == .unavailable, "\(String(describing: watchEnd))")
+            let status = await server.waitForExit(timeout: .seconds(5))
+            #expect(status == 0 && !server.exitedBySignal, "exit status \(String(describing: status)); stderr: \(server.stderr)")
+            #expect(clock.now - start < .seconds(3))
+
+            // Nobody listens any more.
+            let down = try await ChildProcess.run(ctl, ["--server", target, "list"])
+            #expect(down.status == 3, "unreachable server: \(down)")
+        }
+
+        @Test("aftersalectl rejects bad usage with exit status 2, and aftersaled rejects unknown options")
+        func usageErrors() async throws {
+            let daemon = try Self.require("aftersaled")
+            let ctl = try Self.require("aftersalectl")
+
+            let noCommand = try await ChildProcess.run(ctl, ["--server", "127.0.0.1:1"])
+            #expect(noCommand.status == 2)
+            let badCommand = try await ChildProcess.run(ctl, ["--server", "127.0.0.1:1", "frobnicate"])
+            #expect(badCommand.status == 2)
+            #expect(badCommand.stderr.contains("unknown command"))
+            let badServer = try await ChildProcess.run(ctl, ["--server", "not-an-address", "list"])
+            #expect(badServer.status == 2)
+
+            let badOption = try await ChildProcess.run(daemon, ["--no-such-option", "1"])
+            #expect(badOption.status == 2, "\(badOption)")
+            #expect(badOption.stderr.contains("unknown option"))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Glibc
+
+/// Finds the built executables (`aftersaled`, `aftersalectl`): they are products of the same build
+/// as this test bundle. Tried in order: `$AFTERSALE_BIN_DIR`, the directory of the running test
+/// binary (`/proc/self/exe`, then `CommandLine.arguments[0]`), then `<package root>/.build/debug`.
+enum Executables {
+    static func candidateDirectories(filePath: String = #filePath) -> [URL] {
+        var dirs: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["AFTERSALE_BIN_DIR"], !env.isEmpty {
+            dirs.append(URL(fileURLWithPath: env, isDirectory: true))
+        }
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            dirs.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
+        }
+        if let first = CommandLine.arguments.first, !first.isEmpty {
+            let url = URL(fileURLWithPath: first, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+            dirs.append(url.standardizedFileURL.deletingLastPathComponent())
+            dirs.append(url.resolvingSymlinksInPath().deletingLastPathComponent())
+        }
+        // <root>/Tests/IntegrationTests/Support/Executables.swift
+        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        dirs.append(root.appendingPathComponent(".build/debug", isDirectory: true))
+        return dirs
+    }
+
+    /// The executable `name`, or nil when no candidate directory has it.
+    static func locate(_ name: String) -> URL? {
+        for dir in candidateDirectories() {
+            let url = dir.appendingPathComponent(name)
+            if access(url.path, X_OK) == 0 { return url }
+        }
+        return nil
+    }
+}
+
+/// A child process with its output collected off the calling thread; every wait is bounded.
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+
+    init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.standardInput = FileHandle.nullDevice
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock(); self.out.append(d); self.lock.unlock()
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock(); self.err.append(d); self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
+    var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
+
+    /// Waits until stdout has a line that contains `marker`; the line, or nil after `timeout`.
+    func waitForLine(containing marker: String, timeout: Duration) async -> String? {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: timeout)
+        while clock.now < end {
+            if let line = stdout.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
+            if !process.isRunning { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return stdout.split(separator: "\n").first { $0.contains(marker) }.map(String.init)
+    }
+
+    /// Waits for the process to exit; its status, or nil after `timeout` (the process is then killed).
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: timeout)
+        while process.isRunning && clock.now < end { try? await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            finishOutput()
+            return nil
+        }
+        process.waitUntilExit()
+        finishOutput()
+        return process.terminationStatus
+    }
+
+    var exitedBySignal: Bool { process.terminationReason == .uncaughtSignal }
+
+    private func finishOutput() {
+        stdoutPipe.fileHandleForReading.readabilityHandler = nil
+        stderrPipe.fileHandleForReading.readabilityHandler = nil
+        let restOut = (try? stdoutPipe.fileHandleForReading.readToEnd()) ?? nil
+        let restErr = (try? stderrPipe.fileHandleForReading.readToEnd()) ?? nil
+        lock.lock()
+        if let restOut { out.append(restOut) }
+        if let restErr { err.append(restErr) }
+        lock.unlock()
+    }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Runs to completion: (status, stdout, stderr); status nil when it had to be killed.
+    static func run(_ executable: URL, _ arguments: [String], timeout: Duration = .seconds(10)) async throws
+        -> (status: Int32?, stdout: String, stderr: String) {
+        let child = try ChildProcess(executable, arguments)
+        let status = await child.waitForExit(timeout: timeout)
+        return (status, child.stdout, child.stderr)
+    }
+}

@@ -73,11 +73,16 @@ public enum ProtoPacking {
     public static func append(message: UnsafePointer<ProtobufCMessage>, to buffer: inout [UInt8]) {
         let size = protobuf_c_message_get_packed_size(message)
         guard size > 0 else { return }
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: size))
-        buffer.withUnsafeMutableBufferPointer { out in
-            guard let base = out.baseAddress else { return }
-            _ = protobuf_c_message_pack(message, base + start)
+        if buffer.isEmpty {
+            buffer = [UInt8](unsafeUninitializedCapacity: size) { out, count in
+                count = out.baseAddress.map { protobuf_c_message_pack(message, $0) } ?? 0
+            }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { scratch in
+            guard let base = scratch.baseAddress else { return }
+            let written = protobuf_c_message_pack(message, base)
+            buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: written))
         }
     }
 

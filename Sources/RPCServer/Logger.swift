@@ -112,9 +112,10 @@ final class LogBuffer: Sendable {
         }
         guard !bytes.isEmpty else { return }
         bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
             var offset = 0
             while offset < raw.count {
-                let n = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
+                let n = Glibc.write(2, base + offset, raw.count - offset)
                 if n <= 0 { if errno == EINTR { continue }; return }
                 offset += n
             }

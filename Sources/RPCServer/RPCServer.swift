@@ -21,7 +21,8 @@ final class ServerCore: Sendable {
     }
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }
-    func startDraining() { draining.store(true, ordering: .releasing) }
+    /// Starts draining; false when it had started already.
+    func startDraining() -> Bool { !draining.exchange(true, ordering: .acquiringAndReleasing) }
 
     func add(_ c: ServerConnection) -> Int {
         connections.withLock { $0[ObjectIdentifier(c)] = c; return $0.count }
@@ -66,6 +67,7 @@ public final class RPCServer: Sendable {
     private let boundPort = Atomic<UInt16>(0)
     private let nextLoop = Atomic<Int>(0)
     private let sweepTimer = Mutex<TimerID?>(nil)
+    private let shutdownComplete = Atomic<Bool>(false)
 
     public init(configuration: ServerConfiguration, router: Router, logger: Logger) throws(TransportError) {
         core = ServerCore(configuration: configuration, router: router, logger: logger)
@@ -147,8 +149,12 @@ public final class RPCServer: Sendable {
     /// Graceful shutdown: stop accepting, tell every client (GOAWAY), refuse new calls with
     /// UNAVAILABLE, let calls in flight finish within the grace period, then end the rest and close.
     public func shutdown() async {
-        guard !core.isDraining else { return }
-        core.startDraining()
+        guard core.startDraining() else {
+            // Someone else is shutting down: return when they are done.
+            while !shutdownComplete.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(5)) }
+            return
+        }
+        defer { shutdownComplete.store(true, ordering: .releasing) }
         let fd = listener.withLock { fd -> Int32 in let old = fd; fd = -1; return old }
         if fd >= 0 {
             let loop = loops[0]

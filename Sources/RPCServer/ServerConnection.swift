@@ -54,16 +54,16 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     }
 
     func connectionClosed(_ connection: FramedConnection) {
-        let abandoned = calls.withLock { c -> [ActiveCall] in
-            let all = Array(c.values)
+        let abandoned = calls.withLock { c -> [(UInt64, ActiveCall)] in
+            let all = c.map { ($0.key, $0.value) }
             c.removeAll()
             return all
         }
-        for call in abandoned {
+        for (id, call) in abandoned {
             call.task?.cancel()
             if let timer = call.timer { connection.loop.cancelTimer(timer) }
             core.finished(shard: shard, route: call.route, code: .cancelled, startNanos: call.startNanos,
-                          callID: 0, traceID: call.traceID, note: "connection closed")
+                          callID: id, traceID: call.traceID, note: "connection closed")
         }
         core.remove(self)
     }

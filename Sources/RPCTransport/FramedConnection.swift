@@ -92,8 +92,11 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
 
     /// Monotonic nanoseconds of the last byte read.
     public var lastActivity: UInt64 { lastActivityNanos.load(ordering: .relaxed) }
-    /// Since when an incomplete frame has been waiting for its remaining bytes; 0 when none is.
-    public var partialFrameSince: UInt64 { partialSinceNanos.load(ordering: .relaxed) }
+    /// Since when an incomplete frame has been waiting for its remaining bytes; 0 when none is,
+    /// or while reading is paused for backpressure (the wait is then the server's doing).
+    public var partialFrameSince: UInt64 {
+        readPaused.load(ordering: .relaxed) ? 0 : partialSinceNanos.load(ordering: .relaxed)
+    }
 
     /// Bytes queued but not yet handed to the kernel.
     public var backlogBytes: Int { out.withLock { $0.pending.count } }
@@ -112,9 +115,11 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     public func send(_ envelope: Envelope, coalesce: Bool = false) -> Bool {
         var accepted = true
         var scheduleFlush = false
+        // A large frame is encoded before taking the lock, so the loop thread never waits on it.
+        let preEncoded = envelope.payload.count > 16 * 1024 ? FrameEncoder().frame(envelope) : nil
         let bytes = out.withLock { o -> [UInt8]? in
             guard !o.closed, !o.closeAfterFlush else { accepted = false; return nil }
-            o.encoder.append(envelope, to: &o.pending)
+            if let preEncoded { o.pending.append(contentsOf: preEncoded) } else { o.encoder.append(envelope, to: &o.pending) }
             if coalesce {
                 if !o.flushScheduled && !o.writerActive && !o.deferFlush && !o.waitingWritable {
                     o.flushScheduled = true
@@ -245,6 +250,8 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
         if backlogBytes <= backpressure.lowWaterBytes {
             reading = true
             readPaused.store(false, ordering: .releasing)
+            // The server, not the peer, held the rest of a partial frame back: restart its clock.
+            if partialSinceNanos.load(ordering: .relaxed) != 0 { partialSinceNanos.store(MonotonicClock.nanos(), ordering: .relaxed) }
             loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
         }
     }

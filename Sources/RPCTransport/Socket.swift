@@ -81,7 +81,7 @@ public enum Socket {
         setNoDelay(fd)
         var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &addr.sin_addr, &text, socklen_t(INET_ADDRSTRLEN))
-        let host = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let host = text.withUnsafeBufferPointer { $0.baseAddress.map { String(cString: $0) } ?? "" }
         return (fd, "\(host):\(UInt16(bigEndian: addr.sin_port))")
     }
 

@@ -204,12 +204,21 @@ extension Integration {
             let typed = try await client.unary(TestMethods.metadata, healthRequest(), options: .init(metadata: perCall))
             #expect(typed.service == "x-caller-role=system;x-caller-id=svc-a;x-trace-id=t-1;idempotency-key=k-1")
 
-            // The untyped calls the CLI and the load generator make must send the defaults too.
+            // The untyped calls the CLI and the load generator make send the defaults too, and so do streams.
             let raw = try await client.call(path: TestMethods.metadata.path, payload: [], options: .init(metadata: perCall))
             let rawEcho = try HealthCheckRequest(serializedBytes: raw).service
-            withKnownIssue("RPCClient.call(path:payload:) and callStream(path:payload:) drop ClientConfiguration.defaultMetadata") {
-                #expect(rawEcho == typed.service)
+            #expect(rawEcho == typed.service)
+            var streamed: [String] = []
+            for try await bytes in client.callStream(path: TestMethods.ticks.path, payload: healthRequest("metadata").serializedBytes(),
+                                                     options: .init(metadata: perCall)) {
+                streamed.append(try HealthCheckRequest(serializedBytes: bytes).service)
             }
+            #expect(streamed == [typed.service])
+            var typedStream: [String] = []
+            for try await m in client.serverStreaming(TestMethods.ticks, healthRequest("metadata"), options: .init(metadata: perCall)) {
+                typedStream.append(m.service)
+            }
+            #expect(typedStream == [typed.service])
 
             // A peer that sends upper-case keys: the server lower-cases them (PROTOCOL.md §9).
             let peer = try RawPeer(port: server.port)

@@ -54,8 +54,19 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
         return .request(id, method: path, metadata: metadata, timeoutMicros: micros, payload: payload)
     }
 
+    /// Refuses, before sending, a request the server would refuse by closing the connection
+    /// (which would fail every other call on it too).
+    private func checkSize(path: String, payload: [UInt8], metadata: Metadata) throws(RPCError) {
+        // The envelope adds the method, metadata and a few bytes of framing to the payload.
+        let estimate = payload.count + path.utf8.count + metadata.byteCount + 4 * metadata.count + 64
+        if estimate > configuration.wire.maxFrameBytes {
+            throw RPCError(.resourceExhausted, "request of about \(estimate) bytes exceeds the frame limit of \(configuration.wire.maxFrameBytes) bytes")
+        }
+    }
+
     /// Sends a request and waits for its final frame (whatever its status).
     func unary(path: String, payload: [UInt8], metadata: Metadata, timeout: Duration?) async throws(RPCError) -> Envelope {
+        try checkSize(path: path, payload: payload, metadata: metadata)
         let box = CallBox()
         guard let (id, busy) = register(.unary(box)) else { throw closedError() }
         var timer: TimerID?
@@ -109,6 +120,11 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
     }
 
     private func sendStreamRequest(_ id: UInt64, path: String, payload: [UInt8], metadata: Metadata, timeout: Duration?) {
+        do throws(RPCError) {
+            try checkSize(path: path, payload: payload, metadata: metadata)
+        } catch {
+            return abandon(id, error, tellServer: false)
+        }
         if let timeout {
             framed.loop.schedule(after: timeout) { [self] in
                 abandon(id, RPCError(.deadlineExceeded, "the stream did not finish within \(timeout)"))

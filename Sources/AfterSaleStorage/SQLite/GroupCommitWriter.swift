@@ -15,9 +15,12 @@ public final class GroupCommitWriter: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
+    private let transactionCount = Atomic<Int>(0)
+    private let writeCount = Atomic<Int>(0)
     /// The most writes one transaction takes.
     public let maxBatch: Int
 
+    /// Starts the writer thread on `connection`, which it owns from now on (and closes on ``close()``).
     public init(connection: SQLiteConnection, maxBatch: Int = 256) {
         self.connection = connection
         self.maxBatch = maxBatch
@@ -27,6 +30,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Runs `body` in the next group transaction and returns its result once that transaction is durable.
+    @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let box = ResultBox<T>()
@@ -49,6 +53,12 @@ public final class GroupCommitWriter: @unchecked Sendable {
             if accepted { wake.signal() } else { continuation.resume(throwing: StorageClosed()) }
         }
     }
+
+    /// Group transactions committed so far: far fewer than ``writes`` when writes arrive together.
+    public var transactions: Int { transactionCount.load(ordering: .relaxed) }
+
+    /// Writes that committed so far (a write that threw is not counted).
+    public var writes: Int { writeCount.load(ordering: .relaxed) }
 
     /// Finishes the writes already queued, then stops the thread.
     public func close() {
@@ -74,37 +84,50 @@ public final class GroupCommitWriter: @unchecked Sendable {
             if !pending.withLock({ $0.isEmpty }) { wake.signal() }
             commit(&batch)
         }
+        connection.close()
         stopped.signal()
     }
 
     private func commit(_ batch: inout [WriteJob]) {
         var results: [(any Error)?] = []
         results.reserveCapacity(batch.count)
+        // The transaction statements are prepared once and cached: sqlite3_exec would parse each
+        // of them again for every write.
         do {
-            try connection.execute("BEGIN IMMEDIATE")
+            try connection.run("BEGIN IMMEDIATE")
         } catch {
             for job in batch { job.finish(error) }
             return
         }
+        var succeeded = 0
         for job in batch {
             do {
-                try connection.execute("SAVEPOINT w")
+                try connection.run("SAVEPOINT w")
                 try job.run(connection)
-                try connection.execute("RELEASE w")
+                try connection.run("RELEASE w")
                 results.append(nil)
+                succeeded += 1
             } catch {
-                try? connection.execute("ROLLBACK TO w")
-                try? connection.execute("RELEASE w")
+                guard connection.isInTransaction else {
+                    // Some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) roll the whole transaction
+                    // back: the writes before this one are gone too, so nobody may hear success.
+                    for job in batch { job.finish(error) }
+                    return
+                }
+                _ = try? connection.run("ROLLBACK TO w")
+                _ = try? connection.run("RELEASE w")
                 results.append(error)
             }
         }
         do {
-            try connection.execute("COMMIT")
+            try connection.run("COMMIT")
         } catch {
-            try? connection.execute("ROLLBACK")
+            _ = try? connection.run("ROLLBACK")
             for job in batch { job.finish(error) }
             return
         }
+        transactionCount.add(1, ordering: .relaxed)
+        writeCount.add(succeeded, ordering: .relaxed)
         for (job, result) in zip(batch, results) { job.finish(result) }
     }
 }
@@ -122,5 +145,6 @@ final class ResultBox<T>: @unchecked Sendable {
 
 /// The storage was closed before the call could run.
 public struct StorageClosed: Error, CustomStringConvertible {
+    /// Says the storage is closed.
     public var description: String { "the storage is closed" }
 }

@@ -55,6 +55,7 @@ public final class ReaderPool: @unchecked Sendable {
                 break
             }
         }
+        connection.close()
         stopped.signal()
     }
 }

@@ -65,7 +65,9 @@ enum TestMethods {
     /// Answers with the call's metadata as "key=value;key=value" in `service`.
     static let metadata = RPCMethod<HealthCheckRequest, HealthCheckRequest>(service: "test.v1.Echo", name: "Metadata", kind: .unary)
     /// Streams `request.service` ("N" or "N#tag") messages "0", "1", ..., then ends OK; "forever#tag"
-    /// streams one message every 20 ms until cancelled.
+    /// streams one message every 20 ms until cancelled; "burst:N#tag" streams N messages of 16 KiB
+    /// as fast as the connection takes them (counted in the probe's progress); "metadata" streams one message with the
+    /// call's metadata as "key=value;key=value".
     static let ticks = RPCMethod<HealthCheckRequest, HealthCheckRequest>(service: "test.v1.Echo", name: "Ticks", kind: .serverStreaming)
 }
 
@@ -81,6 +83,12 @@ final class Probe: Sendable {
     func saw(_ tag: String, _ event: Event) -> Bool {
         events.withLock { $0[tag]?.contains(event) ?? false }
     }
+
+    private let progress = Mutex<[String: Int]>([:])
+
+    /// Counts something a handler did for `tag` (messages sent, ...).
+    func advance(_ tag: String) { progress.withLock { $0[tag, default: 0] += 1 } }
+    func progress(_ tag: String) -> Int { progress.withLock { $0[tag] ?? 0 } }
 
     func count(_ event: Event) -> Int {
         events.withLock { $0.values.reduce(0) { $0 + $1.filter { $0 == event }.count } }
@@ -134,7 +142,13 @@ enum TestRoutes {
                 try await Task.sleep(for: .microseconds(micros))
                 return request
             },
-            Route(serverStreaming: TestMethods.ticks) { request, _, responses in
+            Route(serverStreaming: TestMethods.ticks) { request, context, responses in
+                if request.service == "metadata" {
+                    var message = HealthCheckRequest()
+                    message.service = context.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+                    try await responses.send(message)
+                    return
+                }
                 let parts = request.service.split(separator: "#", maxSplits: 1).map(String.init)
                 let tag = parts.count > 1 ? parts[1] : request.service
                 probe.record(tag, .started)
@@ -149,6 +163,16 @@ enum TestRoutes {
                             i += 1
                             try await Task.sleep(for: .milliseconds(20))
                         }
+                    }
+                    if let spec = parts.first, spec.hasPrefix("burst:") {
+                        // As fast as the connection takes them: N messages of 16 KiB.
+                        var message = HealthCheckRequest()
+                        message.service = String(TestRoutes.blob.prefix(16 * 1024))
+                        for _ in 0..<(Int(spec.dropFirst(6)) ?? 0) {
+                            try await responses.send(message)
+                            probe.advance(tag)
+                        }
+                        return
                     }
                     let n = Int(parts.first ?? "") ?? 0
                     for i in 0..<n {

@@ -1,0 +1,111 @@
+/// Orders as the order system last reported them: the facts eligibility is checked against.
+public protocol OrderRepository: Sendable {
+    /// Stores `order` unless the stored snapshot of the same order has the same or a newer version
+    /// (the order system's messages may arrive late and out of order).
+    /// - Returns: what happened to the stored snapshot.
+    @discardableResult
+    func saveOrder(_ order: OrderSnapshot) async throws -> OrderSaveOutcome
+
+    /// The stored snapshot of order `id`, or nil when after-sales does not know it.
+    func order(_ id: String) async throws -> OrderSnapshot?
+}
+
+/// After-sale cases: their numbers, creation, changes, lists and trace records.
+///
+/// Every write happens in one transaction: the case, its new timeline entries, its trace record, a
+/// refund request if the transition asks for one, and (on creation) the idempotency record. A write
+/// returns only once that transaction is durable.
+public protocol CaseRepository: Sendable {
+    /// Reserves the next number of the UTC day containing `instant` (one sequence per day).
+    ///
+    /// A reserved number that is never used leaves a gap; numbers are never issued twice.
+    /// - Throws: ``RepositoryError/sequenceExhausted(day:)`` past 999,999 cases in one day.
+    func nextCaseNumber(at instant: Timestamp) async throws -> CaseNumber
+
+    /// What deciding a new case needs, read from one snapshot: the earlier result of this
+    /// idempotency key if it was used, else the order, the cases already on it and their basis.
+    ///
+    /// Reading the key and the cases together is what makes retries safe: a retry either sees the
+    /// key (and replays), or sees the order as it was before the first attempt committed (and
+    /// ``createCase(_:)`` then finds the key and replays), never the first case without its key.
+    /// - Throws: ``RepositoryError/idempotencyKeyReused(key:)`` when the key was used for a different request.
+    func creationContext(orderID: String, idempotency: IdempotencyRecord) async throws -> CreationContext
+
+    /// Stores a new case (what ``AfterSaleCase/open(_:number:order:existingCases:catalog:policy:by:at:)``
+    /// returned) with its idempotency record, unless the key was used before.
+    ///
+    /// The service's CreateAfterSale: ``creationContext(orderID:idempotency:)`` (replay if it says
+    /// so), ``nextCaseNumber(at:)``, decide with the context's order and cases, then this call with
+    /// the context's ``CreationContext/basis``; on ``RepositoryError/eligibilityChanged(orderID:)``
+    /// start again from the context.
+    /// - Returns: the number of the new case, or of the case an earlier call with the same key and
+    ///   fingerprint created (then `replayed` is true and nothing was written).
+    /// - Throws: ``RepositoryError/idempotencyKeyReused(key:)`` when the key was used for a different
+    ///   request; ``RepositoryError/eligibilityChanged(orderID:)`` when the order or its cases changed
+    ///   since the eligibility decision read them (decide again and retry);
+    ///   ``RepositoryError/caseNumberTaken(_:)`` when the number already names a case.
+    func createCase(_ creation: CaseCreation) async throws -> CreatedCase
+
+    /// The case numbered `number` with its whole timeline, or nil when there is none.
+    func afterSale(_ number: CaseNumber) async throws -> AfterSaleCase?
+
+    /// Stores what ``decide(_:_:by:at:expectedVersion:policy:)`` returned, if the stored case is still
+    /// at `expectedVersion` (compare-and-set); otherwise writes nothing.
+    /// - Parameter expectedVersion: the version of the case the transition was decided on
+    ///   (`transition.afterSale.version` must be one more).
+    /// - Throws: ``DomainError/versionConflict(expected:actual:)`` when the stored case moved on;
+    ///   ``RepositoryError/caseNotFound(_:)`` when there is no such case.
+    func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws
+
+    /// Stores a trace record without changing the case: a refused or duplicate action.
+    /// - Throws: ``RepositoryError/caseNotFound(_:)`` when there is no such case.
+    func recordTrace(_ record: TraceRecord) async throws
+
+    /// One page of cases matching `query`, newest first (by applied time, then case number).
+    func listCases(_ query: CaseQuery) async throws -> CasePage
+
+    /// Every case opened on order `orderID`, with timelines, oldest number first: what eligibility
+    /// and the order's ledger count.
+    func cases(ofOrder orderID: String) async throws -> [AfterSaleCase]
+
+    /// The trace records of case `number`, oldest first (empty when there is no such case).
+    func traceRecords(of number: CaseNumber) async throws -> [TraceRecord]
+
+    /// The refund requests the case's transitions created, oldest first.
+    func refundRequests(of number: CaseNumber) async throws -> [StoredRefundRequest]
+}
+
+/// The buyer–merchant conversation on a case.
+public protocol MessageRepository: Sendable {
+    /// Appends a message to its case's conversation; with an idempotency record, a retry with the
+    /// same key returns the message stored the first time.
+    /// - Throws: ``RepositoryError/caseNotFound(_:)``; ``RepositoryError/idempotencyKeyReused(key:)``.
+    func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?) async throws -> AppendedMessage
+
+    /// Up to `limit` messages of case `number` after the message with id `after` (from the start
+    /// when nil), oldest first.
+    func messages(of number: CaseNumber, after: Int64?, limit: Int) async throws -> MessagePage
+}
+
+/// The reason catalog the back office manages.
+public protocol ReasonCatalogRepository: Sendable {
+    /// Every stored reason, active or retired, with its version.
+    func storedReasons() async throws -> [StoredReason]
+
+    /// Creates or replaces the reason with `reason.code`; validation is the caller's (``Reason/validate()``).
+    /// - Parameter expectedVersion: the version the caller last saw: 0 means the code must not exist
+    ///   yet, nil stores unconditionally.
+    /// - Returns: the stored entry with its new version.
+    /// - Throws: ``DomainError/versionConflict(expected:actual:)`` (actual 0 when there is no entry).
+    func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason
+}
+
+extension ReasonCatalogRepository {
+    /// The stored reasons as a catalog.
+    public func reasonCatalog() async throws -> ReasonCatalog {
+        ReasonCatalog(try await storedReasons().map(\.reason))
+    }
+}
+
+/// Everything after-sales stores, behind one value the service holds.
+public protocol AfterSaleRepository: OrderRepository, CaseRepository, MessageRepository, ReasonCatalogRepository {}

@@ -1,0 +1,37 @@
+/// Why a repository refused or failed a call, in the domain's terms (no SQL, no driver codes).
+///
+/// A stale expected version is reported as ``DomainError/versionConflict(expected:actual:)``
+/// instead, so the service maps every version conflict the same way.
+public enum RepositoryError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No case has this number.
+    case caseNotFound(CaseNumber)
+    /// The idempotency key was used before for a different request (another fingerprint or operation).
+    case idempotencyKeyReused(key: String)
+    /// The order or its cases changed after the eligibility decision read them; decide again.
+    case eligibilityChanged(orderID: String)
+    /// The number already names another case.
+    case caseNumberTaken(CaseNumber)
+    /// The day (yyyyMMdd) has used all its case numbers.
+    case sequenceExhausted(day: String)
+    /// The call was malformed (a programming error in the caller), e.g. a transition whose version
+    /// does not follow the expected one.
+    case invalidRequest(String)
+    /// The repository was closed.
+    case closed
+    /// The storage failed (disk full, I/O error, corrupt file); the write, if any, did not happen.
+    case storageFailure(String)
+
+    /// A human-readable message.
+    public var description: String {
+        switch self {
+        case .caseNotFound(let number): "case \(number) not found"
+        case .idempotencyKeyReused(let key): "idempotency key \"\(key)\" was already used for a different request"
+        case .eligibilityChanged(let orderID): "order \(orderID) or its cases changed while the application was decided; retry"
+        case .caseNumberTaken(let number): "case number \(number) is already taken"
+        case .sequenceExhausted(let day): "no case numbers left for \(day)"
+        case .invalidRequest(let message): "invalid repository request: \(message)"
+        case .closed: "the repository is closed"
+        case .storageFailure(let message): "storage failure: \(message)"
+        }
+    }
+}

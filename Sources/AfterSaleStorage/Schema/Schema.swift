@@ -1,0 +1,203 @@
+import AfterSaleDomain
+import Foundation
+
+/// The schema of the after-sale database, as the migrations that build it.
+///
+/// Layout of a case: the columns the list filters, sorts and shows, plus `document` (every field
+/// but the timeline in a compact binary form, see ``CaseDocument``), which `GetAfterSale` decodes. The timeline,
+/// trace records, messages and refund requests are rows of their own tables, appended by the
+/// transaction that changes the case.
+///
+/// `cases.id` is the case number's digits (`AS20261121000123` → 20261121000123): numbers sort
+/// like their text, the primary key is the rowid (no second unique index), and every secondary
+/// index already ends in it, so `(created_at, id)` orders and pages the list.
+///
+/// Which index serves which list filter (see ``CaseListQuery``, which names the index it uses):
+///
+/// | filter                                   | index                                           |
+/// |------------------------------------------|-------------------------------------------------|
+/// | buyer (+ kind, statuses, time range)     | `cases_by_buyer(buyer_id, created_at, id, kind, status)` |
+/// | shop + exactly one status (+ kind, time) | `cases_by_shop_status(shop_id, status, created_at, id, kind)` |
+/// | shop (+ kind, several statuses, time)    | `cases_by_shop(shop_id, created_at, id, kind, status)` |
+/// | exactly one status (+ kind, time)        | `cases_by_status(status, created_at, id, kind)` |
+/// | none, kind, several statuses, time range | `cases_by_time(created_at, id, kind, status)`   |
+/// | search by order number; eligibility      | `cases_by_order(order_id)`                      |
+/// | search by case number; GetAfterSale      | the primary key                                 |
+///
+/// Each index delivers rows already in `(created_at, id)` order after its equality columns, so a
+/// page is a bounded walk from the cursor (a range seek on the row value `(created_at, id)`), never
+/// a sort of every match; `kind` and `status` ride along at the end so the walk filters them from
+/// the index entry without visiting the row.
+public enum Schema {
+    /// Every migration, oldest first. Never edit one that has shipped: add the next.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, refunds, reasons", sql: version1),
+        Migration(version: 2, name: "standard reason catalog", apply: seedStandardCatalog),
+    ]
+
+    static let version1 = """
+        -- Orders as the order system last sent them; `version` is the order system's.
+        CREATE TABLE orders (
+            order_id  TEXT    PRIMARY KEY,
+            version   INTEGER NOT NULL,
+            buyer_id  TEXT    NOT NULL,
+            shop_id   TEXT    NOT NULL,
+            status    TEXT    NOT NULL,
+            stored_at INTEGER NOT NULL,  -- Unix ms
+            document  BLOB    NOT NULL   -- binary, see OrderDocument
+        );
+
+        CREATE TABLE cases (
+            id           INTEGER PRIMARY KEY,  -- the case number's digits: yyyyMMdd * 1000000 + sequence
+            order_id     TEXT    NOT NULL,
+            buyer_id     TEXT    NOT NULL,
+            shop_id      TEXT    NOT NULL,
+            shop_name    TEXT    NOT NULL,
+            shop_contact TEXT    NOT NULL,
+            kind         TEXT    NOT NULL,
+            status       TEXT    NOT NULL,
+            created_at   INTEGER NOT NULL,  -- Unix ms, when the buyer applied
+            updated_at   INTEGER NOT NULL,
+            version      INTEGER NOT NULL,
+            title        TEXT    NOT NULL,  -- first line's product, for the list row
+            spec         TEXT    NOT NULL,
+            image_url    TEXT    NOT NULL,
+            quantity     INTEGER NOT NULL,
+            line_count   INTEGER NOT NULL,
+            refund_units INTEGER,           -- approved or computed refund; NULL for exchange and repair
+            currency     TEXT    NOT NULL,
+            document     BLOB    NOT NULL   -- CaseDocument: every field but the timeline; last, so list reads skip it
+        );
+        CREATE INDEX cases_by_buyer       ON cases (buyer_id, created_at, id, kind, status);
+        CREATE INDEX cases_by_shop        ON cases (shop_id, created_at, id, kind, status);
+        CREATE INDEX cases_by_shop_status ON cases (shop_id, status, created_at, id, kind);
+        CREATE INDEX cases_by_status      ON cases (status, created_at, id, kind);
+        CREATE INDEX cases_by_time        ON cases (created_at, id, kind, status);
+        CREATE INDEX cases_by_order       ON cases (order_id);
+
+        -- seq counts from 0 in timeline order: the case's timeline is these rows by seq.
+        CREATE TABLE timeline_entries (
+            case_id       INTEGER NOT NULL REFERENCES cases (id),
+            seq           INTEGER NOT NULL,
+            at            INTEGER NOT NULL,
+            step          TEXT    NOT NULL,
+            actor_role    TEXT    NOT NULL,
+            actor_id      TEXT    NOT NULL,
+            actor_shop_id TEXT,
+            from_status   TEXT,
+            to_status     TEXT    NOT NULL,
+            note          TEXT    NOT NULL,
+            PRIMARY KEY (case_id, seq)
+        ) WITHOUT ROWID;
+
+        -- Every action on a case, applied or refused; seq counts from 1 per case.
+        CREATE TABLE trace_records (
+            case_id       INTEGER NOT NULL REFERENCES cases (id),
+            seq           INTEGER NOT NULL,
+            at            INTEGER NOT NULL,
+            step          TEXT    NOT NULL,
+            actor_role    TEXT    NOT NULL,
+            actor_id      TEXT    NOT NULL,
+            actor_shop_id TEXT,
+            from_status   TEXT,
+            to_status     TEXT    NOT NULL,
+            outcome       TEXT    NOT NULL,
+            details       TEXT    NOT NULL,
+            PRIMARY KEY (case_id, seq)
+        ) WITHOUT ROWID;
+
+        -- Keys are per principal (role, id): two callers never collide. `result` is the case number
+        -- (operation create_case) or the message id (add_message).
+        CREATE TABLE idempotency_keys (
+            principal_role TEXT    NOT NULL,
+            principal_id   TEXT    NOT NULL,
+            key            TEXT    NOT NULL,
+            operation      TEXT    NOT NULL,
+            fingerprint    TEXT    NOT NULL,
+            result         TEXT    NOT NULL,
+            created_at     INTEGER NOT NULL,
+            PRIMARY KEY (principal_role, principal_id, key)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE messages (
+            id             INTEGER PRIMARY KEY,
+            case_id        INTEGER NOT NULL REFERENCES cases (id),
+            sender_role    TEXT    NOT NULL,
+            sender_id      TEXT    NOT NULL,
+            sender_shop_id TEXT,
+            text           TEXT    NOT NULL,
+            attachments    BLOB    NOT NULL,  -- EvidenceDocument
+            sent_at        INTEGER NOT NULL
+        );
+        CREATE INDEX messages_by_case ON messages (case_id, id);
+
+        -- Refunds transitions asked for, written in the same transaction as the case change.
+        CREATE TABLE refund_requests (
+            id           INTEGER PRIMARY KEY,
+            case_id      INTEGER NOT NULL REFERENCES cases (id),
+            case_version INTEGER NOT NULL,
+            order_id     TEXT    NOT NULL,
+            shop_id      TEXT    NOT NULL,
+            buyer_id     TEXT    NOT NULL,
+            amount_units INTEGER NOT NULL,
+            currency     TEXT    NOT NULL,
+            cause        TEXT    NOT NULL,  -- the RefundTrigger
+            requested_at INTEGER NOT NULL
+        );
+        CREATE INDEX refund_requests_by_case ON refund_requests (case_id, id);
+
+        CREATE TABLE reasons (
+            code              TEXT    PRIMARY KEY,
+            title             TEXT    NOT NULL,
+            kinds             TEXT    NOT NULL,  -- comma-separated kinds, sorted
+            basis             TEXT    NOT NULL,
+            requires_evidence INTEGER NOT NULL,
+            active            INTEGER NOT NULL,
+            sort_order        INTEGER NOT NULL,
+            version           INTEGER NOT NULL,
+            updated_at        INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """
+
+    /// A new database starts with the platform's standard reasons; the back office edits them from there.
+    @Sendable static func seedStandardCatalog(_ connection: SQLiteConnection) throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for reason in ReasonCatalog.standard.reasons(for: nil, includeInactive: true) {
+            try ReasonRows.insert(reason, version: 1, at: now, on: connection)
+        }
+    }
+}
+
+/// Reading and writing rows of `reasons`.
+enum ReasonRows {
+    static func insert(_ reason: Reason, version: Int64, at: Int64, on connection: SQLiteConnection) throws {
+        try connection.run("""
+            INSERT INTO reasons (code, title, kinds, basis, requires_evidence, active, sort_order, version, updated_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            ON CONFLICT (code) DO UPDATE SET title = ?2, kinds = ?3, basis = ?4, requires_evidence = ?5, active = ?6,
+                sort_order = ?7, version = ?8, updated_at = ?9
+            """) {
+            $0.bind(1, reason.code)
+            $0.bind(2, reason.title)
+            $0.bind(3, reason.kinds.map(\.rawValue).sorted().joined(separator: ","))
+            $0.bind(4, reason.basis.rawValue)
+            $0.bind(5, reason.requiresEvidence)
+            $0.bind(6, reason.isActive)
+            $0.bind(7, reason.sortOrder)
+            $0.bind(8, version)
+            $0.bind(9, at)
+        }
+    }
+
+    static let select = """
+        SELECT code, title, kinds, basis, requires_evidence, active, sort_order, version, updated_at FROM reasons
+        """
+
+    static func decode(_ row: Statement) throws -> StoredReason {
+        let kinds = try row.string(2).split(separator: ",").map { try decodeEnum(String($0), as: AfterSaleKind.self) }
+        let reason = Reason(code: row.string(0), title: row.string(1), kinds: Set(kinds),
+                            basis: try decodeEnum(row.string(3), as: ReasonBasis.self), requiresEvidence: row.bool(4),
+                            isActive: row.bool(5), sortOrder: row.int(6))
+        return StoredReason(reason: reason, version: row.int64(7), updatedAt: Timestamp(millisecondsSinceEpoch: row.int64(8)))
+    }
+}

@@ -18,16 +18,19 @@ public final class CallMetrics: Sendable {
         init(_ table: Table) { self.table = Mutex(table) }
     }
 
+    /// Flat arrays (one allocation each) indexed by method, so recording touches no nested array.
     struct Table {
-        /// [method][status code 0...16, 17 = other]
-        var calls: [[UInt64]]
-        /// [method][bucket], cumulative counts computed at render time; last = +Inf.
-        var buckets: [[UInt64]]
+        static let codeSlots = 18
+        static let bucketSlots = CallMetrics.bucketBoundsMicros.count + 1
+        /// [method × 18 + code] (codes 0...16, 17 = other).
+        var calls: [UInt64]
+        /// [method × buckets + bucket]; the last bucket of each method is +Inf.
+        var buckets: [UInt64]
         var sumMicros: [UInt64]
 
         init(methods: Int) {
-            calls = Array(repeating: Array(repeating: 0, count: 18), count: methods)
-            buckets = Array(repeating: Array(repeating: 0, count: CallMetrics.bucketBoundsMicros.count + 1), count: methods)
+            calls = Array(repeating: 0, count: methods * Self.codeSlots)
+            buckets = Array(repeating: 0, count: methods * Self.bucketSlots)
             sumMicros = Array(repeating: 0, count: methods)
         }
     }
@@ -45,8 +48,8 @@ public final class CallMetrics: Sendable {
         var bucket = Self.bucketBoundsMicros.count
         for (i, bound) in Self.bucketBoundsMicros.enumerated() where micros <= bound { bucket = i; break }
         shards[shard % shards.count].table.withLock { t in
-            t.calls[method][codeSlot] &+= 1
-            t.buckets[method][bucket] &+= 1
+            t.calls[method * Table.codeSlots + codeSlot] &+= 1
+            t.buckets[method * Table.bucketSlots + bucket] &+= 1
             t.sumMicros[method] &+= micros
         }
     }
@@ -55,7 +58,7 @@ public final class CallMetrics: Sendable {
     public func count(method path: String, code: StatusCode) -> UInt64 {
         guard let m = methodNames.firstIndex(of: path) else { return 0 }
         let slot = code.rawValue >= 0 && code.rawValue <= 16 ? Int(code.rawValue) : 17
-        return shards.reduce(0) { total, shard in total + shard.table.withLock { $0.calls[m][slot] } }
+        return shards.reduce(0) { total, shard in total + shard.table.withLock { $0.calls[m * Table.codeSlots + slot] } }
     }
 
     /// The Prometheus exposition text.
@@ -63,37 +66,36 @@ public final class CallMetrics: Sendable {
         var total = Table(methods: methodNames.count)
         for shard in shards {
             shard.table.withLock { t in
-                for m in 0..<methodNames.count {
-                    for c in 0..<18 { total.calls[m][c] += t.calls[m][c] }
-                    for b in 0..<total.buckets[m].count { total.buckets[m][b] += t.buckets[m][b] }
-                    total.sumMicros[m] += t.sumMicros[m]
-                }
+                for i in 0..<t.calls.count { total.calls[i] += t.calls[i] }
+                for i in 0..<t.buckets.count { total.buckets[i] += t.buckets[i] }
+                for i in 0..<t.sumMicros.count { total.sumMicros[i] += t.sumMicros[i] }
             }
         }
         var out = "# HELP aftersale_rpc_calls_total RPC calls handled, by method and status code.\n"
         out += "# TYPE aftersale_rpc_calls_total counter\n"
         for m in 0..<methodNames.count {
-            for c in 0..<18 where total.calls[m][c] > 0 {
+            for c in 0..<18 where total.calls[m * Table.codeSlots + c] > 0 {
                 let code = c == 17 ? "OTHER" : StatusCode(rawValue: Int32(c)).name
-                out += "aftersale_rpc_calls_total{method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m][c])\n"
+                out += "aftersale_rpc_calls_total{method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m * Table.codeSlots + c])\n"
             }
         }
         out += "# HELP aftersale_rpc_errors_total RPC calls that ended with a non-OK status, by method and code.\n"
         out += "# TYPE aftersale_rpc_errors_total counter\n"
         for m in 0..<methodNames.count {
-            for c in 1..<18 where total.calls[m][c] > 0 {
+            for c in 1..<18 where total.calls[m * Table.codeSlots + c] > 0 {
                 let code = c == 17 ? "OTHER" : StatusCode(rawValue: Int32(c)).name
-                out += "aftersale_rpc_errors_total{method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m][c])\n"
+                out += "aftersale_rpc_errors_total{method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m * Table.codeSlots + c])\n"
             }
         }
         out += "# HELP aftersale_rpc_duration_seconds Time from receiving a request to queueing its final response.\n"
         out += "# TYPE aftersale_rpc_duration_seconds histogram\n"
         for m in 0..<methodNames.count {
-            let count = total.buckets[m].reduce(0, +)
+            let row = total.buckets[(m * Table.bucketSlots)..<((m + 1) * Table.bucketSlots)]
+            let count = row.reduce(0, +)
             guard count > 0 else { continue }
             var cumulative: UInt64 = 0
             for (i, bound) in Self.bucketBoundsMicros.enumerated() {
-                cumulative += total.buckets[m][i]
+                cumulative += total.buckets[m * Table.bucketSlots + i]
                 out += "aftersale_rpc_duration_seconds_bucket{method=\"\(methodNames[m])\",le=\"\(Self.seconds(bound))\"} \(cumulative)\n"
             }
             out += "aftersale_rpc_duration_seconds_bucket{method=\"\(methodNames[m])\",le=\"+Inf\"} \(count)\n"

@@ -18,8 +18,12 @@ public final class EventLoop: @unchecked Sendable {
     /// Registered handlers by descriptor; touched on the loop thread only.
     private var handlers: [Int32: EventHandler] = [:]
     private let inbox = Mutex<[@Sendable () -> Void]>([])
+    /// Whether the inbox may hold work: lets an idle iteration skip the lock.
+    private let inboxNonEmpty = Atomic<Bool>(false)
     private let wakePending = Atomic<Bool>(false)
     private let timers = Mutex(TimerHeap())
+    /// The earliest timer deadline (UInt64.max when none), readable without the lock.
+    private let earliestTimer = Atomic<UInt64>(UInt64.max)
     private let stopping = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
     private var thread: pthread_t?
@@ -55,10 +59,13 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs `work` on the loop thread soon. Safe from any thread.
     public func execute(_ work: @escaping @Sendable () -> Void) {
         inbox.withLock { $0.append(work) }
+        inboxNonEmpty.store(true, ordering: .releasing)
         wake()
     }
 
     private func wake() {
+        // On the loop thread the inbox is drained before the next epoll_wait: no wake-up needed.
+        if inLoop { return }
         if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
             var one: UInt64 = 1
             _ = Glibc.write(wakeFD, &one, 8)
@@ -70,6 +77,7 @@ public final class EventLoop: @unchecked Sendable {
     public func schedule(atNanos deadline: UInt64, _ work: @escaping @Sendable () -> Void) -> TimerID {
         let (id, isEarliest) = timers.withLock { heap -> (TimerID, Bool) in
             let id = heap.insert(deadline, work)
+            earliestTimer.store(heap.earliest ?? UInt64.max, ordering: .releasing)
             return (id, heap.earliest == deadline)
         }
         if isEarliest && !inLoop { wake() }
@@ -86,6 +94,7 @@ public final class EventLoop: @unchecked Sendable {
     public func cancelTimer(_ id: TimerID) {
         timers.withLock { $0.cancel(id) }
     }
+
 
     /// Registers a descriptor; loop thread only.
     public func register(_ fd: Int32, events: UInt32, handler: EventHandler) throws(TransportError) {
@@ -142,8 +151,9 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func runInbox() {
-        while true {
+        while inboxNonEmpty.load(ordering: .acquiring) {
             let work = inbox.withLock { box -> [@Sendable () -> Void] in
+                inboxNonEmpty.store(false, ordering: .releasing)
                 let items = box
                 box.removeAll(keepingCapacity: true)
                 return items
@@ -154,13 +164,20 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func runDueTimers() {
+        guard earliestTimer.load(ordering: .acquiring) != UInt64.max else { return }
         let now = MonotonicClock.nanos()
-        while let work = timers.withLock({ $0.popDue(now: now) }) { work() }
+        guard earliestTimer.load(ordering: .acquiring) <= now else { return }
+        while let work = timers.withLock({ heap -> (@Sendable () -> Void)? in
+            let due = heap.popDue(now: now)
+            earliestTimer.store(heap.earliest ?? UInt64.max, ordering: .releasing)
+            return due
+        }) { work() }
     }
 
     private func nextTimeoutMillis() -> Int32 {
-        if !inbox.withLock({ $0.isEmpty }) { return 0 }
-        guard let earliest = timers.withLock({ $0.earliest }) else { return -1 }
+        if inboxNonEmpty.load(ordering: .acquiring) { return 0 }
+        let earliest = earliestTimer.load(ordering: .acquiring)
+        guard earliest != UInt64.max else { return -1 }
         let now = MonotonicClock.nanos()
         if earliest <= now { return 0 }
         return Int32(min(60_000, (earliest - now + 999_999) / 1_000_000))
@@ -195,5 +212,16 @@ extension Duration {
         let (s, atto) = components
         if s < 0 { return 0 }
         return UInt64(s) &* 1_000_000_000 &+ UInt64(atto / 1_000_000_000)
+    }
+}
+
+/// An event loop can run Swift tasks: a task that prefers it (`withTaskExecutorPreference(loop)`)
+/// resumes on the loop thread right after the read that completed its call, instead of waking a
+/// thread of the global pool. Latency-sensitive callers (the load generator) use it; such tasks
+/// must not block.
+extension EventLoop: TaskExecutor {
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        execute { [self] in unowned.runSynchronously(on: asUnownedTaskExecutor()) }
     }
 }

@@ -77,7 +77,11 @@ extension Envelope {
     public init?(decoding bytes: UnsafeRawBufferPointer) {
         guard let raw = ProtoPacking.unpack(aftersale__v1__envelope__descriptor_ref(), bytes) else { return nil }
         defer { protobuf_c_message_free_unpacked(raw, nil) }
-        let c = UnsafeRawPointer(raw).assumingMemoryBound(to: Aftersale__V1__Envelope.self).pointee
+        self.init(unpacked: UnsafeRawPointer(raw))
+    }
+
+    private init(unpacked raw: UnsafeRawPointer) {
+        let c = raw.assumingMemoryBound(to: Aftersale__V1__Envelope.self).pointee
         kind = FrameKind(rawValue: Int32(bitPattern: c.kind.rawValue))
         callID = c.call_id
         method = c.method.map { String(cString: $0) } ?? ""

@@ -15,7 +15,8 @@ struct BenchOptions {
     var duration = 5.0
     var warmup = 1.0
     var method: String?
-    var loops = 1
+    /// Event loop threads for the connections; 0 means min(connections, 2), like the C reference client.
+    var loops = 0
 }
 
 func fail(_ message: String) -> Never {
@@ -35,13 +36,14 @@ func parse() -> BenchOptions {
         case "--duration": o.duration = Double(v) ?? 0
         case "--warmup": o.warmup = Double(v) ?? -1
         case "--method": o.method = v
-        case "--loops": o.loops = Int(v) ?? 0
+        case "--loops": o.loops = Int(v) ?? -1
         default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N]")
         }
     }
-    guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops > 0 else {
-        fail("--connections, --inflight, --duration and --loops must be positive")
+    guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
+        fail("--connections, --inflight and --duration must be positive, --loops at least 0")
     }
+    if o.loops == 0 { o.loops = min(o.connections, 2) }
     return o
 }
 
@@ -74,9 +76,12 @@ let windowStart = start + UInt64(options.warmup * 1e9)
 let windowEnd = windowStart + UInt64(options.duration * 1e9)
 
 let allSamples = await withTaskGroup(of: Samples.self) { group in
-    for client in clients {
+    for (index, client) in clients.enumerated() {
+        // Each worker runs on its connection's event loop: a response resumes the waiting call on
+        // the thread that read it, with no hop through the global pool.
+        let loop = loops[index % loops.count]
         for _ in 0..<options.inflight {
-            group.addTask {
+            group.addTask(executorPreference: loop) {
                 let s = Samples()
                 s.latencies.reserveCapacity(1 << 16)
                 while true {

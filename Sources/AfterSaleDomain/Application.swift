@@ -93,7 +93,9 @@ extension AfterSaleCase {
             guard let orderLine = order.line(requested.orderLineID) else {
                 throw .invalidArgument(field: "lines[\(index)].order_line_id", message: "order \(order.id) has no line \(requested.orderLineID)")
             }
-            let figures = ledger.line(orderLine.id)!
+            guard let figures = ledger.line(orderLine.id) else {
+                throw .invalidArgument(field: "lines[\(index)].order_line_id", message: "order \(order.id) has no line \(requested.orderLineID)")
+            }
             try Eligibility.checkPolicy(line: orderLine, order: order, kind: kind, reason: reason, policy: policy, now: now)
             let claim = try ProRata.claim(lineID: orderLine.id, paid: orderLine.paidAmount,
                                           purchasedQuantity: orderLine.quantity,
@@ -105,7 +107,7 @@ extension AfterSaleCase {
                                   refundAmount: kind.refundsMoney ? claim : .zero(currency), refundedAmount: .zero(currency)))
         }
         let coversWholeOrder = order.lines.allSatisfy { orderLine in
-            ledger.line(orderLine.id)!.claimedQuantity == 0
+            ledger.line(orderLine.id)?.claimedQuantity == 0
                 && application.lines.contains { $0.orderLineID == orderLine.id && $0.quantity == orderLine.quantity }
         }
         let goods = try Money.sum(lines.map(\.refundAmount), currency: currency)

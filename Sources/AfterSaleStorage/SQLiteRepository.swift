@@ -209,7 +209,10 @@ extension SQLiteRepository {
             }) { $0.optionalInt64(0) } ?? nil
         }
         let seed = largest.map { Int($0 % 1_000_000) } ?? 0
-        return try CaseNumber(at: instant, sequence: try sequences.reserve(day: day, seed: seed)!)
+        guard let sequence = try sequences.reserve(day: day, seed: seed) else {
+            throw RepositoryError.sequenceExhausted(day: String(day))
+        }
+        return try CaseNumber(at: instant, sequence: sequence)
     }
 
     public func creationContext(orderID: String, idempotency: IdempotencyRecord) async throws -> CreationContext {

@@ -35,6 +35,7 @@ public struct ProtoDecodingError: Error, Equatable, CustomStringConvertible {
 
 extension ProtoMessage {
     /// The protobuf encoding of this message.
+    @inlinable
     public func serializedBytes() -> [UInt8] {
         var out: [UInt8] = []
         appendSerialized(to: &out)
@@ -42,6 +43,7 @@ extension ProtoMessage {
     }
 
     /// Appends the protobuf encoding of this message to `buffer` without an intermediate copy.
+    @inlinable
     public func appendSerialized(to buffer: inout [UInt8]) {
         let arena = ProtoArena()
         defer { arena.release() }
@@ -50,6 +52,7 @@ extension ProtoMessage {
     }
 
     /// Decodes a message from its protobuf encoding.
+    @inlinable
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
         guard let unpacked = ProtoPacking.unpack(Self.protoDescriptor, bytes) else {
             throw ProtoDecodingError(typeName: Self.protoName, byteCount: bytes.count)
@@ -59,6 +62,7 @@ extension ProtoMessage {
     }
 
     /// Decodes a message from its protobuf encoding.
+    @inlinable
     public init(serializedBytes bytes: [UInt8]) throws(ProtoDecodingError) {
         let result = bytes.withUnsafeBytes { raw -> Result<Self, ProtoDecodingError> in
             do throws(ProtoDecodingError) { return .success(try Self(serializedBytes: raw)) } catch { return .failure(error) }

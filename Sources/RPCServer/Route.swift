@@ -29,7 +29,10 @@ public struct ServerContext: Sendable {
 
 /// Sends the messages of a server-streaming call. Sending waits while the client is slow to read.
 public struct ResponseStream<Response: ProtoMessage>: Sendable {
-    let sink: StreamSink
+    @usableFromInline let sink: StreamSink
+
+    @usableFromInline
+    init(sink: StreamSink) { self.sink = sink }
 
     /// Sends one message; throws CANCELLED once the call is over (cancelled, past its deadline,
     /// connection gone).
@@ -39,15 +42,19 @@ public struct ResponseStream<Response: ProtoMessage>: Sendable {
 }
 
 /// The untyped side of a response stream, provided by the server connection.
+@usableFromInline
 struct StreamSink: Sendable {
-    let send: @Sendable ([UInt8]) async throws(RPCError) -> Void
+    @usableFromInline let send: @Sendable ([UInt8]) async throws(RPCError) -> Void
+
+    init(send: @escaping @Sendable ([UInt8]) async throws(RPCError) -> Void) { self.send = send }
 }
 
 /// One method bound to the code that serves it.
 public struct Route: Sendable {
     public let info: RPCMethodInfo
-    let handler: Handler
+    @usableFromInline let handler: Handler
 
+    @usableFromInline
     enum Handler: Sendable {
         /// Runs on the I/O thread; only for handlers that never block and finish in microseconds.
         case inline(@Sendable ([UInt8], ServerContext) throws(RPCError) -> [UInt8])
@@ -56,6 +63,7 @@ public struct Route: Sendable {
     }
 
     /// A unary method served by an async handler on the task pool.
+    @inlinable
     public init<Request, Response>(
         unary method: RPCMethod<Request, Response>,
         _ body: @escaping @Sendable (Request, ServerContext) async throws -> Response
@@ -72,6 +80,7 @@ public struct Route: Sendable {
     }
 
     /// A server-streaming method.
+    @inlinable
     public init<Request, Response>(
         serverStreaming method: RPCMethod<Request, Response>,
         _ body: @escaping @Sendable (Request, ServerContext, ResponseStream<Response>) async throws -> Void
@@ -89,6 +98,7 @@ public struct Route: Sendable {
 
     /// A unary method answered on the I/O thread, for handlers that never block (health checks,
     /// reflection): it saves two thread hops per call.
+    @inlinable
     public static func inline<Request, Response>(
         _ method: RPCMethod<Request, Response>,
         _ body: @escaping @Sendable (Request, ServerContext) throws(RPCError) -> Response
@@ -98,11 +108,13 @@ public struct Route: Sendable {
         })
     }
 
-    private init(info: RPCMethodInfo, handler: Handler) {
+    @usableFromInline
+    init(info: RPCMethodInfo, handler: Handler) {
         self.info = info
         self.handler = handler
     }
 
+    @inlinable
     static func decode<M: ProtoMessage>(_: M.Type, _ payload: [UInt8]) throws(RPCError) -> M {
         do {
             return try M(serializedBytes: payload)

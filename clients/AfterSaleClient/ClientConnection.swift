@@ -158,15 +158,27 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
         state.withLock { $0.closeReason } ?? RPCError(.unavailable, "the connection to \(framed.peer) is closed")
     }
 
+    /// When the unanswered PING went out (monotonic ns), 0 when none is outstanding. Loop thread only.
+    private var pingSentAt: UInt64 = 0
+
+    /// Every `interval` on the loop thread: a connection silent for an interval gets a PING; one
+    /// whose PING got no byte back within the next interval is closed.
     private func scheduleKeepalive(_ interval: Duration) {
-        framed.loop.schedule(after: interval) { [weak self] in
+        let tick = max(interval / 2, .milliseconds(10))
+        framed.loop.schedule(after: tick) { [weak self] in
             guard let self, !self.framed.isClosed else { return }
-            let silentFor = MonotonicClock.nanos() &- self.framed.lastActivity
-            if silentFor > 2 * interval.nanoseconds {
-                self.framed.close()
-                return
+            let now = MonotonicClock.nanos()
+            let last = self.framed.lastActivity
+            if self.pingSentAt != 0 && last > self.pingSentAt { self.pingSentAt = 0 }
+            if self.pingSentAt != 0 {
+                if now > self.pingSentAt && now - self.pingSentAt > interval.nanoseconds {
+                    self.framed.close()
+                    return
+                }
+            } else if now > last && now - last >= interval.nanoseconds {
+                self.pingSentAt = now
+                self.framed.send(Envelope(kind: .ping, callID: 0))
             }
-            if silentFor >= interval.nanoseconds { self.framed.send(Envelope(kind: .ping, callID: 0)) }
             self.scheduleKeepalive(interval)
         }
     }

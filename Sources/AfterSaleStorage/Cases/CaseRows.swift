@@ -6,7 +6,8 @@ import AfterSaleDomain
 enum CaseRows {
     /// The integer key of a case: its number's digits (`AS20261121000123` → 20261121000123).
     static func id(of number: CaseNumber) -> Int64 {
-        Int64(number.rawValue.dropFirst(2))!  // CaseNumber guarantees 14 digits
+        // CaseNumber guarantees 14 digits, so the fallback is never taken.
+        Int64(number.rawValue.dropFirst(2)) ?? 0
     }
 
     /// The number of the case keyed `id`.

@@ -40,7 +40,7 @@ let package = Package(
         // Durable storage behind the domain's repository interface: SQLite (embedded default).
         .target(name: "AfterSaleStorage", dependencies: ["AfterSaleDomain", "CSQLite"]),
         // Service handlers (health, reflection, business services) and their generated protocols.
-        .target(name: "AfterSaleServices", dependencies: ["RPCServer", "AfterSaleProto", "ProtoRuntime", "RPCWire", "CAfterSaleProto", "CProtobufC"]),
+        .target(name: "AfterSaleServices", dependencies: ["RPCServer", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage", "ProtoRuntime", "RPCWire", "CAfterSaleProto", "CProtobufC"]),
         // Server executable: configuration and start-up only.
         .executableTarget(name: "aftersaled", dependencies: ["AfterSaleServices", "RPCServer"]),
 
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGen", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
         .testTarget(name: "RPCWireTests", dependencies: ["RPCWire", "ProtoRuntime"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "AfterSaleServices", "RPCServer", "RPCWire", "AfterSaleProto"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "AfterSaleServices", "RPCServer", "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage"]),
     ],
     swiftLanguageModes: [.v6]
 )

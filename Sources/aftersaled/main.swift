@@ -22,7 +22,15 @@ do {
     exit(1)
 }
 
-let host = ServiceHost()
+// The store opens (and migrates) before the server listens: no call is ever served without it.
+let host: ServiceHost
+let closeStorage: @Sendable () -> Void
+do {
+    (host, closeStorage) = try ServiceHost.open(dataDirectory: options.dataDir)
+} catch {
+    FileHandle.standardError.write(Data("aftersaled: cannot open the data store in \(options.dataDir): \(error)\n".utf8))
+    exit(1)
+}
 let server: RPCServer
 var metricsEndpoint: MetricsEndpoint?
 do {
@@ -57,6 +65,7 @@ Task.detached {
 }
 done.wait()
 metricsEndpoint?.close()
+closeStorage()  // after the server stopped: no call is writing any more
 logger.log(.info, "stopped")
 logger.flush()
 exit(0)

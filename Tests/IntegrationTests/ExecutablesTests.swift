@@ -56,7 +56,8 @@ extension Integration {
             #expect(list.status == 0, "\(list.stderr)")
             #expect(list.stdout.contains("aftersale.v1.Health\n"))
             #expect(list.stdout.contains("aftersale.v1.Health/Watch (server-streaming)"))
-            #expect(list.stdout.contains("aftersale.v1.AfterSaleService/GetAfterSale (not implemented yet)"))
+            #expect(list.stdout.contains("aftersale.v1.AfterSaleService/GetAfterSale\n"), "served since issue 3")
+            #expect(list.stdout.contains("aftersale.v1.OrderBridge/UpsertOrder (not implemented yet)"))
             #expect(list.stdout.contains("aftersale.v1.RefundBridge"))
 
             let call = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.Health/Check", "{}"])
@@ -83,9 +84,20 @@ extension Integration {
             #expect(notFound.status == 1, "\(notFound)")
             #expect(notFound.stderr.contains("NOT_FOUND"), "\(notFound.stderr)")
 
-            let unimplemented = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.AfterSaleService/GetAfterSale", #"{"caseNumber": "AS-1"}"#])
+            let unimplemented = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.OrderBridge/GetOrderAfterSaleState", #"{"orderId": "o-1"}"#])
             #expect(unimplemented.status == 1, "\(unimplemented)")
             #expect(unimplemented.stderr.contains("UNIMPLEMENTED"), "\(unimplemented.stderr)")
+
+            // The after-sale service is served over the data directory's store: it asks who calls,
+            // and answers a known caller about an unknown case with NOT_FOUND.
+            let anonymous = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.AfterSaleService/GetAfterSale", #"{"caseNumber": "AS20260101000001"}"#])
+            #expect(anonymous.status == 1, "\(anonymous)")
+            #expect(anonymous.stderr.contains("UNAUTHENTICATED"), "\(anonymous.stderr)")
+            let unknownCase = try await ChildProcess.run(ctl, ["--server", target, "-H", "x-caller-role=agent", "-H", "x-caller-id=a-1",
+                                                               "call", "aftersale.v1.AfterSaleService/GetAfterSale", #"{"caseNumber": "AS20260101000001"}"#])
+            #expect(unknownCase.status == 1, "\(unknownCase)")
+            #expect(unknownCase.stderr.contains("NOT_FOUND"), "\(unknownCase.stderr)")
+            #expect(FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("aftersale.sqlite3").path), "the store lives in the data directory")
 
             // A health watcher is open when the server is told to stop: it hears NOT_SERVING, then the end.
             let updates = Collected<ServingStatus>()

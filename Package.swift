@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "aftersaled", targets: ["aftersaled"]),
         .executable(name: "aftersalectl", targets: ["aftersalectl"]),
         .executable(name: "aftersale-bench", targets: ["aftersale-bench"]),
+        .executable(name: "aftersale-seed", targets: ["aftersale-seed"]),
         .executable(name: "aftersale-protogen", targets: ["aftersale-protogen"]),
         .library(name: "AfterSaleClient", targets: ["AfterSaleClient"]),
     ],
@@ -55,6 +56,8 @@ let package = Package(
                           path: "clients/aftersalectl"),
         .executableTarget(name: "aftersale-bench", dependencies: ["AfterSaleClient", "AfterSaleProto", "RPCWire"],
                           path: "clients/aftersale-bench"),
+        .executableTarget(name: "aftersale-seed", dependencies: ["AfterSaleStorage", "AfterSaleDomain"],
+                          path: "clients/aftersale-seed"),
 
         .testTarget(name: "AfterSaleDomainTests", dependencies: ["AfterSaleDomain"]),
         .testTarget(name: "AfterSaleStorageTests", dependencies: ["AfterSaleStorage", "AfterSaleDomain"]),

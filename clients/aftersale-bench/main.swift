@@ -7,6 +7,16 @@ import Synchronization
 
 // aftersale-bench: C connections × D calls in flight for T seconds through the client module.
 // The last line is machine-readable: calls/s=N p50_us=N p99_us=N p999_us=N errors=N
+//
+// Scenarios (--scenario): health (default; Health/Check, or --method NAME with an empty payload),
+// and, against a data directory filled by aftersale-seed:
+// - create: CreateAfterSale, refund only of 1 unit of line l-1 of a fresh order `bench-order-<i>`
+//   (paid, not shipped: the one kind such an order is eligible for), as its buyer `bench-buyer-<i>`, each
+//   call with a new idempotency key; consecutive calls take consecutive orders from a random start,
+//   so calls in flight at once touch different orders (--fresh-orders K as seeded).
+// - get: GetAfterSale of a random seeded case (--cases N as seeded), as role agent.
+// - list: ListAfterSales of a random shop `s-<i>` (--shops S as seeded) and one random status, page
+//   of 20, as role agent; every other call of a worker fetches the next page with the previous token.
 
 struct BenchOptions {
     var server = "127.0.0.1:7400"
@@ -17,6 +27,12 @@ struct BenchOptions {
     var method: String?
     /// Event loop threads for the connections; 0 means min(connections, 2), like the C reference client.
     var loops = 0
+    /// health, create, get or list.
+    var scenario = "health"
+    /// The seeded data the scenarios address (see aftersale-seed).
+    var cases = 1_000_000
+    var shops = 200
+    var freshOrders = 60_000
 }
 
 func fail(_ message: String) -> Never {
@@ -37,12 +53,19 @@ func parse() -> BenchOptions {
         case "--warmup": o.warmup = Double(v) ?? -1
         case "--method": o.method = v
         case "--loops": o.loops = Int(v) ?? -1
-        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N]")
+        case "--scenario": o.scenario = v
+        case "--cases": o.cases = Int(v) ?? 0
+        case "--shops": o.shops = Int(v) ?? 0
+        case "--fresh-orders": o.freshOrders = Int(v) ?? 0
+        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list] [--cases N] [--shops S] [--fresh-orders K]")
         }
     }
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
         fail("--connections, --inflight and --duration must be positive, --loops at least 0")
     }
+    guard ["health", "create", "get", "list"].contains(o.scenario) else { fail("--scenario must be health, create, get or list") }
+    guard o.cases > 0, o.shops > 0, o.freshOrders > 0 else { fail("--cases, --shops and --fresh-orders must be positive") }
+    guard o.scenario == "health" || o.method == nil else { fail("--method only applies to --scenario health") }
     if o.loops == 0 { o.loops = min(o.connections, 2) }
     return o
 }
@@ -60,6 +83,74 @@ let path: String = {
     return m.hasPrefix("/") ? m : "/" + m
 }()
 let payload: [UInt8] = options.method == nil ? HealthCheckRequest().serializedBytes() : []
+
+/// The yyyyMMdd (UTC) of each day seeded cases are numbered on: day k is 2026-01-01 − k days.
+let seededDays = options.cases / 500_000 + 1
+let seededDates: [String] = (0..<seededDays).map { k in
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyyMMdd"
+    return formatter.string(from: Date(timeIntervalSince1970: 1_767_225_600 - Double(k) * 86_400))
+}
+/// The number of seeded case n, as aftersale-seed numbers it.
+func seededCaseNumber(_ n: Int) -> String {
+    let sequence = String(n / seededDays + 1)
+    return "AS" + seededDates[n % seededDays] + String(repeating: "0", count: max(0, 6 - sequence.count)) + sequence
+}
+let agentMetadata: Metadata = ["x-caller-role": "agent", "x-caller-id": "bench-agent"]
+let listStatuses = CaseStatus.allCases.filter { $0 != .unspecified }
+/// Create calls so far; call c uses fresh order (start + c) % K.
+let createCounter = Atomic<Int>(0)
+let createStart = Int.random(in: 0..<options.freshOrders)
+let runID = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+
+/// One call of the scenario on `client`; `state` is the worker's page token (list).
+func scenarioCall(_ client: RPCClient, _ state: inout String) async throws {
+    switch options.scenario {
+    case "create":
+        let c = createCounter.add(1, ordering: .relaxed).oldValue
+        let order = (createStart + c) % options.freshOrders
+        var request = CreateAfterSaleRequest()
+        request.orderId = "bench-order-\(order)"
+        request.kind = .refundOnly
+        var line = RequestedLine()
+        line.orderLineId = "l-1"
+        line.quantity = 1
+        request.lines = [line]
+        request.reasonCode = "no_longer_wanted"
+        let metadata: Metadata = ["x-caller-role": "buyer", "x-caller-id": "bench-buyer-\(order)",
+                                  "idempotency-key": "bench-\(runID)-\(c)"]
+        let response = try await client.afterSale.createAfterSale(request, options: CallOptions(metadata: metadata))
+        if response.replayed { throw RPCError(.internal, "a new idempotency key was replayed") }
+    case "get":
+        var request = GetAfterSaleRequest()
+        request.caseNumber = seededCaseNumber(Int.random(in: 0..<options.cases))
+        _ = try await client.afterSale.getAfterSale(request, options: CallOptions(metadata: agentMetadata))
+    case "list":
+        var request = ListAfterSalesRequest()
+        if state.isEmpty {
+            request.shopId = "s-\(Int.random(in: 0..<options.shops))"
+            request.statuses = [listStatuses.randomElement()!]
+            request.pageSize = 20
+        } else {
+            // The next page of the previous query: the token carries the filters back (see below).
+            let parts = state.split(separator: "|", maxSplits: 2).map(String.init)
+            request.shopId = parts[0]
+            request.statuses = [CaseStatus(rawValue: Int32(parts[1]) ?? 1)]
+            request.pageSize = 20
+            request.pageToken = parts[2]
+        }
+        let response = try await client.afterSale.listAfterSales(request, options: CallOptions(metadata: agentMetadata))
+        if response.items.count != 20 && !response.nextPageToken.isEmpty {
+            throw RPCError(.internal, "a page of \(response.items.count) rows with a next page")
+        }
+        state = state.isEmpty && !response.nextPageToken.isEmpty
+            ? "\(request.shopId)|\(request.statuses[0].rawValue)|\(response.nextPageToken)" : ""
+    default:
+        _ = try await client.call(path: path, payload: payload)
+    }
+}
 
 var loops: [EventLoop] = []
 for i in 0..<options.loops {
@@ -84,11 +175,16 @@ let allSamples = await withTaskGroup(of: Samples.self) { group in
             group.addTask(executorPreference: loop) {
                 let s = Samples()
                 s.latencies.reserveCapacity(1 << 16)
+                var state = ""
                 while true {
                     let t0 = MonotonicClock.nanos()
                     if t0 >= windowEnd { break }
                     do {
-                        _ = try await client.call(path: path, payload: payload)
+                        if options.scenario == "health" {
+                            _ = try await client.call(path: path, payload: payload)
+                        } else {
+                            try await scenarioCall(client, &state)
+                        }
                         let t1 = MonotonicClock.nanos()
                         if t0 >= windowStart && t1 <= windowEnd { s.latencies.append(t1 - t0) }
                     } catch {
@@ -118,5 +214,11 @@ if let firstError = allSamples.compactMap({ $0.firstError }).first {
     FileHandle.standardError.write(Data("aftersale-bench: first error: \(firstError)\n".utf8))
 }
 let rate = Int((Double(latencies.count) / options.duration).rounded())
-print("server=\(options.server) method=\(path) connections=\(options.connections) inflight=\(options.inflight) duration_s=\(options.duration) calls=\(latencies.count)")
+let method = switch options.scenario {
+case "create": AfterSaleService.createAfterSale.path
+case "get": AfterSaleService.getAfterSale.path
+case "list": AfterSaleService.listAfterSales.path
+default: path
+}
+print("server=\(options.server) scenario=\(options.scenario) method=\(method) connections=\(options.connections) inflight=\(options.inflight) duration_s=\(options.duration) calls=\(latencies.count)")
 print("calls/s=\(rate) p50_us=\(percentile(0.5, latencies)) p99_us=\(percentile(0.99, latencies)) p999_us=\(percentile(0.999, latencies)) errors=\(errors)")

@@ -255,16 +255,7 @@ extension SQLiteRepository {
         return try await write { connection in
             if let replay = try Self.replay(of: idempotency, on: connection) { return replay }
             if let basis { try Self.check(basis, on: connection) }
-            do {
-                try CaseRows.insert(encoded, on: connection)
-            } catch let error as SQLiteError where error.isUniqueViolation {
-                throw RepositoryError.caseNumberTaken(afterSale.number)
-            }
-            try CaseRows.insertTimeline(afterSale.timeline, caseID: encoded.id, firstSeq: 0, on: connection)
-            try CaseRows.insertTrace(transition.trace, on: connection)
-            if let refund = transition.refundRequest {
-                try CaseRows.insertRefund(refund, caseVersion: afterSale.version, at: afterSale.updatedAt, on: connection)
-            }
+            try CaseRows.insertNew(transition, encoded: encoded, on: connection)
             try IdempotencyRows.insert(idempotency, operation: .createCase, result: afterSale.number.rawValue,
                                        at: afterSale.createdAt, on: connection)
             return CreatedCase(number: afterSale.number, replayed: false)
@@ -279,17 +270,7 @@ extension SQLiteRepository {
         let encoded = transitions.map { CaseRows.Encoded($0.afterSale) }
         try await write { connection in
             for (transition, row) in zip(transitions, encoded) {
-                let afterSale = transition.afterSale
-                do {
-                    try CaseRows.insert(row, on: connection)
-                } catch let error as SQLiteError where error.isUniqueViolation {
-                    throw RepositoryError.caseNumberTaken(afterSale.number)
-                }
-                try CaseRows.insertTimeline(afterSale.timeline, caseID: row.id, firstSeq: 0, on: connection)
-                try CaseRows.insertTrace(transition.trace, on: connection)
-                if let refund = transition.refundRequest {
-                    try CaseRows.insertRefund(refund, caseVersion: afterSale.version, at: afterSale.updatedAt, on: connection)
-                }
+                try CaseRows.insertNew(transition, encoded: row, on: connection)
             }
         }
         for row in encoded { sequences.advance(day: row.id / 1_000_000, past: Int(row.id % 1_000_000)) }

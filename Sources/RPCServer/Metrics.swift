@@ -71,20 +71,16 @@ public final class CallMetrics: Sendable {
                 for i in 0..<t.sumMicros.count { total.sumMicros[i] += t.sumMicros[i] }
             }
         }
-        var out = "# HELP aftersale_rpc_calls_total RPC calls handled, by method and status code.\n"
-        out += "# TYPE aftersale_rpc_calls_total counter\n"
-        for m in 0..<methodNames.count {
-            for c in 0..<18 where total.calls[m * Table.codeSlots + c] > 0 {
-                let code = c == 17 ? "OTHER" : StatusCode(rawValue: Int32(c)).name
-                out += "aftersale_rpc_calls_total{method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m * Table.codeSlots + c])\n"
-            }
-        }
-        out += "# HELP aftersale_rpc_errors_total RPC calls that ended with a non-OK status, by method and code.\n"
-        out += "# TYPE aftersale_rpc_errors_total counter\n"
-        for m in 0..<methodNames.count {
-            for c in 1..<18 where total.calls[m * Table.codeSlots + c] > 0 {
-                let code = c == 17 ? "OTHER" : StatusCode(rawValue: Int32(c)).name
-                out += "aftersale_rpc_errors_total{method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m * Table.codeSlots + c])\n"
+        var out = ""
+        // Calls by status, then the same counts without OK: errors by status.
+        for (name, help, firstCode) in [("aftersale_rpc_calls_total", "RPC calls handled, by method and status code.", 0),
+                                        ("aftersale_rpc_errors_total", "RPC calls that ended with a non-OK status, by method and code.", 1)] {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+            for m in 0..<methodNames.count {
+                for c in firstCode..<Table.codeSlots where total.calls[m * Table.codeSlots + c] > 0 {
+                    let code = c == 17 ? "OTHER" : StatusCode(rawValue: Int32(c)).name
+                    out += "\(name){method=\"\(methodNames[m])\",code=\"\(code)\"} \(total.calls[m * Table.codeSlots + c])\n"
+                }
             }
         }
         out += "# HELP aftersale_rpc_duration_seconds Time from receiving a request to queueing its final response.\n"

@@ -104,7 +104,7 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
             },
             finish: { error in continuation.finish(throwing: error) })
         guard let id = register(.stream(box))?.id else { return box.finish(closedError()) }
-        continuation.onTermination = { [weak self] _ in self?.abandon(id, RPCError(.cancelled, "the stream was cancelled by the caller")) }
+        continuation.onTermination = { [weak self] _ in self?.streamEnded(id) }
         sendStreamRequest(id, path: path, payload: payload, metadata: metadata, timeout: timeout)
     }
 
@@ -115,8 +115,13 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
     ) {
         let box = StreamBox(yield: { continuation.yield($0); return true }, finish: { continuation.finish(throwing: $0) })
         guard let id = register(.stream(box))?.id else { return box.finish(closedError()) }
-        continuation.onTermination = { [weak self] _ in self?.abandon(id, RPCError(.cancelled, "the stream was cancelled by the caller")) }
+        continuation.onTermination = { [weak self] _ in self?.streamEnded(id) }
         sendStreamRequest(id, path: path, payload: payload, metadata: metadata, timeout: timeout)
+    }
+
+    /// The caller stopped consuming a stream: cancel it if the server has not ended it yet.
+    private func streamEnded(_ id: UInt64) {
+        abandon(id, RPCError(.cancelled, "the stream was cancelled by the caller"))
     }
 
     private func sendStreamRequest(_ id: UInt64, path: String, payload: [UInt8], metadata: Metadata, timeout: Duration?) {

@@ -140,6 +140,22 @@ enum CaseRows {
     // MARK: timeline, trace, refunds
 
     /// Appends `entries` to case `id`'s timeline at positions `firstSeq`, `firstSeq + 1`, …
+    /// Stores a new case with everything its opening transition carries: the case row, its
+    /// timeline, its trace record and its refund request. A taken number is `caseNumberTaken`.
+    static func insertNew(_ transition: Transition, encoded: Encoded, on connection: SQLiteConnection) throws {
+        let afterSale = transition.afterSale
+        do {
+            try insert(encoded, on: connection)
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            throw RepositoryError.caseNumberTaken(afterSale.number)
+        }
+        try insertTimeline(afterSale.timeline, caseID: encoded.id, firstSeq: 0, on: connection)
+        try insertTrace(transition.trace, on: connection)
+        if let refund = transition.refundRequest {
+            try insertRefund(refund, caseVersion: afterSale.version, at: afterSale.updatedAt, on: connection)
+        }
+    }
+
     static func insertTimeline(_ entries: [TimelineEntry], caseID: Int64, firstSeq: Int, on connection: SQLiteConnection) throws {
         for (offset, entry) in entries.enumerated() {
             try connection.run("""

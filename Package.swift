@@ -43,7 +43,7 @@ let package = Package(
         // Service handlers (health, reflection, business services) and their generated protocols.
         .target(name: "AfterSaleServices", dependencies: ["RPCServer", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage", "ProtoRuntime", "RPCWire", "CAfterSaleProto", "CProtobufC"]),
         // Server executable: configuration and start-up only.
-        .executableTarget(name: "aftersaled", dependencies: ["AfterSaleServices", "RPCServer"]),
+        .executableTarget(name: "aftersaled", dependencies: ["AfterSaleServices", "AfterSaleDomain", "RPCServer"]),
 
         // The code generator: FileDescriptorSet in, Swift (and the C descriptor index) out.
         .target(name: "ProtoGen", dependencies: ["CProtoDescriptor", "CProtobufC"]),

@@ -64,7 +64,7 @@ public struct Transition: Sendable, Hashable {
 ///   - principal: who does it.
 ///   - now: when (from a ``WallClock``).
 ///   - expectedVersion: the version the caller last saw; nil skips the check.
-///   - policy: evidence limits for the merchant's receipt photos.
+///   - policy: evidence limits for the merchant's receipt photos; whether a delivered return advances the case.
 /// - Throws: ``DomainError/permissionDenied(_:)``, ``DomainError/versionConflict(expected:actual:)``,
 ///   ``DomainError/illegalTransition(action:caseNumber:from:)``, ``DomainError/invalidArgument(field:message:)``,
 ///   ``DomainError/serviceFeeOutOfRange(fee:computed:)``, ``DomainError/refundExceedsRefundable(requested:refundable:)``,
@@ -141,7 +141,9 @@ public func decide(_ current: AfterSaleCase, _ action: Action, by principal: Pri
         }
         shipment.events.append(event)
         if outbound { next.outboundShipment = shipment } else { next.returnShipment = shipment }
-        if !outbound && event.status == .delivered && current.status == .returnShipped { target = .awaitingReceipt }
+        if !outbound && event.status == .delivered && current.status == .returnShipped && policy.tracking.advanceReturnOnDelivery {
+            target = .awaitingReceipt
+        }
         note = [event.status.rawValue, event.location, event.detail].filter { !$0.isEmpty }.joined(separator: " ")
         details = "tracking=\(shipment.trackingNumber) " + note
     case .confirmReturnReceived(let condition, let text, let evidence):

@@ -24,6 +24,9 @@ public enum DomainError: Error, Sendable, Hashable, CustomStringConvertible {
     case arithmeticOverflow(operation: String)
     /// The same fact was reported twice (e.g. a tracking event); nothing changed.
     case duplicate(message: String)
+    /// A report or command conflicts with what the refund order records (another success, a lease
+    /// the caller does not hold, a status that does not allow it); nothing changed.
+    case refundConflict(refundID: String, message: String)
 
     /// A human-readable message telling the caller what went wrong.
     public var message: String {
@@ -50,6 +53,8 @@ public enum DomainError: Error, Sendable, Hashable, CustomStringConvertible {
             "amount out of range: \(operation) overflows"
         case .duplicate(let message):
             "duplicate: \(message)"
+        case .refundConflict(let refundID, let message):
+            "refund \(refundID) \(message)"
         }
     }
 

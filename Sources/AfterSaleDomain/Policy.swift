@@ -70,14 +70,21 @@ public struct PolicyConfig: Sendable, Hashable {
     public var evidence: EvidencePolicy
     /// Timer settings.
     public var timers: TimerPolicy
+    /// Retries and leases of refund orders.
+    public var refunds: RefundPolicy
+    /// What carrier tracking updates may do to a case.
+    public var tracking: TrackingPolicy
 
     /// Creates a policy configuration.
     public init(defaultCategory: CategoryPolicy = .standard, categories: [String: CategoryPolicy] = [:],
-                evidence: EvidencePolicy = .standard, timers: TimerPolicy = TimerPolicy()) {
+                evidence: EvidencePolicy = .standard, timers: TimerPolicy = TimerPolicy(),
+                refunds: RefundPolicy = .standard, tracking: TrackingPolicy = TrackingPolicy()) {
         self.defaultCategory = defaultCategory
         self.categories = categories
         self.evidence = evidence
         self.timers = timers
+        self.refunds = refunds
+        self.tracking = tracking
     }
 
     /// The policy that applies to `category`.

@@ -57,6 +57,16 @@ public protocol CaseRepository: Sendable {
     ///   ``RepositoryError/caseNotFound(_:)`` when there is no such case.
     func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws
 
+    /// ``applyTransition(_:expectedVersion:)`` plus what commits with it in the same transaction:
+    /// a new or moved refund order, feed events, tracking numbers; with a basis, only if the order
+    /// and its cases are as the events read them.
+    /// - Throws: as ``applyTransition(_:expectedVersion:)``; ``RepositoryError/eligibilityChanged(orderID:)``
+    ///   when the basis is stale; ``DomainError/versionConflict(expected:actual:)`` when the refund moved on.
+    func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws
+
+    /// The case whose return or outbound shipment has this tracking number, the newest when several.
+    func caseNumber(shippingWith key: TrackingKey) async throws -> CaseNumber?
+
     /// Stores a trace record without changing the case: a refused or duplicate action.
     /// - Throws: ``RepositoryError/caseNotFound(_:)`` when there is no such case.
     func recordTrace(_ record: TraceRecord) async throws
@@ -81,6 +91,11 @@ public protocol MessageRepository: Sendable {
     /// same key returns the message stored the first time.
     /// - Throws: ``RepositoryError/caseNotFound(_:)``; ``RepositoryError/idempotencyKeyReused(key:)``.
     func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?) async throws -> AppendedMessage
+
+    /// ``appendMessage(_:idempotency:)``, appending the events `events` makes of the stored message
+    /// in the same transaction (called on the storage's writer; keep it short).
+    func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?,
+                       events: @escaping @Sendable (CaseMessage) -> [OutboxEvent]) async throws -> AppendedMessage
 
     /// Up to `limit` messages of case `number` after the message with id `after` (from the start
     /// when nil), oldest first.
@@ -107,5 +122,52 @@ extension ReasonCatalogRepository {
     }
 }
 
+/// Refund orders: what payment workers claim, report on, and agents list and re-queue.
+/// (New refund orders are created with the case transition that calls for them.)
+public protocol RefundRepository: Sendable {
+    /// The refund order with `id`, or nil.
+    func refund(_ id: String) async throws -> RefundOrder?
+
+    /// The refund order of case `number`, or nil.
+    func refund(of number: CaseNumber) async throws -> RefundOrder?
+
+    /// Leases up to `claim.limit` claimable refunds (pending, retry due, lease expired; oldest
+    /// first) to `claim.owner` in one transaction, so no refund goes to two workers.
+    func claimRefunds(_ claim: RefundClaim) async throws -> [RefundOrder]
+
+    /// Stores `update` if the stored refund is still at its expected version, with `events`.
+    /// - Throws: ``DomainError/versionConflict(expected:actual:)``; ``RepositoryError/refundNotFound(_:)``.
+    func updateRefund(_ update: RefundUpdate, events: [OutboxEvent]) async throws
+
+    /// Records a refused report (and its trace record on the case); nothing else changes.
+    func recordRefusedReport(_ refused: RefusedRefundReport) async throws
+
+    /// One page of refunds matching `query`, newest first, with totals over the whole filter.
+    func listRefunds(_ query: RefundQuery) async throws -> RefundPage
+}
+
+/// The event feed: events appended by changes, read by cursor, and each consumer's progress.
+public protocol EventFeedRepository: Sendable {
+    /// Up to `limit` events after `cursor` whose type is in `types` (nil: all), looking at no
+    /// more than `scanLimit` positions.
+    func events(after cursor: Int64, types: Set<EventType>?, limit: Int, scanLimit: Int) async throws -> EventBatch
+
+    /// The cursor of the newest committed event (0 when the feed is empty).
+    func eventFeedHead() async throws -> Int64
+
+    /// The consumer's acknowledged cursor, nil when it never acknowledged.
+    func consumerCursor(_ consumer: String) async throws -> Int64?
+
+    /// Moves the consumer's cursor to `cursor` unless it is already further.
+    /// - Returns: the stored cursor.
+    /// - Throws: ``RepositoryError/invalidRequest(_:)`` past the feed's head.
+    func acknowledge(consumer: String, cursor: Int64, at instant: Timestamp) async throws -> Int64
+
+    /// Returns once an event after `cursor` has committed in this process, or after `timeout`,
+    /// or when the calling task is cancelled.
+    func waitForEvents(after cursor: Int64, timeout: Duration) async
+}
+
 /// Everything after-sales stores, behind one value the service holds.
-public protocol AfterSaleRepository: OrderRepository, CaseRepository, MessageRepository, ReasonCatalogRepository {}
+public protocol AfterSaleRepository: OrderRepository, CaseRepository, MessageRepository, ReasonCatalogRepository,
+    RefundRepository, EventFeedRepository {}

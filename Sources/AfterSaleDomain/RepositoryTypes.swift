@@ -83,12 +83,19 @@ public struct CaseCreation: Sendable, Hashable {
     public var idempotency: IdempotencyRecord
     /// What the eligibility decision read; nil stores without checking (seeding, imports).
     public var basis: EligibilityBasis?
+    /// The refund order a refund-only case creates with itself.
+    public var refund: RefundOrder?
+    /// The feed events the creation appends.
+    public var events: [OutboxEvent]
 
     /// Creates a case creation.
-    public init(transition: Transition, idempotency: IdempotencyRecord, basis: EligibilityBasis?) {
+    public init(transition: Transition, idempotency: IdempotencyRecord, basis: EligibilityBasis?,
+                refund: RefundOrder? = nil, events: [OutboxEvent] = []) {
         self.transition = transition
         self.idempotency = idempotency
         self.basis = basis
+        self.refund = refund
+        self.events = events
     }
 }
 

@@ -42,6 +42,8 @@ public final class SQLiteRepository: AfterSaleRepository {
     let readers: ReaderPool
     let checkpointer: Checkpointer
     private let sequences = CaseNumberSequences()
+    /// Wakes Subscribe readers after commits that appended events.
+    let feedSignal = EventFeedSignal()
 
     private init(path: String, migrationsApplied: [Int], writer: GroupCommitWriter, readers: ReaderPool,
                  checkpointer: Checkpointer) {
@@ -249,17 +251,26 @@ extension SQLiteRepository {
         if let basis = creation.basis, basis.orderID != afterSale.orderID {
             throw RepositoryError.invalidRequest("the eligibility basis is about order \(basis.orderID), the case about \(afterSale.orderID)")
         }
+        if let refund = creation.refund, refund.caseNumber != afterSale.number {
+            throw RepositoryError.invalidRequest("the refund order must pay case \(afterSale.number)")
+        }
         let encoded = CaseRows.Encoded(afterSale)
         let idempotency = creation.idempotency
         let basis = creation.basis
-        return try await write { connection in
-            if let replay = try Self.replay(of: idempotency, on: connection) { return replay }
+        let refund = creation.refund
+        let events = creation.events
+        let (created, lastEvent) = try await write { connection -> (CreatedCase, Int64?) in
+            if let replay = try Self.replay(of: idempotency, on: connection) { return (replay, nil) }
             if let basis { try Self.check(basis, on: connection) }
             try CaseRows.insertNew(transition, encoded: encoded, on: connection)
             try IdempotencyRows.insert(idempotency, operation: .createCase, result: afterSale.number.rawValue,
                                        at: afterSale.createdAt, on: connection)
-            return CreatedCase(number: afterSale.number, replayed: false)
+            if let refund { try RefundRows.insert(refund, on: connection) }
+            let last = try EventRows.append(events, on: connection)
+            return (CreatedCase(number: afterSale.number, replayed: false), last)
         }
+        if let lastEvent { feedSignal.advance(to: lastEvent) }
+        return created
     }
 
     /// Stores already-decided cases (each with its timeline, trace record and refund request) in
@@ -294,6 +305,10 @@ extension SQLiteRepository {
     }
 
     public func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws {
+        try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
+    }
+
+    public func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws {
         let afterSale = transition.afterSale
         let entries = transition.entries
         guard afterSale.version == expectedVersion + 1 else {
@@ -304,8 +319,12 @@ extension SQLiteRepository {
               transition.refundRequest.map({ $0.caseNumber == afterSale.number }) ?? true else {
             throw RepositoryError.invalidRequest("the entries must end the case's timeline, and the trace and refund name case \(afterSale.number)")
         }
+        for refund in [effects.newRefund, effects.refundUpdate?.refund].compactMap({ $0 }) where refund.caseNumber != afterSale.number {
+            throw RepositoryError.invalidRequest("refund \(refund.id) pays case \(refund.caseNumber), not \(afterSale.number)")
+        }
         let encoded = CaseRows.Encoded(afterSale)
-        try await write { connection in
+        let lastEvent = try await write { connection -> Int64? in
+            if let basis = effects.basis { try Self.check(basis, on: connection) }
             guard try CaseRows.update(encoded, expectedVersion: expectedVersion, on: connection) else {
                 guard let actual = try CaseRows.version(of: encoded.id, on: connection) else {
                     throw RepositoryError.caseNotFound(afterSale.number)
@@ -318,7 +337,14 @@ extension SQLiteRepository {
             if let refund = transition.refundRequest {
                 try CaseRows.insertRefund(refund, caseVersion: afterSale.version, at: afterSale.updatedAt, on: connection)
             }
+            if let refund = effects.newRefund { try RefundRows.insert(refund, on: connection) }
+            if let update = effects.refundUpdate {
+                try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
+            }
+            try EventRows.insertTracking(effects.trackingKeys, caseID: encoded.id, on: connection)
+            return try EventRows.append(effects.events, on: connection)
         }
+        if let lastEvent { feedSignal.advance(to: lastEvent) }
     }
 
     public func recordTrace(_ record: TraceRecord) async throws {
@@ -361,16 +387,21 @@ extension SQLiteRepository {
     public static let maximumMessagePage = 1000
 
     public func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?) async throws -> AppendedMessage {
+        try await appendMessage(message, idempotency: idempotency, events: { _ in [] })
+    }
+
+    public func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?,
+                              events: @escaping @Sendable (CaseMessage) -> [OutboxEvent]) async throws -> AppendedMessage {
         let attachments = EvidenceDocument.encode(message.attachments)
         let caseID = CaseRows.id(of: message.caseNumber)
-        return try await write { connection in
+        let (appended, lastEvent) = try await write { connection -> (AppendedMessage, Int64?) in
             if let idempotency, let prior = try IdempotencyRows.find(idempotency, on: connection) {
                 guard prior.operation == .addMessage, prior.fingerprint == idempotency.fingerprint,
                       let id = Int64(prior.result),
                       let stored = try MessageRows.load(id, on: connection) else {
                     throw RepositoryError.idempotencyKeyReused(key: idempotency.key)
                 }
-                return AppendedMessage(message: stored, replayed: true)
+                return (AppendedMessage(message: stored, replayed: true), nil)
             }
             guard try CaseRows.version(of: caseID, on: connection) != nil else {
                 throw RepositoryError.caseNotFound(message.caseNumber)
@@ -380,8 +411,11 @@ extension SQLiteRepository {
                 try IdempotencyRows.insert(idempotency, operation: .addMessage, result: String(stored.id),
                                            at: message.sentAt, on: connection)
             }
-            return AppendedMessage(message: stored, replayed: false)
+            let last = try EventRows.append(events(stored), on: connection)
+            return (AppendedMessage(message: stored, replayed: false), last)
         }
+        if let lastEvent { feedSignal.advance(to: lastEvent) }
+        return appended
     }
 
     public func messages(of number: CaseNumber, after: Int64?, limit: Int) async throws -> MessagePage {

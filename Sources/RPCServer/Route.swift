@@ -39,6 +39,12 @@ public struct ResponseStream<Response: ProtoMessage>: Sendable {
     public func send(_ message: Response) async throws(RPCError) {
         try await sink.send(message.serializedBytes())
     }
+
+    /// Sends bytes the caller vouches are a valid encoding of `Response` (a stored, pre-encoded
+    /// message), without decoding and encoding them again.
+    public func send(serialized bytes: [UInt8]) async throws(RPCError) {
+        try await sink.send(bytes)
+    }
 }
 
 /// The untyped side of a response stream, provided by the server connection.

@@ -1,3 +1,4 @@
+import AfterSaleDomain
 import Foundation
 import RPCServer
 import RPCTransport
@@ -7,6 +8,7 @@ struct Options {
     var server = ServerConfiguration()
     var dataDir = "data"
     var metricsListen: SocketAddress?
+    var policy = PolicyConfig.standard
 
     static let usage = """
     usage: aftersaled [options]
@@ -25,6 +27,12 @@ struct Options {
       --event-loops N                 I/O threads (default: one per core)
       --outbound-high-water-bytes N   stop reading a connection whose unsent responses exceed this (default 4194304)
       --outbound-low-water-bytes N    resume reading once they are below this (default 1048576)
+      --refund-max-attempts N         payment attempts before a refund needs an agent (default 5)
+      --refund-initial-backoff-ms N   wait after a refund's first failed attempt; doubles per failure (default 5000)
+      --refund-max-backoff-ms N       longest wait between refund attempts (default 600000)
+      --refund-default-lease-ms N     lease of a claimed refund when the worker asks for none (default 30000)
+      --refund-max-lease-ms N         longest lease a payment worker may ask for (default 600000)
+      --tracking-advance-returns BOOL whether a return reported delivered moves its case to awaiting receipt (default true)
     """
 
     struct Invalid: Error, CustomStringConvertible {
@@ -42,7 +50,9 @@ struct Options {
                                   "--max-frame-bytes", "--max-metadata-bytes", "--max-calls-per-connection",
                                   "--max-connections", "--idle-timeout", "--incomplete-frame-timeout",
                                   "--shutdown-grace", "--event-loops", "--outbound-high-water-bytes",
-                                  "--outbound-low-water-bytes"]
+                                  "--outbound-low-water-bytes", "--refund-max-attempts", "--refund-initial-backoff-ms",
+                                  "--refund-max-backoff-ms", "--refund-default-lease-ms", "--refund-max-lease-ms",
+                                  "--tracking-advance-returns"]
         var rest = arguments[...]
         while let arg = rest.popFirst() {
             if arg == "--help" || arg == "-h" { throw Invalid(description: usage) }
@@ -74,6 +84,21 @@ struct Options {
         if let v = values["--event-loops"] { o.server.eventLoops = try int(v, "--event-loops", min: 1) }
         if let v = values["--outbound-high-water-bytes"] { o.server.backpressure.highWaterBytes = try int(v, "--outbound-high-water-bytes", min: 1024) }
         if let v = values["--outbound-low-water-bytes"] { o.server.backpressure.lowWaterBytes = try int(v, "--outbound-low-water-bytes", min: 0) }
+        if let v = values["--refund-max-attempts"] { o.policy.refunds.maxAttempts = try int(v, "--refund-max-attempts", min: 1) }
+        if let v = values["--refund-initial-backoff-ms"] { o.policy.refunds.initialBackoffMs = Int64(try int(v, "--refund-initial-backoff-ms", min: 1)) }
+        if let v = values["--refund-max-backoff-ms"] { o.policy.refunds.maximumBackoffMs = Int64(try int(v, "--refund-max-backoff-ms", min: 1)) }
+        if let v = values["--refund-default-lease-ms"] { o.policy.refunds.defaultLeaseMs = Int64(try int(v, "--refund-default-lease-ms", min: 1)) }
+        if let v = values["--refund-max-lease-ms"] { o.policy.refunds.maximumLeaseMs = Int64(try int(v, "--refund-max-lease-ms", min: 1)) }
+        if let v = values["--tracking-advance-returns"] {
+            guard let flag = Bool(v) else { throw Invalid(description: "--tracking-advance-returns: '\(v)' is not true or false") }
+            o.policy.tracking.advanceReturnOnDelivery = flag
+        }
+        if o.policy.refunds.maximumBackoffMs < o.policy.refunds.initialBackoffMs {
+            throw Invalid(description: "--refund-max-backoff-ms must not be below --refund-initial-backoff-ms")
+        }
+        if o.policy.refunds.maximumLeaseMs < o.policy.refunds.minimumLeaseMs {
+            throw Invalid(description: "--refund-max-lease-ms must be at least \(o.policy.refunds.minimumLeaseMs)")
+        }
         if o.server.backpressure.lowWaterBytes > o.server.backpressure.highWaterBytes {
             throw Invalid(description: "--outbound-low-water-bytes must not exceed --outbound-high-water-bytes")
         }

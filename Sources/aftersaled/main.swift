@@ -26,7 +26,7 @@ do {
 let host: ServiceHost
 let closeStorage: @Sendable () -> Void
 do {
-    (host, closeStorage) = try ServiceHost.open(dataDirectory: options.dataDir)
+    (host, closeStorage) = try ServiceHost.open(dataDirectory: options.dataDir, policy: options.policy)
 } catch {
     FileHandle.standardError.write(Data("aftersaled: cannot open the data store in \(options.dataDir): \(error)\n".utf8))
     exit(1)

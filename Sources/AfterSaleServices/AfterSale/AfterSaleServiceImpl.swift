@@ -36,10 +36,13 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
         self.policy = policy
     }
 
+    /// The shared domain core: decide, then commit with refund orders and events.
+    var workflow: CaseWorkflow { CaseWorkflow(repository: repository, clock: clock, policy: policy) }
+
     // MARK: - Error mapping
 
     /// Runs `body`, turning every error into the RPCError the caller sees.
-    private func mapped<T>(_ body: () async throws -> T) async throws(RPCError) -> T {
+    func mapped<T>(_ body: () async throws -> T) async throws(RPCError) -> T {
         do {
             return try await body()
         } catch {
@@ -75,9 +78,12 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
                 let transition = try AfterSaleDomain.AfterSaleCase.open(
                     application, number: number, order: creation.order, existingCases: creation.existingCases,
                     catalog: catalog, policy: policy, by: principal, at: now)
+                let (refund, events) = try workflow.creationEffects(of: transition, order: creation.order,
+                                                                     existingCases: creation.existingCases)
                 do {
                     let created = try await repository.createCase(
-                        CaseCreation(transition: transition, idempotency: idempotency, basis: creation.basis))
+                        CaseCreation(transition: transition, idempotency: idempotency, basis: creation.basis,
+                                     refund: refund, events: events))
                     return try await createdResponse(created)
                 } catch RepositoryError.eligibilityChanged, RepositoryError.caseNumberTaken {
                     continue  // the order or its cases moved while we decided: decide again on fresh facts
@@ -240,36 +246,31 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
     }
 
     public func forceRefund(_ request: ForceRefundRequest, context: ServerContext) async throws -> ForceRefundResponse {
-        _ = try CallerMetadata.principal(from: context.metadata)
-        throw RPCError(.unimplemented, "ForceRefund arrives with the integration work")
+        let principal = try CallerMetadata.principal(from: context.metadata)
+        return try await mapped {
+            let number = try parseCaseNumber(request.caseNumber)
+            let committed = try await workflow.act(on: number, by: principal, expectedVersion: request.expectedVersion?.value) { current in
+                let amount = try request.amount.map { wire throws(DomainError) in
+                    try ProtoMapping.money(wire, field: "amount", defaultCurrency: current.currency)
+                }
+                return .forceRefund(amount: amount, ruling: request.ruling)
+            }
+            var response = ForceRefundResponse()
+            response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund, timers: policy.timers)
+            response.refund = committed.refund.map(ProtoMapping.refundOrder)
+            return response
+        }
     }
 
-    /// Loads the case, decides `makeAction(case)` by the caller, and stores the transition if the case
-    /// is still at the version the decision read (else ABORTED). A refused action leaves a trace record.
+    /// Decides `makeAction(case)` by the caller and commits it through the workflow (which decides
+    /// again when the case or its order moved, and records refusals).
     private func act(on caseNumber: String, expectedVersion: Int64Value?, context: ServerContext,
                      _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action) async throws(RPCError) -> PB.Case {
         let principal = try CallerMetadata.principal(from: context.metadata)
         return try await mapped {
             let number = try parseCaseNumber(caseNumber)
-            guard let current = try await repository.afterSale(number) else { throw RepositoryError.caseNotFound(number) }
-            let action = try makeAction(current)
-            let now = clock.now()
-            let transition: Transition
-            do throws(DomainError) {
-                transition = try decide(current, action, by: principal, at: now,
-                                        expectedVersion: expectedVersion?.value, policy: policy)
-            } catch {
-                switch error {
-                case .illegalTransition, .permissionDenied:
-                    // Who tried what and was refused, for the back office; best effort.
-                    try? await repository.recordTrace(TraceRecord.refused(current, action, by: principal, at: now, error: error))
-                default:
-                    break
-                }
-                throw error
-            }
-            try await repository.applyTransition(transition, expectedVersion: current.version)
-            return try await wire(transition.afterSale)
+            let committed = try await workflow.act(on: number, by: principal, expectedVersion: expectedVersion?.value, makeAction)
+            return ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund, timers: policy.timers)
         }
     }
 
@@ -299,7 +300,8 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
             let appended = try await repository.appendMessage(
                 NewMessage(caseNumber: afterSale.number, sender: principal, text: request.text, attachments: attachments,
                            sentAt: clock.now()),
-                idempotency: idempotency)
+                idempotency: idempotency,
+                events: { stored in EventPlanner.events(forMessage: stored, on: afterSale).map(ProtoMapping.outbox) })
             var response = AddMessageResponse()
             response.message = ProtoMapping.message(appended.message)
             return response
@@ -369,26 +371,9 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
         }
     }
 
-    // MARK: - Integration (issue 4)
-
-    public func ingestTrackingEvent(_ request: IngestTrackingEventRequest, context: ServerContext) async throws -> IngestTrackingEventResponse {
-        _ = try CallerMetadata.principal(from: context.metadata)
-        throw RPCError(.unimplemented, "IngestTrackingEvent arrives with the integration work")
-    }
-
-    public func subscribe(_ request: SubscribeRequest, context: ServerContext, responses: ResponseStream<Event>) async throws {
-        _ = try CallerMetadata.principal(from: context.metadata)
-        throw RPCError(.unimplemented, "Subscribe arrives with the integration work")
-    }
-
-    public func acknowledgeEvents(_ request: AcknowledgeEventsRequest, context: ServerContext) async throws -> AcknowledgeEventsResponse {
-        _ = try CallerMetadata.principal(from: context.metadata)
-        throw RPCError(.unimplemented, "AcknowledgeEvents arrives with the integration work")
-    }
-
     // MARK: - Helpers
 
-    private func parseCaseNumber(_ text: String) throws(DomainError) -> CaseNumber {
+    func parseCaseNumber(_ text: String) throws(DomainError) -> CaseNumber {
         guard !text.isEmpty else { throw .invalidArgument(field: "case_number", message: "must not be empty") }
         do {
             return try CaseNumber(parsing: text)
@@ -399,7 +384,7 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
 
     /// The case, or NOT_FOUND when it does not exist or the caller may not see it (so that callers
     /// cannot probe for other buyers' or shops' case numbers).
-    private func visibleCase(_ text: String, to principal: Principal) async throws -> AfterSaleDomain.AfterSaleCase {
+    func visibleCase(_ text: String, to principal: Principal) async throws -> AfterSaleDomain.AfterSaleCase {
         let number = try parseCaseNumber(text)
         guard let afterSale = try await repository.afterSale(number), Permissions.canView(principal, afterSale) else {
             throw RepositoryError.caseNotFound(number)
@@ -408,8 +393,8 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
     }
 
     /// The case as the wire shows it, with its refund order if one was requested.
-    private func wire(_ afterSale: AfterSaleDomain.AfterSaleCase) async throws -> PB.Case {
-        let refund = afterSale.status == .pendingReview ? nil : try await repository.refundRequests(of: afterSale.number).last
+    func wire(_ afterSale: AfterSaleDomain.AfterSaleCase) async throws -> PB.Case {
+        let refund = afterSale.status == .pendingReview ? nil : try await repository.refund(of: afterSale.number)
         return ProtoMapping.afterSale(afterSale, refund: refund, timers: policy.timers)
     }
 }

@@ -33,6 +33,8 @@ extension DomainError: RPCErrorConvertible {
             RPCError(.outOfRange, message)
         case .duplicate:
             RPCError(.alreadyExists, message)
+        case .refundConflict:
+            RPCError(.failedPrecondition, message)
         }
     }
 }
@@ -40,7 +42,7 @@ extension DomainError: RPCErrorConvertible {
 extension RepositoryError: RPCErrorConvertible {
     public var rpcError: RPCError {
         switch self {
-        case .caseNotFound:
+        case .caseNotFound, .refundNotFound, .orderNotFound:
             RPCError(.notFound, description)
         case .idempotencyKeyReused:
             RPCError(.invalidArgument, "idempotency-key: \(description)")

@@ -422,28 +422,8 @@ enum ProtoMapping {
         return l
     }
 
-    /// The refund order a stored refund request stands for (payment progress arrives with the refund bridge).
-    static func refundOrder(_ stored: StoredRefundRequest, of afterSale: D.Case, paymentChannel: String = "") -> PB.RefundOrder {
-        var r = PB.RefundOrder()
-        r.refundId = "RF" + afterSale.number.rawValue.dropFirst(2)
-        r.caseNumber = stored.request.caseNumber.rawValue
-        r.orderId = stored.request.orderID
-        r.shopId = stored.request.shopID
-        r.buyerId = stored.request.buyerID
-        r.amount = money(stored.request.amount)
-        r.trigger = refundTrigger(stored.request.trigger)
-        let paid = afterSale.amounts.refunded.minorUnits >= stored.request.amount.minorUnits && !afterSale.amounts.refunded.isZero
-        r.status = paid ? .succeeded : .pending
-        r.paymentChannel = paymentChannel
-        r.refundedAmount = money(afterSale.amounts.refunded)
-        r.createdAtUnixMs = stored.requestedAt.millisecondsSinceEpoch
-        r.updatedAtUnixMs = stored.requestedAt.millisecondsSinceEpoch
-        r.version = 1
-        return r
-    }
-
     /// The case in full, as GetAfterSale and every state-changing call return it.
-    static func afterSale(_ c: D.Case, refund: StoredRefundRequest?, timers: TimerPolicy) -> PB.Case {
+    static func afterSale(_ c: D.Case, refund: AfterSaleDomain.RefundOrder?, timers: TimerPolicy) -> PB.Case {
         var p = PB.Case()
         p.caseNumber = c.number.rawValue
         p.orderId = c.orderID
@@ -472,7 +452,7 @@ enum ProtoMapping {
             p.receiptNote = receipt.note
             p.receiptEvidence = receipt.evidence.map(evidence)
         }
-        p.refund = refund.map { refundOrder($0, of: c) }
+        p.refund = refund.map { refundOrder($0) }
         p.timeline = c.timeline.map(timeline)
         p.version = c.version
         p.createdAtUnixMs = c.createdAt.millisecondsSinceEpoch

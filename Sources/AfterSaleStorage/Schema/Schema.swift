@@ -33,6 +33,7 @@ public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, refunds, reasons", sql: version1),
         Migration(version: 2, name: "standard reason catalog", apply: seedStandardCatalog),
+        Migration(version: 3, name: "refund orders, event feed, consumer cursors, tracking numbers", sql: version3),
     ]
 
     static let version1 = """
@@ -156,6 +157,94 @@ public enum Schema {
             sort_order        INTEGER NOT NULL,
             version           INTEGER NOT NULL,
             updated_at        INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """
+
+    static let version3 = """
+        -- Refund orders the payment system pays, one per case at most (id = 'RF' || case id).
+        -- available_at is when a worker may claim it: created_at while pending, next_attempt_at
+        -- while a retry is scheduled, lease_expires_at while claimed, NULL once succeeded or
+        -- waiting for an agent. ClaimRefunds walks refunds_claimable from the oldest.
+        CREATE TABLE refund_orders (
+            id                     TEXT    PRIMARY KEY,
+            case_id                INTEGER NOT NULL UNIQUE REFERENCES cases (id),
+            order_id               TEXT    NOT NULL,
+            shop_id                TEXT    NOT NULL,
+            buyer_id               TEXT    NOT NULL,
+            amount_units           INTEGER NOT NULL CHECK (amount_units >= 0),
+            currency               TEXT    NOT NULL,
+            cause                  TEXT    NOT NULL,
+            status                 TEXT    NOT NULL,
+            payment_channel        TEXT    NOT NULL,
+            payment_transaction_id TEXT    NOT NULL,
+            attempts               INTEGER NOT NULL,
+            max_attempts           INTEGER NOT NULL,
+            next_attempt_at        INTEGER,
+            lease_owner            TEXT,
+            lease_token            TEXT,
+            lease_expires_at       INTEGER,
+            available_at           INTEGER,
+            last_failure_code      TEXT    NOT NULL DEFAULT '',
+            last_failure_reason    TEXT    NOT NULL DEFAULT '',
+            channel_transaction_id TEXT,
+            refunded_units         INTEGER NOT NULL CHECK (refunded_units >= 0 AND refunded_units <= amount_units),
+            succeeded_at           INTEGER,
+            created_at             INTEGER NOT NULL,
+            updated_at             INTEGER NOT NULL,
+            version                INTEGER NOT NULL,
+            last_report            TEXT
+        );
+        CREATE INDEX refunds_claimable    ON refund_orders (available_at, id) WHERE available_at IS NOT NULL;
+        CREATE INDEX refunds_by_created   ON refund_orders (created_at, id);
+        CREATE INDEX refunds_by_updated   ON refund_orders (updated_at, id);
+        CREATE INDEX refunds_by_succeeded ON refund_orders (succeeded_at, id) WHERE succeeded_at IS NOT NULL;
+
+        -- Every report a worker sent: applied, duplicate or refused (for reconciliation and disputes).
+        CREATE TABLE refund_reports (
+            id          INTEGER PRIMARY KEY,
+            refund_id   TEXT    NOT NULL,
+            worker      TEXT    NOT NULL,
+            lease_token TEXT    NOT NULL,
+            report      TEXT    NOT NULL,  -- RefundReport.fingerprint
+            disposition TEXT    NOT NULL,  -- applied | rejected
+            details     TEXT    NOT NULL,
+            at          INTEGER NOT NULL
+        );
+        CREATE INDEX refund_reports_by_refund ON refund_reports (refund_id, id);
+
+        -- Refund requests stored before this migration become pending refund orders.
+        INSERT OR IGNORE INTO refund_orders (id, case_id, order_id, shop_id, buyer_id, amount_units, currency, cause, status,
+                                             payment_channel, payment_transaction_id, attempts, max_attempts, available_at,
+                                             refunded_units, created_at, updated_at, version)
+        SELECT 'RF' || r.case_id, r.case_id, r.order_id, r.shop_id, r.buyer_id, r.amount_units, r.currency, r.cause, 'pending',
+               '', '', 0, 5, r.requested_at, 0, r.requested_at, r.requested_at, 1
+        FROM refund_requests r JOIN cases c ON c.id = r.case_id
+        WHERE c.status = 'pending_refund';
+
+        -- The transactional outbox: appended in the transaction of the change; cursor is the feed
+        -- position (AUTOINCREMENT: never reused, strictly increasing in commit order, since one
+        -- writer commits). payload is the encoded aftersale.v1.Event without cursor and id.
+        CREATE TABLE events (
+            cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_type  TEXT    NOT NULL,
+            case_id     INTEGER,
+            order_id    TEXT    NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            payload     BLOB    NOT NULL
+        );
+
+        CREATE TABLE consumer_cursors (
+            consumer   TEXT    PRIMARY KEY,
+            cursor     INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Carrier tracking numbers of return and outbound shipments (carrier upper-cased).
+        CREATE TABLE shipment_tracking (
+            tracking_number TEXT    NOT NULL,
+            carrier         TEXT    NOT NULL,
+            case_id         INTEGER NOT NULL REFERENCES cases (id),
+            PRIMARY KEY (tracking_number, carrier, case_id)
         ) WITHOUT ROWID;
         """
 

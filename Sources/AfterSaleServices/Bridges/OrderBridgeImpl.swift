@@ -1,0 +1,70 @@
+import AfterSaleDomain
+import AfterSaleProto
+import RPCServer
+import RPCWire
+
+/// `aftersale.v1.OrderBridge`: the order system feeds order snapshots in and reads each order's
+/// after-sale state back (changes of that state also reach it on the event feed).
+public struct OrderBridgeImpl: OrderBridgeHandler {
+    public let repository: any AfterSaleRepository
+    /// The roles that may read any order's after-sale state (buyers and merchants see their own).
+    static let readers: Set<AfterSaleDomain.ActorRole> = [.system, .agent, .platform]
+
+    /// Creates the bridge over `repository`.
+    public init(repository: any AfterSaleRepository) {
+        self.repository = repository
+    }
+
+    public func upsertOrder(_ request: UpsertOrderRequest, context: ServerContext) async throws -> UpsertOrderResponse {
+        let principal = try CallerMetadata.principal(from: context.metadata)
+        do {
+            guard principal.role == .system else {
+                throw DomainError.permissionDenied(.roleNotAllowed(principal: principal, action: "upsert orders", allowed: [.system]))
+            }
+            guard let wire = request.order else { throw DomainError.invalidArgument(field: "order", message: "is required") }
+            let order = try ProtoMapping.order(wire)
+            try order.validate()
+            guard order.version > 0 else {
+                throw DomainError.invalidArgument(field: "order.order_version", message: "must be positive, got \(order.version)")
+            }
+            var response = UpsertOrderResponse()
+            switch try await repository.saveOrder(order) {
+            case .inserted, .updated:
+                response.outcome = .applied
+                response.storedOrderVersion = order.version
+            case .ignored(let stored):
+                response.outcome = stored == order.version ? .unchanged : .staleIgnored
+                response.storedOrderVersion = stored
+            }
+            return response
+        } catch {
+            throw RPCError.mapping(error)
+        }
+    }
+
+    public func getOrderAfterSaleState(_ request: GetOrderAfterSaleStateRequest, context: ServerContext) async throws -> GetOrderAfterSaleStateResponse {
+        let principal = try CallerMetadata.principal(from: context.metadata)
+        do {
+            guard !request.orderId.isEmpty else {
+                throw DomainError.invalidArgument(field: "order_id", message: "must not be empty")
+            }
+            guard let order = try await repository.order(request.orderId) else {
+                throw RepositoryError.orderNotFound(request.orderId)
+            }
+            switch principal.role {
+            case .buyer where order.buyerID != principal.id:
+                throw DomainError.permissionDenied(.notOrderBuyer(buyerID: principal.id, orderID: order.id))
+            case .merchant where order.shop.id != principal.actingShopID:
+                throw DomainError.permissionDenied(.notShopOwner(merchantID: principal.id, shopID: order.shop.id))
+            default:
+                break
+            }
+            let cases = try await repository.cases(ofOrder: order.id)
+            var response = GetOrderAfterSaleStateResponse()
+            response.state = ProtoMapping.orderView(OrderAfterSaleView(try OrderLedger(order: order, cases: cases)))
+            return response
+        } catch {
+            throw RPCError.mapping(error)
+        }
+    }
+}

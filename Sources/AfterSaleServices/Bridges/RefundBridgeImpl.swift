@@ -1,0 +1,242 @@
+import AfterSaleDomain
+import AfterSaleProto
+import Foundation
+import RPCServer
+import RPCWire
+
+/// `aftersale.v1.RefundBridge`: payment workers claim refund orders under a lease, pay them and
+/// report; agents list and re-queue the ones that need attention. Every refund order is paid
+/// exactly once: a lease goes to one worker at a time, a success is recorded once (its case
+/// completes in the same transaction), and repeats or conflicting reports change nothing.
+public struct RefundBridgeImpl: RefundBridgeHandler {
+    public let repository: any AfterSaleRepository
+    public let clock: any WallClock
+    public let policy: PolicyConfig
+
+    /// Claims per call when the worker asks for 0, and the most it may ask for.
+    public static let defaultClaim = 16
+    public static let maximumClaim = 256
+    /// Rows per ListRefunds page when the caller asks for 0, and the most it may ask for.
+    public static let defaultPage = 50
+    public static let maximumPage = 500
+    /// Who may list refunds, and who may re-queue them.
+    static let listers: Set<AfterSaleDomain.ActorRole> = [.system, .agent, .platform]
+    static let agents: Set<AfterSaleDomain.ActorRole> = [.agent, .platform]
+
+    /// Creates the bridge.
+    public init(repository: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard) {
+        self.repository = repository
+        self.clock = clock
+        self.policy = policy
+    }
+
+    var workflow: CaseWorkflow { CaseWorkflow(repository: repository, clock: clock, policy: policy) }
+
+    private func mapped<T>(_ body: () async throws -> T) async throws(RPCError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw RPCError.mapping(error)
+        }
+    }
+
+    private static func requireWorker(_ principal: Principal, _ action: String) throws(DomainError) {
+        guard principal.role == .system else {
+            throw .permissionDenied(.roleNotAllowed(principal: principal, action: action, allowed: [.system]))
+        }
+    }
+
+    public func claimRefunds(_ request: ClaimRefundsRequest, context: ServerContext) async throws -> ClaimRefundsResponse {
+        let principal = try CallerMetadata.principal(from: context.metadata)
+        return try await mapped {
+            try Self.requireWorker(principal, "claim refunds")
+            guard request.maxRefunds >= 0 else {
+                throw DomainError.invalidArgument(field: "max_refunds", message: "must not be negative, got \(request.maxRefunds)")
+            }
+            guard request.leaseMs >= 0 else {
+                throw DomainError.invalidArgument(field: "lease_ms", message: "must not be negative, got \(request.leaseMs)")
+            }
+            let limit = request.maxRefunds == 0 ? Self.defaultClaim : min(Int(request.maxRefunds), Self.maximumClaim)
+            let leaseMs = policy.refunds.lease(requestedMs: request.leaseMs)
+            let tokens = (0..<limit).map { _ in UUID().uuidString.lowercased() }
+            let claimed = try await repository.claimRefunds(
+                RefundClaim(owner: principal.id, limit: limit, channels: Set(request.paymentChannels), leaseMs: leaseMs,
+                            at: clock.now(), tokens: tokens))
+            var response = ClaimRefundsResponse()
+            response.leases = claimed.map { refund in
+                var lease = RefundLease()
+                lease.refund = ProtoMapping.refundOrder(refund)
+                lease.leaseToken = refund.lease?.token ?? ""
+                lease.leaseExpiresAtUnixMs = refund.lease?.expiresAt.millisecondsSinceEpoch ?? 0
+                return lease
+            }
+            return response
+        }
+    }
+
+    public func reportRefundResult(_ request: ReportRefundResultRequest, context: ServerContext) async throws -> ReportRefundResultResponse {
+        let principal = try CallerMetadata.principal(from: context.metadata)
+        return try await mapped {
+            try Self.requireWorker(principal, "report refund results")
+            guard !request.refundId.isEmpty else { throw DomainError.invalidArgument(field: "refund_id", message: "must not be empty") }
+            guard !request.leaseToken.isEmpty else { throw DomainError.invalidArgument(field: "lease_token", message: "must not be empty") }
+            for _ in 0..<CaseWorkflow.attempts {
+                guard let refund = try await repository.refund(request.refundId) else {
+                    throw RepositoryError.refundNotFound(request.refundId)
+                }
+                let report = try Self.report(request, worker: principal.id, currency: refund.amount.currency, now: clock.now())
+                let now = clock.now()
+                let decision: RefundReportDecision
+                do throws(DomainError) {
+                    decision = try refund.reporting(report, at: now, policy: policy.refunds)
+                } catch {
+                    if case .refundConflict(_, let message) = error {
+                        try await recordRefusal(of: report, on: refund, by: principal, reason: message, at: now)
+                    }
+                    throw error
+                }
+                var response = ReportRefundResultResponse()
+                switch decision {
+                case .duplicate:
+                    response.refund = ProtoMapping.refundOrder(refund)
+                    response.disposition = .duplicate
+                    return response
+                case .applied(let next, let caseAction):
+                    guard let current = try await repository.afterSale(refund.caseNumber) else {
+                        throw RepositoryError.caseNotFound(refund.caseNumber)
+                    }
+                    let transition = try await workflow.decideRecordingRefusal(current, caseAction, by: principal, expectedVersion: nil)
+                    do {
+                        _ = try await workflow.commit(transition, before: current,
+                                                      refundUpdate: RefundUpdate(refund: next, expectedVersion: refund.version))
+                    } catch RepositoryError.eligibilityChanged {
+                        continue
+                    } catch DomainError.versionConflict {
+                        continue  // the refund or its case moved (a concurrent report): look again
+                    }
+                    response.refund = ProtoMapping.refundOrder(next)
+                    response.disposition = .applied
+                    return response
+                }
+            }
+            throw RPCError(.aborted, "refund \(request.refundId) kept changing while the report was applied; retry")
+        }
+    }
+
+    /// The report in domain terms.
+    static func report(_ request: ReportRefundResultRequest, worker: String, currency: CurrencyCode,
+                       now: Timestamp) throws(DomainError) -> RefundReport {
+        switch request.outcome {
+        case .succeeded:
+            guard let wire = request.refundedAmount else {
+                throw .invalidArgument(field: "refunded_amount", message: "is required for a success")
+            }
+            guard request.refundedAtUnixMs >= 0 else {
+                throw .invalidArgument(field: "refunded_at_unix_ms", message: "must not be negative")
+            }
+            let paid = try ProtoMapping.money(wire, field: "refunded_amount", defaultCurrency: currency)
+            let paidAt = request.refundedAtUnixMs == 0 ? now : Timestamp(millisecondsSinceEpoch: request.refundedAtUnixMs)
+            return RefundReport(worker: worker, leaseToken: request.leaseToken,
+                                outcome: .succeeded(channelTransactionID: request.channelTransactionId, amount: paid, paidAt: paidAt))
+        case .failed:
+            return RefundReport(worker: worker, leaseToken: request.leaseToken,
+                                outcome: .failed(code: request.failureCode, reason: request.failureReason,
+                                                 permanent: request.permanentFailure))
+        default:
+            throw .invalidArgument(field: "outcome", message: "must be SUCCEEDED or FAILED")
+        }
+    }
+
+    /// Records a refused report on the refund's log and as a refused trace record on its case.
+    private func recordRefusal(of report: RefundReport, on refund: AfterSaleDomain.RefundOrder, by principal: Principal,
+                               reason: String, at now: Timestamp) async throws {
+        let status = try await repository.afterSale(refund.caseNumber)?.status ?? .pendingRefund
+        let step: CaseStep = if case .succeeded = report.outcome { .refundSucceeded } else { .refundFailed }
+        let trace = TraceRecord(caseNumber: refund.caseNumber, actor: principal, step: step, from: status, to: status, at: now,
+                                outcome: .rejected, details: "refund \(refund.id) \(reason); report \(report.fingerprint)")
+        try await repository.recordRefusedReport(RefusedRefundReport(refundID: refund.id, report: report, reason: reason, trace: trace))
+    }
+
+    public func listRefunds(_ request: ListRefundsRequest, context: ServerContext) async throws -> ListRefundsResponse {
+        let principal = try CallerMetadata.principal(from: context.metadata)
+        return try await mapped {
+            guard Self.listers.contains(principal.role) else {
+                throw DomainError.permissionDenied(.roleNotAllowed(principal: principal, action: "list refunds", allowed: Self.listers))
+            }
+            var query = RefundQuery()
+            for (index, status) in request.statuses.enumerated() {
+                query.statuses.insert(try ProtoMapping.refundStatus(status, field: "statuses[\(index)]"))
+            }
+            query.basis = switch request.timeBasis {
+            case .unspecified, .created: .created
+            case .updated: .updated
+            case .succeeded: .succeeded
+            default: throw DomainError.invalidArgument(field: "time_basis", message: "is not a known time basis (\(request.timeBasis.rawValue))")
+            }
+            guard request.fromUnixMs >= 0, request.toUnixMs >= 0 else {
+                throw DomainError.invalidArgument(field: request.fromUnixMs < 0 ? "from_unix_ms" : "to_unix_ms", message: "must not be negative")
+            }
+            if request.fromUnixMs > 0 { query.from = Timestamp(millisecondsSinceEpoch: request.fromUnixMs) }
+            if request.toUnixMs > 0 { query.before = Timestamp(millisecondsSinceEpoch: request.toUnixMs) }
+            query.shopID = request.shopId.isEmpty ? nil : request.shopId
+            if !request.caseNumber.isEmpty {
+                do {
+                    query.caseNumber = try CaseNumber(parsing: request.caseNumber)
+                } catch {
+                    throw DomainError.invalidArgument(field: "case_number", message: "is not a case number")
+                }
+            }
+            guard request.pageSize >= 0 else {
+                throw DomainError.invalidArgument(field: "page_size", message: "must not be negative, got \(request.pageSize)")
+            }
+            query.pageSize = request.pageSize == 0 ? Self.defaultPage : min(Int(request.pageSize), Self.maximumPage)
+            if !request.pageToken.isEmpty { query.after = try Self.cursor(request.pageToken) }
+            let page = try await repository.listRefunds(query)
+            var response = ListRefundsResponse()
+            response.refunds = page.rows.map(ProtoMapping.refundOrder)
+            response.nextPageToken = page.next.map { "\($0.at).\($0.refundID)" } ?? ""
+            response.totals = page.totals.map { total in
+                var t = AfterSaleProto.RefundTotal()
+                t.status = ProtoMapping.refundStatus(total.status)
+                t.count = total.count
+                t.amount = ProtoMapping.money(total.amount)
+                t.refundedAmount = ProtoMapping.money(total.refunded)
+                return t
+            }
+            return response
+        }
+    }
+
+    /// Parses a page token `<ms>.<refund id>`.
+    static func cursor(_ token: String) throws(DomainError) -> RefundCursor {
+        let parts = token.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let at = Int64(parts[0]), parts[1].hasPrefix("RF") else {
+            throw .invalidArgument(field: "page_token", message: "is not a token this service issued")
+        }
+        return RefundCursor(at: at, refundID: String(parts[1]))
+    }
+
+    public func requeueRefund(_ request: RequeueRefundRequest, context: ServerContext) async throws -> RequeueRefundResponse {
+        let principal = try CallerMetadata.principal(from: context.metadata)
+        return try await mapped {
+            guard Self.agents.contains(principal.role) else {
+                throw DomainError.permissionDenied(.roleNotAllowed(principal: principal, action: "re-queue refunds", allowed: Self.agents))
+            }
+            try TextRules.optional(request.note, field: "note")
+            guard let refund = try await repository.refund(request.refundId) else {
+                throw RepositoryError.refundNotFound(request.refundId)
+            }
+            let now = clock.now()
+            let next = try refund.requeued(expectedVersion: request.expectedVersion?.value, at: now)
+            guard let afterSale = try await repository.afterSale(refund.caseNumber) else {
+                throw RepositoryError.caseNotFound(refund.caseNumber)
+            }
+            let events = EventPlanner.events(forRequeued: next, of: afterSale, by: principal, note: request.note, at: now)
+            try await repository.updateRefund(RefundUpdate(refund: next, expectedVersion: refund.version),
+                                              events: events.map(ProtoMapping.outbox))
+            var response = RequeueRefundResponse()
+            response.refund = ProtoMapping.refundOrder(next)
+            return response
+        }
+    }
+}

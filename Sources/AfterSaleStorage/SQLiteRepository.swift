@@ -1,5 +1,6 @@
 import AfterSaleDomain
 import Foundation
+import Synchronization
 
 /// The after-sale repository on an embedded SQLite database: `<data directory>/aftersale.sqlite3`.
 ///
@@ -44,6 +45,9 @@ public final class SQLiteRepository: AfterSaleRepository {
     private let sequences = CaseNumberSequences()
     /// Wakes Subscribe readers after commits that appended events.
     let feedSignal = EventFeedSignal()
+    /// The reason catalog as last read: every CreateAfterSale needs it, and only UpsertReason
+    /// (through this repository, the only writer of the file) changes it.
+    private let cachedReasons = Mutex<[StoredReason]?>(nil)
 
     private init(path: String, migrationsApplied: [Int], writer: GroupCommitWriter, readers: ReaderPool,
                  checkpointer: Checkpointer) {
@@ -435,13 +439,16 @@ extension SQLiteRepository {
 
 extension SQLiteRepository {
     public func storedReasons() async throws -> [StoredReason] {
-        try await read { connection in
+        if let cached = cachedReasons.withLock({ $0 }) { return cached }
+        let stored = try await read { connection in
             try connection.query(ReasonRows.select + " ORDER BY sort_order, code", row: ReasonRows.decode)
         }
+        cachedReasons.withLock { $0 = stored }
+        return stored
     }
 
     public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason {
-        try await write { connection in
+        let stored = try await write { connection in
             let current = try connection.queryOne("SELECT version FROM reasons WHERE code = ?1",
                                                   bind: { $0.bind(1, reason.code) }) { $0.int64(0) } ?? 0
             if let expectedVersion, expectedVersion != current {
@@ -450,5 +457,7 @@ extension SQLiteRepository {
             try ReasonRows.insert(reason, version: current + 1, at: instant.millisecondsSinceEpoch, on: connection)
             return StoredReason(reason: reason, version: current + 1, updatedAt: instant)
         }
+        cachedReasons.withLock { $0 = nil }  // after the commit: the next read sees the new entry
+        return stored
     }
 }

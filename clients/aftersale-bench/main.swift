@@ -17,6 +17,13 @@ import Synchronization
 // - get: GetAfterSale of a random seeded case (--cases N as seeded), as role agent.
 // - list: ListAfterSales of a random shop `s-<i>` (--shops S as seeded) and one random status, page
 //   of 20, as role agent; every other call of a worker fetches the next page with the previous token.
+//
+// --subscribe true (create only) also opens the event feed on its own connection from its head
+// while the creates run, and prints a second line: events/s delivered to that subscriber, and the
+// latency of each new case's CASE_CREATED event measured from the create call's response (the
+// commit happened before it; a negative figure means the event beat the response, counted as 0)
+// and from the call's start (an upper bound):
+//   events/s=N event_after_response_p50_us=N p99_us=N event_after_start_p50_us=N p99_us=N
 
 struct BenchOptions {
     var server = "127.0.0.1:7400"
@@ -33,6 +40,8 @@ struct BenchOptions {
     var cases = 1_000_000
     var shops = 200
     var freshOrders = 60_000
+    /// Also subscribe to the event feed and measure delivery (create only).
+    var subscribe = false
 }
 
 func fail(_ message: String) -> Never {
@@ -57,7 +66,8 @@ func parse() -> BenchOptions {
         case "--cases": o.cases = Int(v) ?? 0
         case "--shops": o.shops = Int(v) ?? 0
         case "--fresh-orders": o.freshOrders = Int(v) ?? 0
-        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list] [--cases N] [--shops S] [--fresh-orders K]")
+        case "--subscribe": o.subscribe = v == "true"
+        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true]")
         }
     }
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
@@ -66,6 +76,7 @@ func parse() -> BenchOptions {
     guard ["health", "create", "get", "list"].contains(o.scenario) else { fail("--scenario must be health, create, get or list") }
     guard o.cases > 0, o.shops > 0, o.freshOrders > 0 else { fail("--cases, --shops and --fresh-orders must be positive") }
     guard o.scenario == "health" || o.method == nil else { fail("--method only applies to --scenario health") }
+    guard !o.subscribe || o.scenario == "create" else { fail("--subscribe only applies to --scenario create") }
     if o.loops == 0 { o.loops = min(o.connections, 2) }
     return o
 }
@@ -121,8 +132,13 @@ func scenarioCall(_ client: RPCClient, _ state: inout String) async throws {
         request.reasonCode = "no_longer_wanted"
         let metadata: Metadata = ["x-caller-role": "buyer", "x-caller-id": "bench-buyer-\(order)",
                                   "idempotency-key": "bench-\(runID)-\(c)"]
+        let t0 = MonotonicClock.nanos()
         let response = try await client.afterSale.createAfterSale(request, options: CallOptions(metadata: metadata))
         if response.replayed { throw RPCError(.internal, "a new idempotency key was replayed") }
+        if options.subscribe, let number = response.afterSale?.caseNumber {
+            let t1 = MonotonicClock.nanos()
+            feedTimes.withLock { $0.calls[number] = (t0, t1) }
+        }
     case "get":
         var request = GetAfterSaleRequest()
         request.caseNumber = seededCaseNumber(Int.random(in: 0..<options.cases))
@@ -162,9 +178,44 @@ let clients: [RPCClient] = (0..<options.connections).map { i in
     do { return try RPCClient(target: options.server, configuration: config) } catch { fail("\(error)") }
 }
 
+/// When each created case's call started and returned, and when its CASE_CREATED event arrived.
+struct FeedTimes {
+    var calls: [String: (UInt64, UInt64)] = [:]
+    var events: [String: UInt64] = [:]
+    var delivered = 0
+}
+let feedTimes = Mutex(FeedTimes())
+
 let start = MonotonicClock.nanos()
 let windowStart = start + UInt64(options.warmup * 1e9)
 let windowEnd = windowStart + UInt64(options.duration * 1e9)
+
+// The subscriber: its own connection and loop, from the feed's head, for the whole run.
+let subscriber: Task<Void, Never>? = !options.subscribe ? nil : Task {
+    var config = ClientConfiguration()
+    config.loop = loops[0]
+    guard let feedClient = try? RPCClient(target: options.server, configuration: config) else { fail("cannot connect the subscriber") }
+    let feedMetadata: Metadata = ["x-caller-role": "system", "x-caller-id": "bench-feed"]
+    var request = SubscribeRequest()
+    request.consumerName = "bench-\(runID)"
+    var from = Int64Value()
+    from.value = -1  // from the feed's head: only the events this run causes
+    request.fromCursor = from
+    let deadline = Duration.seconds(options.warmup + options.duration + 5)
+    do {
+        for try await event in feedClient.afterSale.subscribe(request, options: CallOptions(timeout: deadline, metadata: feedMetadata)) {
+            let now = MonotonicClock.nanos()
+            if now >= windowEnd { break }
+            feedTimes.withLock { times in
+                if now >= windowStart { times.delivered += 1 }
+                if event.eventType == .caseCreated { times.events[event.caseNumber] = now }
+            }
+        }
+    } catch {
+        FileHandle.standardError.write(Data("aftersale-bench: subscriber: \(error)\n".utf8))
+    }
+    feedClient.close()
+}
 
 let allSamples = await withTaskGroup(of: Samples.self) { group in
     for (index, client) in clients.enumerated() {
@@ -221,4 +272,20 @@ case "list": AfterSaleService.listAfterSales.path
 default: path
 }
 print("server=\(options.server) scenario=\(options.scenario) method=\(method) connections=\(options.connections) inflight=\(options.inflight) duration_s=\(options.duration) calls=\(latencies.count)")
+if let subscriber {
+    try? await Task.sleep(for: .milliseconds(200))
+    subscriber.cancel()
+    _ = await subscriber.value
+    let times = feedTimes.withLock { $0 }
+    var afterResponse: [UInt64] = [], afterStart: [UInt64] = []
+    for (number, (t0, t1)) in times.calls where t0 >= windowStart {
+        guard let t2 = times.events[number] else { continue }
+        afterResponse.append(t2 > t1 ? t2 - t1 : 0)
+        afterStart.append(t2 > t0 ? t2 - t0 : 0)
+    }
+    afterResponse.sort()
+    afterStart.sort()
+    let missing = times.calls.keys.filter { times.calls[$0]!.1 + 1_000_000_000 < windowEnd && times.events[$0] == nil }.count
+    print("events/s=\(Int((Double(times.delivered) / options.duration).rounded())) event_after_response_p50_us=\(percentile(0.5, afterResponse)) p99_us=\(percentile(0.99, afterResponse)) event_after_start_p50_us=\(percentile(0.5, afterStart)) p99_us=\(percentile(0.99, afterStart)) matched=\(afterStart.count) missing=\(missing)")
+}
 print("calls/s=\(rate) p50_us=\(percentile(0.5, latencies)) p99_us=\(percentile(0.99, latencies)) p999_us=\(percentile(0.999, latencies)) errors=\(errors)")

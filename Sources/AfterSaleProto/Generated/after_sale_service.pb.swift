@@ -928,7 +928,7 @@ public struct IngestTrackingEventResponse: ProtoMessage {
 public struct SubscribeRequest: ProtoMessage {
     /// The consumer's name; the server stores one cursor per name.
     public var consumerName: String = ""
-    /// Start after this cursor (0 = from the beginning); absent = after the consumer's last acknowledged cursor.
+    /// Start after this cursor (0 = from the beginning; negative = from the feed's head, only new events); absent = after the consumer's last acknowledged cursor.
     public var fromCursor: Int64Value? = nil
     /// Only these event types (empty = all).
     public var eventTypes: [EventType] = []

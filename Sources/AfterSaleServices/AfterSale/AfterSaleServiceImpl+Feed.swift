@@ -72,10 +72,7 @@ extension AfterSaleServiceImpl {
             }
             let start: Int64
             if let from = request.fromCursor {
-                guard from.value >= 0 else {
-                    throw DomainError.invalidArgument(field: "from_cursor", message: "must not be negative, got \(from.value)")
-                }
-                start = from.value
+                start = from.value < 0 ? try await repository.eventFeedHead() : from.value
             } else {
                 start = try await repository.consumerCursor(request.consumerName) ?? 0
             }

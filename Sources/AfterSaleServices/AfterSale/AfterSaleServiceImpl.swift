@@ -84,7 +84,11 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
                     let created = try await repository.createCase(
                         CaseCreation(transition: transition, idempotency: idempotency, basis: creation.basis,
                                      refund: refund, events: events))
-                    return try await createdResponse(created)
+                    guard !created.replayed else { return try await createdResponse(created) }
+                    // Stored as decided: answer from the values in hand instead of reading them back.
+                    var response = CreateAfterSaleResponse()
+                    response.afterSale = ProtoMapping.afterSale(transition.afterSale, refund: refund, timers: policy.timers)
+                    return response
                 } catch RepositoryError.eligibilityChanged, RepositoryError.caseNumberTaken {
                     continue  // the order or its cases moved while we decided: decide again on fresh facts
                 }

@@ -828,7 +828,7 @@ struct  Aftersale__V1__SubscribeRequest
    */
   char *consumer_name;
   /*
-   * Start after this cursor (0 = from the beginning); absent = after the consumer's last acknowledged cursor.
+   * Start after this cursor (0 = from the beginning; negative = from the feed's head, only new events); absent = after the consumer's last acknowledged cursor.
    */
   Aftersale__V1__Int64Value *from_cursor;
   /*

@@ -411,13 +411,18 @@ extension Integration {
                 #expect(garbage?.code == .invalidArgument)
                 #expect(garbage?.message.hasPrefix("case_number") == true)
 
-                // The buyer may withdraw their own case; the integration methods are not built yet.
-                let withdrawn = try await f.afterSale.withdrawAfterSale(withdraw, options: buyer)
-                #expect(withdrawn.afterSale?.status == .withdrawn)
+                // The buyer may withdraw their own case; a buyer may not force a refund, and once the
+                // case is withdrawn (terminal) not even the platform may.
                 var force = ForceRefundRequest()
                 force.caseNumber = c.caseNumber
-                let unimplemented = await rpcError { try await f.afterSale.forceRefund(force, options: caller("platform", "p-1")) }
-                #expect(unimplemented?.code == .unimplemented)
+                force.ruling = "the goods never arrived"
+                let buyerForcing = await rpcError { try await f.afterSale.forceRefund(force, options: buyer) }
+                #expect(buyerForcing?.code == .permissionDenied)
+                let withdrawn = try await f.afterSale.withdrawAfterSale(withdraw, options: buyer)
+                #expect(withdrawn.afterSale?.status == .withdrawn)
+                let tooLate = await rpcError { try await f.afterSale.forceRefund(force, options: caller("platform", "p-1")) }
+                #expect(tooLate?.code == .failedPrecondition)
+                #expect(tooLate?.message.contains("withdrawn") == true)
             } catch { await f.stop(); throw error }
             await f.stop()
         }

@@ -57,7 +57,8 @@ extension Integration {
             #expect(list.stdout.contains("aftersale.v1.Health\n"))
             #expect(list.stdout.contains("aftersale.v1.Health/Watch (server-streaming)"))
             #expect(list.stdout.contains("aftersale.v1.AfterSaleService/GetAfterSale\n"), "served since issue 3")
-            #expect(list.stdout.contains("aftersale.v1.OrderBridge/UpsertOrder (not implemented yet)"))
+            #expect(list.stdout.contains("aftersale.v1.OrderBridge/UpsertOrder\n"), "served since issue 4")
+            #expect(!list.stdout.contains("not implemented yet"), "\(list.stdout)")
             #expect(list.stdout.contains("aftersale.v1.RefundBridge"))
 
             let call = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.Health/Check", "{}"])
@@ -84,9 +85,10 @@ extension Integration {
             #expect(notFound.status == 1, "\(notFound)")
             #expect(notFound.stderr.contains("NOT_FOUND"), "\(notFound.stderr)")
 
-            let unimplemented = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.OrderBridge/GetOrderAfterSaleState", #"{"orderId": "o-1"}"#])
-            #expect(unimplemented.status == 1, "\(unimplemented)")
-            #expect(unimplemented.stderr.contains("UNIMPLEMENTED"), "\(unimplemented.stderr)")
+            let unknownOrder = try await ChildProcess.run(ctl, ["--server", target, "-H", "x-caller-role=system", "-H", "x-caller-id=order-system",
+                                                               "call", "aftersale.v1.OrderBridge/GetOrderAfterSaleState", #"{"orderId": "o-1"}"#])
+            #expect(unknownOrder.status == 1, "\(unknownOrder)")
+            #expect(unknownOrder.stderr.contains("NOT_FOUND"), "\(unknownOrder.stderr)")
 
             // The after-sale service is served over the data directory's store: it asks who calls,
             // and answers a known caller about an unknown case with NOT_FOUND.

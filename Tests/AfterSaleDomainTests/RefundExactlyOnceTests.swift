@@ -50,9 +50,10 @@ struct RefundExactlyOnceTests {
             }
         }
         // The walk must reach the interesting places, or it proves nothing.
-        for (what, least) in ["claim": 1_000, "claim refused": 300, "succeeded": 150, "success duplicate": 100,
-                              "stale refused": 100, "retry scheduled": 200, "needs attention": 60, "requeue": 30,
-                              "requeue refused": 50, "resend duplicate": 100, "malformed": 30, "expired lease reclaimed": 50] {
+        for (what, least) in ["claim": 400, "claim refused": 1_000, "succeeded": 70, "success duplicate": 150,
+                              "stale refused": 1_000, "retry scheduled": 200, "needs attention": 80, "requeue": 60,
+                              "requeue refused": 500, "resend duplicate": 500, "resend refused": 50, "malformed": 15,
+                              "expired lease reclaimed": 50] {
             #expect(stats[what, default: 0] >= least, "\(what): \(stats[what, default: 0]) (all: \(stats.sorted { $0.key < $1.key }))")
         }
     }
@@ -95,7 +96,7 @@ struct RefundExactlyOnceTests {
                     stats["claim refused", default: 0] += 1
                     if before.status == .pending { return "\(where_): a pending refund was not claimable" }
                 }
-            } else if roll <= 70 {
+            } else if roll <= 60 {
                 // A worker that once claimed reports, with the token it holds (possibly stale).
                 let holders = workers.indices.filter { workers[$0].token != nil }
                 guard !holders.isEmpty else { continue }
@@ -104,11 +105,11 @@ struct RefundExactlyOnceTests {
                 let token = worker.token!
                 let kind = rng.int(in: 1...100)
                 let report: RefundReport
-                if kind <= 35 {
+                if kind <= 20 {
                     let transaction = channel.pay(order.id, order.amount)
                     report = RefundReport(worker: worker.name, leaseToken: token,
                                           outcome: .succeeded(channelTransactionID: transaction, amount: order.amount, paidAt: clock))
-                } else if kind <= 40 {
+                } else if kind <= 25 {
                     // Garbled: the wrong amount, or no transaction id.
                     let amount = rng.chance(50) ? Money.cny(order.amount.minorUnits + Int64(rng.pick([-1, 1, 100]))) : order.amount
                     let transaction = amount == order.amount ? "" : channel.pay(order.id, order.amount)
@@ -174,7 +175,7 @@ struct RefundExactlyOnceTests {
                         return "\(where_): unexpected refusal \(error)"
                     }
                 }
-            } else if roll <= 80 {
+            } else if roll <= 70 {
                 // A worker sends its last applied report again (a retried RPC).
                 let senders = workers.indices.filter { workers[$0].lastReport != nil }
                 guard !senders.isEmpty else { continue }
@@ -188,7 +189,7 @@ struct RefundExactlyOnceTests {
                     guard case .refundConflict = error else { return "\(where_): resent report refused with \(error)" }
                     stats["resend refused", default: 0] += 1
                 }
-            } else if roll <= 92 {
+            } else if roll <= 90 {
                 // Time passes: a little, past the lease, or to the retry.
                 let target: Timestamp = switch rng.int(in: 1...3) {
                 case 1: clock.adding(milliseconds: Int64(rng.int(in: 0...300)))

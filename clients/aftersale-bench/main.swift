@@ -18,6 +18,9 @@ import Synchronization
 // - list: ListAfterSales of a random shop `s-<i>` (--shops S as seeded) and one random status, page
 //   of 20, as role agent; every other call of a worker fetches the next page with the previous token.
 //
+// - drain: one subscriber reads the whole event feed from cursor 0 to its head (stop_at_head) on one
+//   connection and prints `drain events=N seconds=S events/s=N` (run it after a create run).
+//
 // --subscribe true (create only) also opens the event feed on its own connection from its head
 // while the creates run, and prints a second line: events/s delivered to that subscriber, and the
 // latency of each new case's CASE_CREATED event measured from the create call's response (the
@@ -73,7 +76,7 @@ func parse() -> BenchOptions {
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
         fail("--connections, --inflight and --duration must be positive, --loops at least 0")
     }
-    guard ["health", "create", "get", "list"].contains(o.scenario) else { fail("--scenario must be health, create, get or list") }
+    guard ["health", "create", "get", "list", "drain"].contains(o.scenario) else { fail("--scenario must be health, create, get, list or drain") }
     guard o.cases > 0, o.shops > 0, o.freshOrders > 0 else { fail("--cases, --shops and --fresh-orders must be positive") }
     guard o.scenario == "health" || o.method == nil else { fail("--method only applies to --scenario health") }
     guard !o.subscribe || o.scenario == "create" else { fail("--subscribe only applies to --scenario create") }
@@ -185,6 +188,34 @@ struct FeedTimes {
     var delivered = 0
 }
 let feedTimes = Mutex(FeedTimes())
+
+if options.scenario == "drain" {
+    var config = ClientConfiguration()
+    config.loop = loops[0]
+    guard let feedClient = try? RPCClient(target: options.server, configuration: config) else { fail("cannot connect") }
+    var request = SubscribeRequest()
+    request.consumerName = "bench-drain-\(runID)"
+    var from = Int64Value()
+    from.value = 0
+    request.fromCursor = from
+    request.stopAtHead = true
+    let metadata: Metadata = ["x-caller-role": "system", "x-caller-id": "bench-drain"]
+    let t0 = MonotonicClock.nanos()
+    var count = 0
+    var last: Int64 = 0
+    do {
+        for try await event in feedClient.afterSale.subscribe(request, options: CallOptions(timeout: .seconds(600), metadata: metadata)) {
+            if event.cursor <= last { fail("cursor \(event.cursor) after \(last)") }
+            last = event.cursor
+            count += 1
+        }
+    } catch {
+        fail("drain: \(error)")
+    }
+    let seconds = Double(MonotonicClock.nanos() - t0) / 1e9
+    print("drain events=\(count) seconds=\(String(format: "%.2f", seconds)) events/s=\(Int((Double(count) / seconds).rounded()))")
+    exit(0)
+}
 
 let start = MonotonicClock.nanos()
 let windowStart = start + UInt64(options.warmup * 1e9)

@@ -197,7 +197,7 @@ enum Requests {
     }
 
     static func listRefunds(statuses: [AfterSaleProto.RefundStatus] = [], caseNumber: String = "", shop: String = "",
-                            basis: RefundTimeBasis = .unspecified, from: Int64 = 0, to: Int64 = 0,
+                            basis: AfterSaleProto.RefundTimeBasis = .unspecified, from: Int64 = 0, to: Int64 = 0,
                             pageSize: Int32 = 0, token: String = "") -> ListRefundsRequest {
         var r = ListRefundsRequest()
         r.statuses = statuses
@@ -410,7 +410,7 @@ final class IntegrationFixture: @unchecked Sendable {
     }
 
     /// The order's after-sale view, read by the order system.
-    func orderState(_ orderID: String, as options: CallOptions = Callers.orderSystem) async throws -> OrderAfterSaleView {
+    func orderState(_ orderID: String, as options: CallOptions = Callers.orderSystem) async throws -> AfterSaleProto.OrderAfterSaleView {
         var r = GetOrderAfterSaleStateRequest()
         r.orderId = orderID
         return try #require(try await orderBridge.getOrderAfterSaleState(r, options: options).state)
@@ -424,7 +424,7 @@ final class IntegrationFixture: @unchecked Sendable {
     }
 
     /// A case's trace records, read by an agent.
-    func trace(_ number: String) async throws -> [TraceRecord] {
+    func trace(_ number: String) async throws -> [AfterSaleProto.TraceRecord] {
         var r = GetAfterSaleRequest()
         r.caseNumber = number
         r.includeTrace = true
@@ -621,7 +621,7 @@ struct PaymentWorker: Sendable {
 
     var options: CallOptions { Callers.system(id) }
 
-    func claim(max: Int32 = 16, leaseMs: Int64 = 0, channels: [String] = []) async throws -> [RefundLease] {
+    func claim(max: Int32 = 16, leaseMs: Int64 = 0, channels: [String] = []) async throws -> [AfterSaleProto.RefundLease] {
         var r = ClaimRefundsRequest()
         r.maxRefunds = max
         r.leaseMs = leaseMs
@@ -629,7 +629,7 @@ struct PaymentWorker: Sendable {
         return try await bridge.claimRefunds(r, options: options).leases
     }
 
-    func successReport(_ lease: RefundLease, transaction: String, amountMinor: Int64? = nil, token: String? = nil) -> ReportRefundResultRequest {
+    func successReport(_ lease: AfterSaleProto.RefundLease, transaction: String, amountMinor: Int64? = nil, token: String? = nil) -> ReportRefundResultRequest {
         var r = ReportRefundResultRequest()
         r.refundId = lease.refund?.refundId ?? ""
         r.leaseToken = token ?? lease.leaseToken
@@ -640,7 +640,7 @@ struct PaymentWorker: Sendable {
         return r
     }
 
-    func failureReport(_ lease: RefundLease, permanent: Bool = false, token: String? = nil) -> ReportRefundResultRequest {
+    func failureReport(_ lease: AfterSaleProto.RefundLease, permanent: Bool = false, token: String? = nil) -> ReportRefundResultRequest {
         var r = ReportRefundResultRequest()
         r.refundId = lease.refund?.refundId ?? ""
         r.leaseToken = token ?? lease.leaseToken
@@ -657,7 +657,7 @@ struct PaymentWorker: Sendable {
 
     /// Pays one leased refund on the channel and reports the outcome: success with the channel's
     /// transaction id, or a transient failure when the channel is down.
-    func pay(_ lease: RefundLease) async throws -> ReportRefundResultResponse {
+    func pay(_ lease: AfterSaleProto.RefundLease) async throws -> ReportRefundResultResponse {
         let refund = try #require(lease.refund)
         let amount = refund.amount?.amountMinor ?? 0
         do {

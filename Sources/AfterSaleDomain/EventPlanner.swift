@@ -88,7 +88,7 @@ public enum EventPlanner {
             break  // the refund event below says it all, with the ruling
         case .refundSucceeded:
             break  // the refund event below, then the completion
-        case .refundFailed:
+        case .refundFailed, .refundRequeued:
             break
         case .close:
             var closed = event(.caseClosed)

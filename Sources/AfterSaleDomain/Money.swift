@@ -18,6 +18,21 @@ public struct CurrencyCode: Sendable, Hashable, CustomStringConvertible {
     /// Renminbi, the platform's home currency (fen are its minor units).
     public static let cny = CurrencyCode(unchecked: "CNY")
 
+    /// True when the code names a currency in circulation (ISO 4217's active list), not just
+    /// something shaped like one (`XYZ`).
+    public var isKnown: Bool { Self.known.contains(code) }
+
+    /// ISO 4217 active currency codes.
+    static let known: Set<String> = Set("""
+        AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+        CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+        GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
+        LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+        NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
+        STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF
+        XPF YER ZAR ZMW ZWL
+        """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+
     /// The code itself.
     public var description: String { code }
 }

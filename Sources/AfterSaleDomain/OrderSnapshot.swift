@@ -148,6 +148,9 @@ public struct OrderSnapshot: Sendable, Hashable {
         guard !shop.id.isEmpty else { throw .invalidArgument(field: "order.shop.shop_id", message: "must not be empty") }
         guard !lines.isEmpty else { throw .invalidArgument(field: "order.lines", message: "must have at least one line") }
         let currency = totalPaid.currency
+        guard currency.isKnown else {
+            throw .invalidArgument(field: "order.total_paid.currency", message: "is not an ISO 4217 currency in circulation, got \(currency)")
+        }
         guard shippingFee.currency == currency else {
             throw .invalidArgument(field: "order.shipping_fee", message: "must be in \(currency), got \(shippingFee.currency)")
         }

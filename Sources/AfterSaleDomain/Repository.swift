@@ -135,9 +135,10 @@ public protocol RefundRepository: Sendable {
     /// first) to `claim.owner` in one transaction, so no refund goes to two workers.
     func claimRefunds(_ claim: RefundClaim) async throws -> [RefundOrder]
 
-    /// Stores `update` if the stored refund is still at its expected version, with `events`.
+    /// Stores `update` if the stored refund is still at its expected version, with `events` and
+    /// the trace record of who changed it (on the refund's case).
     /// - Throws: ``DomainError/versionConflict(expected:actual:)``; ``RepositoryError/refundNotFound(_:)``.
-    func updateRefund(_ update: RefundUpdate, events: [OutboxEvent]) async throws
+    func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent]) async throws
 
     /// Records a refused report (and its trace record on the case); nothing else changes.
     func recordRefusedReport(_ refused: RefusedRefundReport) async throws

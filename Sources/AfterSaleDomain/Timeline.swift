@@ -28,6 +28,8 @@ public enum CaseStep: String, Sendable, Hashable, CaseIterable {
     case confirmReplacementReceived = "confirm_replacement_received"
     /// The platform or an agent forced a refund.
     case forceRefund = "force_refund"
+    /// An agent put a refund that needed attention back in the queue (the case itself does not change).
+    case refundRequeued = "refund_requeued"
     /// A timer or the platform closed the case.
     case close
 }
@@ -86,10 +88,12 @@ public struct TraceRecord: Sendable, Hashable {
     public var outcome: TraceOutcome
     /// Details: amounts, fees, reasons, the refusal message.
     public var details: String
+    /// The refund order acted on, when the action created or moved one (or reported on one).
+    public var refundID: String?
 
     /// Creates a trace record.
     public init(caseNumber: CaseNumber, actor: Principal, step: CaseStep, from: CaseStatus?, to: CaseStatus,
-                at: Timestamp, outcome: TraceOutcome, details: String) {
+                at: Timestamp, outcome: TraceOutcome, details: String, refundID: String? = nil) {
         self.caseNumber = caseNumber
         self.actor = actor
         self.step = step
@@ -98,6 +102,7 @@ public struct TraceRecord: Sendable, Hashable {
         self.at = at
         self.outcome = outcome
         self.details = details
+        self.refundID = refundID
     }
 
     /// The record of a refused action: the case is unchanged, the error says why.

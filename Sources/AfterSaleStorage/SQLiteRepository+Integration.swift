@@ -57,9 +57,10 @@ extension SQLiteRepository {
         }
     }
 
-    public func updateRefund(_ update: RefundUpdate, events: [OutboxEvent]) async throws {
+    public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent]) async throws {
         let lastEvent = try await write { connection -> Int64? in
             try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
+            if let trace { try CaseRows.insertTrace(trace, on: connection) }
             return try EventRows.append(events, on: connection)
         }
         if let lastEvent { feedSignal.advance(to: lastEvent) }

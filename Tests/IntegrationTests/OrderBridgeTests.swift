@@ -141,11 +141,9 @@ extension Integration {
                 var get = GetOrderAfterSaleStateRequest()
                 get.orderId = "o-xyz"
                 let stored = await rpcError { try await f.orderBridge.getOrderAfterSaleState(get, options: Callers.orderSystem) }
-                withKnownIssue("server: UpsertOrder accepts the unknown currency code XYZ (only the shape AAA is checked)") {
-                    #expect(error?.code == .invalidArgument, "\(String(describing: error))")
-                    #expect(error?.message.contains("currency") == true, "\(error?.message ?? "-")")
-                    #expect(stored?.code == .notFound, "nothing stored: \(String(describing: stored))")
-                }
+                #expect(error?.code == .invalidArgument, "\(String(describing: error))")
+                #expect(error?.message.contains("currency") == true, "\(error?.message ?? "-")")
+                #expect(stored?.code == .notFound, "nothing stored: \(String(describing: stored))")
             }
         }
 

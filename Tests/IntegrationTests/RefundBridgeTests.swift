@@ -293,9 +293,7 @@ extension Integration {
                 #expect(refused.count == 2, "\(refused.map(\.details))")
                 #expect(refused.allSatisfy { $0.actorId == "worker-a" && $0.actorRole == .system })
                 #expect(refused.allSatisfy { $0.details.contains(refundID(r)) }, "\(refused.map(\.details))")
-                withKnownIssue("server: trace records of refund reports leave TraceRecord.refund_id empty") {
-                    #expect(refused.allSatisfy { $0.refundId == refundID(r) }, "\(refused.map(\.refundId))")
-                }
+                #expect(refused.allSatisfy { $0.refundId == refundID(r) }, "\(refused.map(\.refundId))")
 
                 // An expired lease is still honoured when nobody claimed the refund since.
                 let t = try await refundOnlyCases(f, "lease-late", count: 1)[0]
@@ -399,10 +397,8 @@ extension Integration {
                 let stuckY = try #require(attention.refunds.first { $0.refundId == refundID(y) })
                 #expect(try await requeue(stuckY.refundId, version: stuckY.version, as: Callers.platform()).refund?.status == .pending)
                 let traceX = try await f.trace(x.caseNumber)
-                withKnownIssue("server: RequeueRefund records no trace record (CASE_ACTION_REFUND_REQUEUED) of the agent's action") {
-                    #expect(traceX.contains { $0.action == .refundRequeued && $0.actorId == "agent-1" && $0.outcome == .applied },
-                            "\(traceX.map { "\($0.action) \($0.actorId)" })")
-                }
+                #expect(traceX.contains { $0.action == .refundRequeued && $0.actorId == "agent-1" && $0.outcome == .applied },
+                        "\(traceX.map { "\($0.action) \($0.actorId)" })")
                 let requeueEvents = try await f.feed().filter { $0.caseNumber == x.caseNumber && $0.eventType == .refundRequested }
                 #expect(requeueEvents.count == 2, "created, then re-queued")
                 #expect(requeueEvents.last?.refund?.status == .pending)
@@ -509,9 +505,7 @@ extension Integration {
                 let traceP = try await f.trace(p.caseNumber)
                 #expect(traceP.filter { $0.outcome == .rejected }.count == rejectedOnP, "\(traceP.map { "\($0.action) \($0.outcome)" })")
                 #expect(traceP.filter { $0.outcome == .rejected }.allSatisfy { $0.actorId == "worker-dup" && $0.actorRole == .system })
-                withKnownIssue("server: trace records of refund reports leave TraceRecord.refund_id empty") {
-                    #expect(traceP.filter { $0.outcome == .rejected }.allSatisfy { $0.refundId == refundID(p) })
-                }
+                #expect(traceP.filter { $0.outcome == .rejected }.allSatisfy { $0.refundId == refundID(p) })
                 #expect(traceP.filter { $0.action == .refundSucceeded && $0.outcome == .applied }.count == 1)
                 #expect(try await f.trace(q.caseNumber).filter { $0.outcome == .rejected }.count == 1)
                 try await expectPaidExactlyOnce(f, [p], channel: channel)

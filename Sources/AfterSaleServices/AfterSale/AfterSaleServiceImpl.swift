@@ -75,11 +75,12 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
                 let now = clock.now()
                 let catalog = try await repository.reasonCatalog()
                 let number = try await repository.nextCaseNumber(at: now)
-                let transition = try AfterSaleDomain.AfterSaleCase.open(
+                var transition = try AfterSaleDomain.AfterSaleCase.open(
                     application, number: number, order: creation.order, existingCases: creation.existingCases,
                     catalog: catalog, policy: policy, by: principal, at: now)
                 let (refund, events) = try workflow.creationEffects(of: transition, order: creation.order,
                                                                      existingCases: creation.existingCases)
+                transition.trace.refundID = refund?.id
                 do {
                     let created = try await repository.createCase(
                         CaseCreation(transition: transition, idempotency: idempotency, basis: creation.basis,

@@ -151,6 +151,7 @@ enum ProtoMapping {
         case .shipReplacement: .shipReplacement
         case .confirmReplacementReceived: .confirmReplacementReceived
         case .forceRefund: .forceRefund
+        case .refundRequeued: .refundRequeued
         case .close: .close
         }
     }
@@ -387,6 +388,7 @@ enum ProtoMapping {
         t.outcome = outcome(record.outcome)
         t.details = record.details
         t.traceId = traceID
+        t.refundId = record.refundID ?? ""
         return t
     }
 

@@ -153,7 +153,8 @@ public struct RefundBridgeImpl: RefundBridgeHandler {
         let status = try await repository.afterSale(refund.caseNumber)?.status ?? .pendingRefund
         let step: CaseStep = if case .succeeded = report.outcome { .refundSucceeded } else { .refundFailed }
         let trace = TraceRecord(caseNumber: refund.caseNumber, actor: principal, step: step, from: status, to: status, at: now,
-                                outcome: .rejected, details: "refund \(refund.id) \(reason); report \(report.fingerprint)")
+                                outcome: .rejected, details: "refund \(refund.id) \(reason); report \(report.fingerprint)",
+                                refundID: refund.id)
         try await repository.recordRefusedReport(RefusedRefundReport(refundID: refund.id, report: report, reason: reason, trace: trace))
     }
 
@@ -232,7 +233,10 @@ public struct RefundBridgeImpl: RefundBridgeHandler {
                 throw RepositoryError.caseNotFound(refund.caseNumber)
             }
             let events = EventPlanner.events(forRequeued: next, of: afterSale, by: principal, note: request.note, at: now)
-            try await repository.updateRefund(RefundUpdate(refund: next, expectedVersion: refund.version),
+            let trace = TraceRecord(caseNumber: afterSale.number, actor: principal, step: .refundRequeued, from: afterSale.status,
+                                    to: afterSale.status, at: now, outcome: .applied,
+                                    details: request.note.isEmpty ? "re-queued" : "re-queued: \(request.note)", refundID: next.id)
+            try await repository.updateRefund(RefundUpdate(refund: next, expectedVersion: refund.version), trace: trace,
                                               events: events.map(ProtoMapping.outbox))
             var response = RequeueRefundResponse()
             response.refund = ProtoMapping.refundOrder(next)

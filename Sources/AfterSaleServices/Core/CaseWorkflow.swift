@@ -68,8 +68,9 @@ struct CaseWorkflow: Sendable {
     /// - Returns: the refund order created or moved, if any.
     /// - Throws: ``RepositoryError/eligibilityChanged(orderID:)`` or ``DomainError/versionConflict(expected:actual:)``
     ///   when the case, its order or the refund moved: decide again.
-    func commit(_ transition: Transition, before: AfterSaleDomain.AfterSaleCase,
+    func commit(_ decided: Transition, before: AfterSaleDomain.AfterSaleCase,
                 refundUpdate: RefundUpdate? = nil, trackingKeys: [TrackingKey] = []) async throws -> AfterSaleDomain.RefundOrder? {
+        var transition = decided
         let order = try await repository.order(before.orderID)
         let siblings = try await repository.cases(ofOrder: before.orderID)
         guard siblings.contains(where: { $0.number == before.number && $0.version == before.version }) else {
@@ -80,6 +81,7 @@ struct CaseWorkflow: Sendable {
             AfterSaleDomain.RefundOrder.requested($0, order: order, policy: policy.refunds, at: after.updatedAt)
         }
         let refund = refundUpdate?.refund ?? newRefund
+        transition.trace.refundID = refund?.id
         let views = try order.map { order in
             (try OrderAfterSaleView(OrderLedger(order: order, cases: siblings)),
              try OrderAfterSaleView(OrderLedger(order: order, cases: siblings.map { $0.number == after.number ? after : $0 })))

@@ -34,6 +34,8 @@ public enum Schema {
         Migration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, refunds, reasons", sql: version1),
         Migration(version: 2, name: "standard reason catalog", apply: seedStandardCatalog),
         Migration(version: 3, name: "refund orders, event feed, consumer cursors, tracking numbers", sql: version3),
+        Migration(version: 4, name: "trace records name the refund order acted on",
+                  sql: "ALTER TABLE trace_records ADD COLUMN refund_id TEXT;"),
     ]
 
     static let version1 = """

@@ -69,18 +69,6 @@ private final class Shared: Sendable {
 }
 
 /// Starts `aftersaled` on `dataDirectory` and an ephemeral loopback port; the process and its port.
-private func startDaemon(_ daemon: URL, dataDirectory: String) async throws -> (ChildProcess, UInt16) {
-    let server = try ChildProcess(daemon, ["--listen", "127.0.0.1:0", "--data-dir", dataDirectory, "--log-level", "warning"])
-    guard let ready = await server.waitForLine(containing: "aftersaled ready", timeout: .seconds(10)),
-          let port = Integration.ExecutablesTests.port(fromReadyLine: ready), port != 0 else {
-        if server.process.isRunning { server.signal(SIGKILL) }
-        _ = await server.waitForExit(timeout: .seconds(2))
-        Issue.record("aftersaled did not get ready; stdout: \(server.stdout) stderr: \(server.stderr)")
-        throw TimedOut(what: "aftersaled ready line")
-    }
-    return (server, port)
-}
-
 extension Integration {
     @Suite("Durability: SIGKILL in the middle of acknowledged writes")
     struct DurabilityTests {
@@ -96,7 +84,7 @@ extension Integration {
             try await seedOrders(dataDirectory: dataDir, count: orderCount)
 
             // First life: a stream of creates from 8 tasks, killed with SIGKILL while calls are in flight.
-            let (first, firstPort) = try await startDaemon(daemon, dataDirectory: dataDir)
+            let (first, firstPort) = try await ChildProcess.startDaemon(daemon, dataDirectory: dataDir)
             defer { if first.process.isRunning { first.signal(SIGKILL) } }
             let client = try RPCClient(target: "127.0.0.1:\(firstPort)")
             defer { client.close() }
@@ -157,7 +145,7 @@ extension Integration {
             #expect(Set(ackedByOrder.values).count == ackedByOrder.count, "distinct orders got distinct case numbers")
 
             // Second life on the same data directory.
-            let (second, secondPort) = try await startDaemon(daemon, dataDirectory: dataDir)
+            let (second, secondPort) = try await ChildProcess.startDaemon(daemon, dataDirectory: dataDir)
             defer { if second.process.isRunning { second.signal(SIGKILL) } }
             let client2 = try RPCClient(target: "127.0.0.1:\(secondPort)")
             defer { client2.close() }

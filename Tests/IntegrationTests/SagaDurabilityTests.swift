@@ -27,24 +27,12 @@ private final class SagaRun: Sendable {
     func kill() { killed.store(true, ordering: .releasing) }
 }
 
-/// Starts aftersaled on `dataDirectory` with fast refund retries; the process and its port.
-private func launch(_ daemon: URL, dataDirectory: String) async throws -> (ChildProcess, UInt16) {
-    let server = try ChildProcess(daemon, ["--listen", "127.0.0.1:0", "--data-dir", dataDirectory, "--log-level", "warning",
-                                           "--refund-max-attempts", "5", "--refund-initial-backoff-ms", "50",
-                                           "--refund-max-backoff-ms", "200"])
-    guard let ready = await server.waitForLine(containing: "aftersaled ready", timeout: .seconds(10)),
-          let port = Integration.ExecutablesTests.port(fromReadyLine: ready), port != 0 else {
-        if server.process.isRunning { server.signal(SIGKILL) }
-        _ = await server.waitForExit(timeout: .seconds(2))
-        Issue.record("aftersaled did not get ready; stdout: \(server.stdout) stderr: \(server.stderr)")
-        throw TimedOut(what: "aftersaled ready line")
-    }
-    return (server, port)
-}
-
 extension Integration {
     @Suite("Saga durability: aftersaled SIGKILLed while cases are created, refunds paid and events consumed")
     struct SagaDurabilityTests {
+        /// Fast refund retries, so the test's workers finish within seconds.
+        static let fastRefunds = ["--refund-max-attempts", "5", "--refund-initial-backoff-ms", "50", "--refund-max-backoff-ms", "200"]
+
         @Test("SIGKILL mid-saga: no case, refund order or event lost or doubled; every refund paid exactly once after restart")
         func sigkillMidSaga() async throws {
             let daemon = try ExecutablesTests.require("aftersaled")
@@ -54,7 +42,7 @@ extension Integration {
             let clock = ContinuousClock()
 
             // First life.
-            let (first, firstPort) = try await launch(daemon, dataDirectory: dataDir)
+            let (first, firstPort) = try await ChildProcess.startDaemon(daemon, dataDirectory: dataDir, extraArguments: Self.fastRefunds)
             defer { if first.process.isRunning { first.signal(SIGKILL) } }
             let client = try RPCClient(target: "127.0.0.1:\(firstPort)")
             defer { client.close() }
@@ -175,7 +163,7 @@ extension Integration {
             #expect(consumedBeforeKill.count > 0)
 
             // Second life on the same data directory.
-            let (second, secondPort) = try await launch(daemon, dataDirectory: dataDir)
+            let (second, secondPort) = try await ChildProcess.startDaemon(daemon, dataDirectory: dataDir, extraArguments: Self.fastRefunds)
             defer { if second.process.isRunning { second.signal(SIGKILL) } }
             let client2 = try RPCClient(target: "127.0.0.1:\(secondPort)")
             defer { client2.close() }

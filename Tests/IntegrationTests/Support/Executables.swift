@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Testing
 
 /// Finds the built executables (`aftersaled`, `aftersalectl`): they are products of the same build
 /// as this test bundle. Tried in order: `$AFTERSALE_BIN_DIR`, the directory of the running test
@@ -116,5 +117,22 @@ final class ChildProcess: @unchecked Sendable {
         let child = try ChildProcess(executable, arguments)
         let status = await child.waitForExit(timeout: timeout)
         return (status, child.stdout, child.stderr)
+    }
+}
+
+extension ChildProcess {
+    /// Starts `aftersaled` on `dataDirectory` and an ephemeral loopback port (plus `extraArguments`);
+    /// the process and its port, once it printed its ready line.
+    static func startDaemon(_ daemon: URL, dataDirectory: String, extraArguments: [String] = []) async throws -> (ChildProcess, UInt16) {
+        let server = try ChildProcess(daemon, ["--listen", "127.0.0.1:0", "--data-dir", dataDirectory, "--log-level", "warning"]
+                                      + extraArguments)
+        guard let ready = await server.waitForLine(containing: "aftersaled ready", timeout: .seconds(10)),
+              let port = Integration.ExecutablesTests.port(fromReadyLine: ready), port != 0 else {
+            if server.process.isRunning { server.signal(SIGKILL) }
+            _ = await server.waitForExit(timeout: .seconds(2))
+            Issue.record("aftersaled did not get ready; stdout: \(server.stdout) stderr: \(server.stderr)")
+            throw TimedOut(what: "aftersaled ready line")
+        }
+        return (server, port)
     }
 }

@@ -39,17 +39,6 @@ public struct AfterSaleServiceImpl: AfterSaleServiceHandler {
     /// The shared domain core: decide, then commit with refund orders and events.
     var workflow: CaseWorkflow { CaseWorkflow(repository: repository, clock: clock, policy: policy) }
 
-    // MARK: - Error mapping
-
-    /// Runs `body`, turning every error into the RPCError the caller sees.
-    func mapped<T>(_ body: () async throws -> T) async throws(RPCError) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw RPCError.mapping(error)
-        }
-    }
-
     // MARK: - Cases
 
     public func createAfterSale(_ request: CreateAfterSaleRequest, context: ServerContext) async throws -> CreateAfterSaleResponse {

@@ -66,3 +66,12 @@ extension RPCError {
     /// `error` as the status the caller sees (domain and repository errors through their mapping).
     static func mapping(_ error: any Error) -> RPCError { RPCError(wrapping: error) }
 }
+
+/// Runs a handler's `body`, turning every error into the RPCError the caller sees.
+func mapped<T>(_ body: () async throws -> T) async throws(RPCError) -> T {
+    do {
+        return try await body()
+    } catch {
+        throw RPCError.mapping(error)
+    }
+}

@@ -17,7 +17,7 @@ public struct OrderBridgeImpl: OrderBridgeHandler {
 
     public func upsertOrder(_ request: UpsertOrderRequest, context: ServerContext) async throws -> UpsertOrderResponse {
         let principal = try CallerMetadata.principal(from: context.metadata)
-        do {
+        return try await mapped {
             guard principal.role == .system else {
                 throw DomainError.permissionDenied(.roleNotAllowed(principal: principal, action: "upsert orders", allowed: [.system]))
             }
@@ -37,14 +37,12 @@ public struct OrderBridgeImpl: OrderBridgeHandler {
                 response.storedOrderVersion = stored
             }
             return response
-        } catch {
-            throw RPCError.mapping(error)
         }
     }
 
     public func getOrderAfterSaleState(_ request: GetOrderAfterSaleStateRequest, context: ServerContext) async throws -> GetOrderAfterSaleStateResponse {
         let principal = try CallerMetadata.principal(from: context.metadata)
-        do {
+        return try await mapped {
             guard !request.orderId.isEmpty else {
                 throw DomainError.invalidArgument(field: "order_id", message: "must not be empty")
             }
@@ -63,8 +61,6 @@ public struct OrderBridgeImpl: OrderBridgeHandler {
             var response = GetOrderAfterSaleStateResponse()
             response.state = ProtoMapping.orderView(OrderAfterSaleView(try OrderLedger(order: order, cases: cases)))
             return response
-        } catch {
-            throw RPCError.mapping(error)
         }
     }
 }

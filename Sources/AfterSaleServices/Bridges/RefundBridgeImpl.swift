@@ -32,14 +32,6 @@ public struct RefundBridgeImpl: RefundBridgeHandler {
 
     var workflow: CaseWorkflow { CaseWorkflow(repository: repository, clock: clock, policy: policy) }
 
-    private func mapped<T>(_ body: () async throws -> T) async throws(RPCError) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw RPCError.mapping(error)
-        }
-    }
-
     private static func requireWorker(_ principal: Principal, _ action: String) throws(DomainError) {
         guard principal.role == .system else {
             throw .permissionDenied(.roleNotAllowed(principal: principal, action: action, allowed: [.system]))
@@ -84,8 +76,8 @@ public struct RefundBridgeImpl: RefundBridgeHandler {
                 guard let refund = try await repository.refund(request.refundId) else {
                     throw RepositoryError.refundNotFound(request.refundId)
                 }
-                let report = try Self.report(request, worker: principal.id, currency: refund.amount.currency, now: clock.now())
                 let now = clock.now()
+                let report = try Self.report(request, worker: principal.id, currency: refund.amount.currency, now: now)
                 let decision: RefundReportDecision
                 do throws(DomainError) {
                     decision = try refund.reporting(report, at: now, policy: policy.refunds)

@@ -82,15 +82,11 @@ struct CaseWorkflow: Sendable {
         }
         let refund = refundUpdate?.refund ?? newRefund
         transition.trace.refundID = refund?.id
-        let views = try order.map { order in
-            (try OrderAfterSaleView(OrderLedger(order: order, cases: siblings)),
-             try OrderAfterSaleView(OrderLedger(order: order, cases: siblings.map { $0.number == after.number ? after : $0 })))
-        }
-        let events = EventPlanner.events(for: transition, before: before, refund: refund,
-                                         orderBefore: views?.0, orderAfter: views?.1)
+        let events = try outbox(for: transition, before: before, refund: refund, order: order,
+                                casesBefore: siblings, casesAfter: siblings.map { $0.number == after.number ? after : $0 })
         let effects = CaseChangeEffects(
             basis: order.map { EligibilityBasis(order: $0, existingCases: siblings) }, newRefund: newRefund,
-            refundUpdate: refundUpdate, events: events.map(ProtoMapping.outbox),
+            refundUpdate: refundUpdate, events: events,
             trackingKeys: Self.newTrackingKeys(before: before, after: after) + trackingKeys)
         try await repository.applyTransition(transition, expectedVersion: before.version, effects: effects)
         return refund
@@ -103,13 +99,22 @@ struct CaseWorkflow: Sendable {
         let refund = transition.refundRequest.map {
             AfterSaleDomain.RefundOrder.requested($0, order: order, policy: policy.refunds, at: after.createdAt)
         }
+        let events = try outbox(for: transition, before: nil, refund: refund, order: order,
+                                casesBefore: existingCases, casesAfter: existingCases + [after])
+        return (refund, events)
+    }
+
+    /// The encoded events of `transition`, with the order's after-sale view over `casesBefore` and
+    /// `casesAfter` (no order-state event when the order is unknown).
+    private func outbox(for transition: Transition, before: AfterSaleDomain.AfterSaleCase?, refund: AfterSaleDomain.RefundOrder?,
+                        order: AfterSaleDomain.OrderSnapshot?, casesBefore: [AfterSaleDomain.AfterSaleCase],
+                        casesAfter: [AfterSaleDomain.AfterSaleCase]) throws -> [OutboxEvent] {
         let views = try order.map { order in
-            (try OrderAfterSaleView(OrderLedger(order: order, cases: existingCases)),
-             try OrderAfterSaleView(OrderLedger(order: order, cases: existingCases + [after])))
+            (try OrderAfterSaleView(OrderLedger(order: order, cases: casesBefore)),
+             try OrderAfterSaleView(OrderLedger(order: order, cases: casesAfter)))
         }
-        let events = EventPlanner.events(for: transition, before: nil, refund: refund,
-                                         orderBefore: views?.0, orderAfter: views?.1)
-        return (refund, events.map(ProtoMapping.outbox))
+        return EventPlanner.events(for: transition, before: before, refund: refund, orderBefore: views?.0, orderAfter: views?.1)
+            .map(ProtoMapping.outbox)
     }
 
     /// The tracking numbers `after` ships with that `before` did not.

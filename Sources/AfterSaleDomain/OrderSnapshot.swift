@@ -158,28 +158,25 @@ public struct OrderSnapshot: Sendable, Hashable {
             throw .invalidArgument(field: "order.shipping_fee", message: "must not be negative, got \(shippingFee)")
         }
         var seen: Set<String> = []
+        seen.reserveCapacity(lines.count)
         var paidSum = Money.zero(currency)
+        // Field names are formatted only when a check fails: this runs on every application.
         for (index, line) in lines.enumerated() {
-            let field = "order.lines[\(index)]"
-            guard !line.id.isEmpty else { throw .invalidArgument(field: "\(field).line_id", message: "must not be empty") }
+            func field(_ name: String) -> String { "order.lines[\(index)].\(name)" }
+            guard !line.id.isEmpty else { throw .invalidArgument(field: field("line_id"), message: "must not be empty") }
             guard seen.insert(line.id).inserted else {
-                throw .invalidArgument(field: "\(field).line_id", message: "duplicates line \(line.id)")
+                throw .invalidArgument(field: field("line_id"), message: "duplicates line \(line.id)")
             }
-            for (name, amount) in [("unit_price", line.unitPrice), ("allocated_discount", line.allocatedDiscount), ("paid_amount", line.paidAmount)] {
-                guard amount.currency == currency else {
-                    throw .invalidArgument(field: "\(field).\(name)", message: "must be in \(currency), got \(amount.currency)")
-                }
-                guard amount.minorUnits >= 0 else {
-                    throw .invalidArgument(field: "\(field).\(name)", message: "must not be negative, got \(amount)")
-                }
-            }
+            try Self.checkAmount(line.unitPrice, in: currency, field: field("unit_price"))
+            try Self.checkAmount(line.allocatedDiscount, in: currency, field: field("allocated_discount"))
+            try Self.checkAmount(line.paidAmount, in: currency, field: field("paid_amount"))
             guard line.quantity > 0 else {
-                throw .invalidArgument(field: "\(field).quantity", message: "must be at least 1, got \(line.quantity)")
+                throw .invalidArgument(field: field("quantity"), message: "must be at least 1, got \(line.quantity)")
             }
             let gross = try line.unitPrice.multiplied(by: Int64(line.quantity))
             let expectedPaid = try gross.subtracting(line.allocatedDiscount)
             guard expectedPaid == line.paidAmount else {
-                throw .invalidArgument(field: "\(field).paid_amount",
+                throw .invalidArgument(field: field("paid_amount"),
                                        message: "must equal unit_price × quantity − allocated_discount = \(expectedPaid), got \(line.paidAmount)")
             }
             paidSum = try paidSum.adding(line.paidAmount)
@@ -188,19 +185,32 @@ public struct OrderSnapshot: Sendable, Hashable {
         guard expectedTotal == totalPaid else {
             throw .invalidArgument(field: "order.total_paid", message: "must equal Σ paid_amount + shipping_fee = \(expectedTotal), got \(totalPaid)")
         }
-        let required: [(OrderStatus, Timestamp?, String)] = [
-            (.paid, timestamps.paid, "paid_at"), (.shipped, timestamps.shipped, "shipped_at"),
-            (.delivered, timestamps.delivered, "delivered_at"), (.completed, timestamps.completed, "completed_at"),
+        // Each status implies the steps before it happened: created → paid → shipped → delivered → completed.
+        let reached: Int = switch status {
+        case .created, .cancelled: 0
+        case .paid: 1
+        case .shipped: 2
+        case .delivered: 3
+        case .completed: 4
+        }
+        let steps: [(Int, Timestamp?, StaticString)] = [
+            (1, timestamps.paid, "paid_at"), (2, timestamps.shipped, "shipped_at"),
+            (3, timestamps.delivered, "delivered_at"), (4, timestamps.completed, "completed_at"),
         ]
-        let reached: [OrderStatus: Set<OrderStatus>] = [
-            .created: [], .paid: [.paid], .shipped: [.paid, .shipped], .delivered: [.paid, .shipped, .delivered],
-            .completed: [.paid, .shipped, .delivered, .completed], .cancelled: [],
-        ]
-        for (step, at, name) in required where reached[status, default: []].contains(step) && at == nil {
+        for (rank, at, name) in steps where rank <= reached && at == nil {
             throw .invalidArgument(field: "order.\(name)", message: "must be set for an order that is \(status.rawValue)")
         }
         if status == .cancelled && timestamps.cancelled == nil {
             throw .invalidArgument(field: "order.cancelled_at", message: "must be set for an order that is cancelled")
+        }
+    }
+
+    private static func checkAmount(_ amount: Money, in currency: CurrencyCode, field: @autoclosure () -> String) throws(DomainError) {
+        guard amount.currency == currency else {
+            throw .invalidArgument(field: field(), message: "must be in \(currency), got \(amount.currency)")
+        }
+        guard amount.minorUnits >= 0 else {
+            throw .invalidArgument(field: field(), message: "must not be negative, got \(amount)")
         }
     }
 }

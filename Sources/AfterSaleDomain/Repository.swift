@@ -80,9 +80,6 @@ public protocol CaseRepository: Sendable {
 
     /// The trace records of case `number`, oldest first (empty when there is no such case).
     func traceRecords(of number: CaseNumber) async throws -> [TraceRecord]
-
-    /// The refund requests the case's transitions created, oldest first.
-    func refundRequests(of number: CaseNumber) async throws -> [StoredRefundRequest]
 }
 
 /// The buyer–merchant conversation on a case.
@@ -113,10 +110,13 @@ public protocol ReasonCatalogRepository: Sendable {
     /// - Returns: the stored entry with its new version.
     /// - Throws: ``DomainError/versionConflict(expected:actual:)`` (actual 0 when there is no entry).
     func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason
+
+    /// The stored reasons as a catalog (a repository may keep it built between changes).
+    func reasonCatalog() async throws -> ReasonCatalog
 }
 
 extension ReasonCatalogRepository {
-    /// The stored reasons as a catalog.
+    /// The stored reasons as a catalog, built on every call.
     public func reasonCatalog() async throws -> ReasonCatalog {
         ReasonCatalog(try await storedReasons().map(\.reason))
     }

@@ -264,26 +264,6 @@ public struct CasePage: Sendable, Hashable {
     }
 }
 
-/// A refund request as stored with the transition that created it.
-public struct StoredRefundRequest: Sendable, Hashable {
-    /// The storage's identifier, increasing in creation order.
-    public var id: Int64
-    /// The request.
-    public var request: RefundRequest
-    /// The case version the transition produced.
-    public var caseVersion: Int64
-    /// When the transition happened.
-    public var requestedAt: Timestamp
-
-    /// Creates a stored refund request.
-    public init(id: Int64, request: RefundRequest, caseVersion: Int64, requestedAt: Timestamp) {
-        self.id = id
-        self.request = request
-        self.caseVersion = caseVersion
-        self.requestedAt = requestedAt
-    }
-}
-
 /// A message to add to a case's conversation.
 public struct NewMessage: Sendable, Hashable {
     /// The case.

@@ -47,7 +47,7 @@ public final class SQLiteRepository: AfterSaleRepository {
     let feedSignal = EventFeedSignal()
     /// The reason catalog as last read: every CreateAfterSale needs it, and only UpsertReason
     /// (through this repository, the only writer of the file) changes it.
-    private let cachedReasons = Mutex<[StoredReason]?>(nil)
+    private let cachedReasons = Mutex<ReasonCache>(ReasonCache())
 
     private init(path: String, migrationsApplied: [Int], writer: GroupCommitWriter, readers: ReaderPool,
                  checkpointer: Checkpointer) {
@@ -104,7 +104,12 @@ public final class SQLiteRepository: AfterSaleRepository {
         // checkpoints: still consistent after a crash, but the last commits before a power cut can
         // vanish after their callers heard OK. Group commit pays this fsync once per batch.
         try connection.execute("PRAGMA synchronous = FULL")
-        try connection.execute("PRAGMA foreign_keys = ON")
+        // The REFERENCES clauses document the schema and `PRAGMA foreign_key_check` audits it (the
+        // storage tests run it after their workloads), but the writer does not enforce them: every
+        // write already checks the case it names in its own transaction, and enforcement made SQLite
+        // open a statement journal for each insert into a child table, copying every page the insert
+        // touched (a tenth of the writer's time per create).
+        try connection.execute("PRAGMA foreign_keys = OFF")
         // Checkpoints run on the Checkpointer's thread; this threshold (64 MiB of WAL) is only a
         // backstop should that thread fall behind.
         try connection.execute("PRAGMA wal_autocheckpoint = 16384")
@@ -115,8 +120,11 @@ public final class SQLiteRepository: AfterSaleRepository {
 
     static func configureReader(_ connection: SQLiteConnection) throws {
         try connection.execute("PRAGMA cache_size = -16384")
-        // Reading the main file through a mapping saves a copy per page read.
-        try connection.execute("PRAGMA mmap_size = 268435456")
+        // No memory mapping (mmap_size 0, SQLite's default): a reader remaps the whole file whenever
+        // a checkpoint has changed it, and each munmap of a populated mapping costs page-table work
+        // and a TLB shootdown on every core. Under a stream of creates that was a quarter of the
+        // readers' time; pread into the connection's page cache is cheaper.
+        try connection.execute("PRAGMA mmap_size = 0")
         try connection.execute("PRAGMA temp_store = MEMORY")
     }
 
@@ -277,15 +285,21 @@ extension SQLiteRepository {
         return created
     }
 
-    /// Stores already-decided cases (each with its timeline, trace record and refund request) in
-    /// one transaction, without idempotency records or eligibility checks: for seeding and imports.
-    /// The day sequences of their numbers move past them.
+    /// Stores already-decided cases (each with its timeline and trace record, and a pending refund
+    /// order for those waiting for their refund) in one transaction, without idempotency records,
+    /// eligibility checks or events: for seeding and imports. The day sequences of their numbers
+    /// move past them.
     /// - Throws: ``RepositoryError/caseNumberTaken(_:)`` if one number exists; then none is stored.
-    public func importCases(_ transitions: [Transition]) async throws {
+    public func importCases(_ transitions: [Transition], refundPolicy: RefundPolicy = RefundPolicy()) async throws {
         let encoded = transitions.map { CaseRows.Encoded($0.afterSale) }
+        let refunds = transitions.map { transition -> RefundOrder? in
+            guard transition.afterSale.status == .pendingRefund, let request = transition.refundRequest else { return nil }
+            return RefundOrder.requested(request, order: nil, policy: refundPolicy, at: transition.afterSale.updatedAt)
+        }
         try await write { connection in
-            for (transition, row) in zip(transitions, encoded) {
+            for ((transition, row), refund) in zip(zip(transitions, encoded), refunds) {
                 try CaseRows.insertNew(transition, encoded: row, on: connection)
+                if let refund { try RefundRows.insert(refund, on: connection) }
             }
         }
         for row in encoded { sequences.advance(day: row.id / 1_000_000, past: Int(row.id % 1_000_000)) }
@@ -338,9 +352,6 @@ extension SQLiteRepository {
             try CaseRows.insertTimeline(entries, caseID: encoded.id, firstSeq: afterSale.timeline.count - entries.count,
                                         on: connection)
             try CaseRows.insertTrace(transition.trace, on: connection)
-            if let refund = transition.refundRequest {
-                try CaseRows.insertRefund(refund, caseVersion: afterSale.version, at: afterSale.updatedAt, on: connection)
-            }
             if let refund = effects.newRefund { try RefundRows.insert(refund, on: connection) }
             if let update = effects.refundUpdate {
                 try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
@@ -376,11 +387,6 @@ extension SQLiteRepository {
     public func traceRecords(of number: CaseNumber) async throws -> [TraceRecord] {
         let id = CaseRows.id(of: number)
         return try await read { connection in try CaseRows.traces(of: id, on: connection) }
-    }
-
-    public func refundRequests(of number: CaseNumber) async throws -> [StoredRefundRequest] {
-        let id = CaseRows.id(of: number)
-        return try await read { connection in try CaseRows.refunds(of: id, on: connection) }
     }
 }
 
@@ -439,12 +445,24 @@ extension SQLiteRepository {
 
 extension SQLiteRepository {
     public func storedReasons() async throws -> [StoredReason] {
-        if let cached = cachedReasons.withLock({ $0 }) { return cached }
+        try await cachedCatalog().stored
+    }
+
+    /// The catalog built once per change of the stored reasons, not once per call.
+    public func reasonCatalog() async throws -> ReasonCatalog {
+        try await cachedCatalog().catalog
+    }
+
+    private func cachedCatalog() async throws -> ReasonCache.Entry {
+        let (cached, generation) = cachedReasons.withLock { ($0.entry, $0.generation) }
+        if let cached { return cached }
         let stored = try await read { connection in
             try connection.query(ReasonRows.select + " ORDER BY sort_order, code", row: ReasonRows.decode)
         }
-        cachedReasons.withLock { $0 = stored }
-        return stored
+        let entry = ReasonCache.Entry(stored: stored, catalog: ReasonCatalog(stored.map(\.reason)))
+        // A read that overlapped an UpsertReason may predate it: keep it only if nothing changed since.
+        cachedReasons.withLock { if $0.generation == generation { $0.entry = entry } }
+        return entry
     }
 
     public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason {
@@ -457,7 +475,23 @@ extension SQLiteRepository {
             try ReasonRows.insert(reason, version: current + 1, at: instant.millisecondsSinceEpoch, on: connection)
             return StoredReason(reason: reason, version: current + 1, updatedAt: instant)
         }
-        cachedReasons.withLock { $0 = nil }  // after the commit: the next read sees the new entry
+        cachedReasons.withLock { $0.invalidate() }  // after the commit: the next read sees the new entry
         return stored
+    }
+}
+
+/// The stored reasons and the catalog built from them, and a generation that every change bumps.
+struct ReasonCache: Sendable {
+    struct Entry: Sendable {
+        let stored: [StoredReason]
+        let catalog: ReasonCatalog
+    }
+
+    var entry: Entry?
+    var generation = 0
+
+    mutating func invalidate() {
+        entry = nil
+        generation += 1
     }
 }

@@ -11,13 +11,17 @@ public struct ProtoWriter {
     @usableFromInline var fields: UnsafePointer<ProtobufCFieldDescriptor> { fieldsOrNull.unsafelyUnwrapped }
     @usableFromInline let arena: ProtoArena
 
+    @usableFromInline
     init(_ base: UnsafeMutableRawPointer, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, _ arena: ProtoArena) {
         self.base = base
         self.fieldsOrNull = descriptor.pointee.fields
         self.arena = arena
     }
 
-    /// Allocates and initialises the C message for `value` and fills it in.
+    /// Allocates and initialises the C message for `value` and fills it in. Inlinable, like the
+    /// other generic entry points, so each message type gets a specialised copy instead of
+    /// looking up generic metadata at run time.
+    @inlinable
     public static func build<M: ProtoMessage>(_: M.Type, value: M, arena: ProtoArena) -> UnsafeMutablePointer<ProtobufCMessage> {
         let raw = allocateMessage(M.protoDescriptor, arena: arena)
         var writer = ProtoWriter(raw, M.protoDescriptor, arena)
@@ -71,6 +75,7 @@ public struct ProtoWriter {
         store(index, ProtobufCBinaryData(len: v.count, data: arena.copy(v)))
     }
 
+    @inlinable
     public mutating func setMessage<M: ProtoMessage>(_ index: Int, _ v: M?) {
         guard let v else { return }
         store(index, UnsafeMutableRawPointer?(child(v)))
@@ -90,11 +95,19 @@ public struct ProtoWriter {
     public mutating func setBytesList(_ index: Int, _ v: [[UInt8]]) {
         storeArray(index, v.map { ProtobufCBinaryData(len: $0.count, data: $0.isEmpty ? nil : arena.copy($0)) })
     }
+    @inlinable
     public mutating func setMessages<M: ProtoMessage>(_ index: Int, _ v: [M]) {
-        storeArray(index, v.map { UnsafeMutableRawPointer?(child($0)) })
+        guard !v.isEmpty else { return }
+        // Straight into the arena: no intermediate Swift array of pointers.
+        let raw = arena.allocate(MemoryLayout<UnsafeMutableRawPointer?>.stride * v.count)
+        let typed = raw.bindMemory(to: UnsafeMutableRawPointer?.self, capacity: v.count)
+        for (i, message) in v.enumerated() { (typed + i).initialize(to: child(message)) }
+        base.storeBytes(of: v.count, toByteOffset: Int(fields[index].quantifier_offset), as: Int.self)
+        store(index, UnsafeMutablePointer<UnsafeMutableRawPointer?>?(typed))
     }
 
-    private func child<M: ProtoMessage>(_ v: M) -> UnsafeMutableRawPointer {
+    @inlinable
+    func child<M: ProtoMessage>(_ v: M) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(ProtoWriter.build(M.self, value: v, arena: arena))
     }
 }

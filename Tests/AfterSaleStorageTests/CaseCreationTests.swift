@@ -76,10 +76,11 @@ struct CaseCreationTests {
 
             let traces = try await repository.traceRecords(of: created.number)
             #expect(traces.map(\.step) == [.create])
-            let refunds = try await repository.refundRequests(of: created.number)
-            #expect(refunds.count == 1)
-            #expect(refunds.first?.request == RefundRequest(for: loaded, amount: loaded.amounts.computed, trigger: .refundOnlyCreated))
-            #expect(refunds.first?.caseVersion == 1)
+            let refund = try #require(try await repository.refund(of: created.number))
+            #expect(refund.amount == loaded.amounts.computed)
+            #expect(refund.trigger == .refundOnlyCreated)
+            #expect(refund.status == .pending)
+            #expect(refund.version == 1)
         }
     }
 

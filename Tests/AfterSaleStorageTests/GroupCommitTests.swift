@@ -25,6 +25,22 @@ struct GroupCommitTests {
         try await body(writer)
     }
 
+    /// Occupies the writer with a transaction that waits for `release`, so the writes queued
+    /// meanwhile share the next one. Waits for the hold without blocking a thread of the
+    /// concurrency pool (which has as few threads as cores: two tests blocking both would deadlock).
+    static func holdWriter(_ writer: GroupCommitWriter) async throws -> (release: DispatchSemaphore, blocker: Task<Void, any Error>) {
+        let started = Counter()
+        let release = DispatchSemaphore(value: 0)
+        let blocker = Task {
+            try await writer.write { _ in
+                started.value.store(1, ordering: .releasing)
+                release.wait()  // on the writer's own thread
+            }
+        }
+        while started.value.load(ordering: .acquiring) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        return (release, blocker)
+    }
+
     @Test("200 concurrent case creations commit in far fewer transactions than writes")
     func batches() async throws {
         try await StorageFixture.withRepository { repository, _ async throws in
@@ -50,16 +66,7 @@ struct GroupCommitTests {
     func failureIsIsolated() async throws {
         try await Self.withWriter { writer in
             // Hold the writer in a first transaction so the next 100 writes queue up and share one.
-            let started = DispatchSemaphore(value: 0)
-            let release = DispatchSemaphore(value: 0)
-            let blocker = Task {
-                try await writer.write { connection in
-                    started.signal()
-                    release.wait()
-                    try connection.run("INSERT INTO t (x) VALUES (0)")
-                }
-            }
-            started.wait()
+            let (release, blocker) = try await Self.holdWriter(writer)
             let queued = Counter()
             let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
                 for i in 1...100 {
@@ -68,7 +75,7 @@ struct GroupCommitTests {
                         do {
                             try await writer.write { connection in
                                 try connection.run("INSERT INTO t (x) VALUES (?1)") { $0.bind(1, i) }
-                                if i % 5 == 0 { throw Refused(index: i) }  // after its insert: the savepoint must undo it
+                                if i % 5 == 0 { throw Refused(index: i) }  // after its insert: it must be undone alone
                             }
                             return (i, true)
                         } catch let error as Refused {
@@ -90,7 +97,55 @@ struct GroupCommitTests {
             #expect(writer.transactions <= 3, "the 100 queued writes should share one transaction, took \(writer.transactions - 1)")
             #expect(writer.writes == 1 + 80)
             let stored = try await writer.write { connection in try connection.query("SELECT x FROM t ORDER BY x") { $0.int(0) } }
-            #expect(stored == [0] + (1...100).filter { $0 % 5 != 0 })
+            #expect(stored == (1...100).filter { $0 % 5 != 0 })
+        }
+    }
+
+    @Test("a write that fails before changing a row costs the others nothing; one that fails after makes the batch run again, isolated")
+    func failureBeforeChangesNeedsNoRerun() async throws {
+        try await Self.withWriter { writer in
+            for failAfterInsert in [false, true] {
+                let (release, blocker) = try await Self.holdWriter(writer)
+                let runs = Counter()
+                let queued = Counter()
+                let base = failAfterInsert ? 1_000 : 0
+                let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for i in 1...20 {
+                        group.addTask {
+                            queued.value.add(1, ordering: .relaxed)
+                            do {
+                                try await writer.write { connection in
+                                    runs.value.add(1, ordering: .relaxed)
+                                    if i == 10 && !failAfterInsert { throw Refused(index: i) }  // a check that fails first
+                                    try connection.run("INSERT INTO t (x) VALUES (?1)") { $0.bind(1, base + i) }
+                                    if i == 10 && failAfterInsert { throw Refused(index: i) }
+                                }
+                                return true
+                            } catch is Refused {
+                                return false
+                            }
+                        }
+                    }
+                    while queued.value.load(ordering: .relaxed) < 20 { try await Task.sleep(for: .milliseconds(5)) }
+                    try await Task.sleep(for: .milliseconds(50))
+                    release.signal()
+                    return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+                }
+                try await blocker.value
+                #expect(outcomes == 19)
+                let stored = try await writer.write { connection in
+                    try connection.query("SELECT x FROM t WHERE x > ?1 AND x <= ?2 ORDER BY x",
+                                         bind: { $0.bind(1, base); $0.bind(2, base + 20) }) { $0.int(0) }
+                }
+                #expect(stored == (1...20).filter { $0 != 10 }.map { base + $0 })
+                let total = runs.value.load(ordering: .relaxed)
+                if failAfterInsert {
+                    // The writes before the failure ran twice (once rolled back), the rest once or twice.
+                    #expect(total > 20, "a failure after an insert must roll the batch back and run it again")
+                } else {
+                    #expect(total == 20, "a failure before any change must not make anything run again, ran \(total)")
+                }
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 import AfterSaleDomain
 
-/// Reading and writing the rows of a case: `cases`, `timeline_entries`, `trace_records`, `refund_requests`.
+/// Reading and writing the rows of a case: `cases`, `timeline_entries`, `trace_records`.
 ///
 /// Every function runs on the connection's own thread (the writer's or a reader's).
 enum CaseRows {
@@ -151,9 +151,6 @@ enum CaseRows {
         }
         try insertTimeline(afterSale.timeline, caseID: encoded.id, firstSeq: 0, on: connection)
         try insertTrace(transition.trace, on: connection)
-        if let refund = transition.refundRequest {
-            try insertRefund(refund, caseVersion: afterSale.version, at: afterSale.updatedAt, on: connection)
-        }
     }
 
     static func insertTimeline(_ entries: [TimelineEntry], caseID: Int64, firstSeq: Int, on connection: SQLiteConnection) throws {
@@ -226,68 +223,7 @@ enum CaseRows {
         }
     }
 
-    static func insertRefund(_ request: RefundRequest, caseVersion: Int64, at: Timestamp, on connection: SQLiteConnection) throws {
-        try connection.run("""
-            INSERT INTO refund_requests (case_id, case_version, order_id, shop_id, buyer_id, amount_units, currency, cause,
-                                         requested_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-            """) {
-            $0.bind(1, id(of: request.caseNumber))
-            $0.bind(2, caseVersion)
-            $0.bind(3, request.orderID)
-            $0.bind(4, request.shopID)
-            $0.bind(5, request.buyerID)
-            $0.bind(6, request.amount.minorUnits)
-            $0.bind(7, request.amount.currency.code)
-            $0.bind(8, request.trigger.rawValue)
-            $0.bind(9, at.millisecondsSinceEpoch)
-        }
-    }
-
-    static func refunds(of caseID: Int64, on connection: SQLiteConnection) throws -> [StoredRefundRequest] {
-        try connection.query("""
-            SELECT id, case_version, order_id, shop_id, buyer_id, amount_units, currency, cause, requested_at
-            FROM refund_requests WHERE case_id = ?1 ORDER BY id
-            """, bind: { $0.bind(1, caseID) }) { row in
-            let request = RefundRequestRow(caseNumber: try number(of: caseID), orderID: row.string(2), shopID: row.string(3),
-                                           buyerID: row.string(4),
-                                           amount: Money(minorUnits: row.int64(5), currency: try decoding { try CurrencyCode(row.string(6)) }),
-                                           trigger: try decodeEnum(row.string(7), as: RefundTrigger.self))
-            return StoredRefundRequest(id: row.int64(0), request: request.value, caseVersion: row.int64(1),
-                                       requestedAt: Timestamp(millisecondsSinceEpoch: row.int64(8)))
-        }
-    }
-
     static func principal(role: String, id: String, shopID: String?) throws -> Principal {
         Principal(role: try decodeEnum(role, as: ActorRole.self), id: id, shopID: shopID)
-    }
-}
-
-/// The fields of a stored refund request; `RefundRequest` has no memberwise initializer, so the
-/// value is rebuilt from a case shell carrying exactly these fields.
-struct RefundRequestRow {
-    let caseNumber: CaseNumber
-    let orderID: String
-    let shopID: String
-    let buyerID: String
-    let amount: Money
-    let trigger: RefundTrigger
-
-    var value: RefundRequest {
-        var request = RefundRequest(for: shell, amount: amount, trigger: trigger)
-        request.caseNumber = caseNumber
-        request.orderID = orderID
-        request.shopID = shopID
-        request.buyerID = buyerID
-        return request
-    }
-
-    private var shell: AfterSaleCase {
-        AfterSaleCase(number: caseNumber, orderID: orderID, buyerID: buyerID, shop: ShopInfo(id: shopID), kind: .refundOnly,
-                      reasonCode: "", reasonTitle: "", buyerNote: "", evidence: [], lines: [], coversWholeOrder: false,
-                      amounts: CaseAmounts(goods: .zero(amount.currency), shipping: .zero(amount.currency),
-                                           computed: .zero(amount.currency), refunded: .zero(amount.currency)),
-                      status: .pendingRefund, timeline: [], version: 0, createdAt: Timestamp(millisecondsSinceEpoch: 0),
-                      updatedAt: Timestamp(millisecondsSinceEpoch: 0))
     }
 }

@@ -6,8 +6,8 @@ import Synchronization
 /// Runs every write on one thread and commits the writes that arrive together in one
 /// transaction, so one fsync serves many callers (group commit).
 ///
-/// Each write runs inside its own SAVEPOINT: one that throws is rolled back alone and its caller
-/// gets the error, the others still commit. No caller hears back before the COMMIT that holds its
+/// A write that throws is undone alone and its caller gets the error; the others still commit
+/// (see ``commit(_:)`` for how, without paying for a savepoint per write). No caller hears back before the COMMIT that holds its
 /// write has returned, so an acknowledged write is on disk (with `synchronous=FULL`).
 public final class GroupCommitWriter: @unchecked Sendable {
     private let connection: SQLiteConnection
@@ -89,6 +89,36 @@ public final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: inout [WriteJob]) {
+        // Almost every write either succeeds or fails before it changes a row (its checks come
+        // first), so the batch first runs without savepoints: a savepoint makes SQLite copy every
+        // page the write touches into a sub-journal, which is most of a small write's cost. Only
+        // when a write fails after changing rows is the transaction rolled back and the batch run
+        // again, each write in its own savepoint. Writes are plain SQL on this connection, so
+        // running one again after a rollback is safe.
+        switch run(batch, isolated: false) {
+        case .committed(let results):
+            finish(batch, results)
+        case .failed(let error):
+            for job in batch { job.finish(error) }
+        case .needsIsolation:
+            switch run(batch, isolated: true) {
+            case .committed(let results): finish(batch, results)
+            case .failed(let error): for job in batch { job.finish(error) }
+            case .needsIsolation: for job in batch { job.finish(StorageClosed()) }  // not produced when isolated
+            }
+        }
+    }
+
+    private enum BatchOutcome {
+        /// Committed; the error of each write that failed (and changed nothing), nil for the others.
+        case committed([(any Error)?])
+        /// Nothing committed; every caller gets this error.
+        case failed(any Error)
+        /// A write failed after changing rows: rolled back, run again with savepoints.
+        case needsIsolation
+    }
+
+    private func run(_ batch: [WriteJob], isolated: Bool) -> BatchOutcome {
         var results: [(any Error)?] = []
         results.reserveCapacity(batch.count)
         // The transaction statements are prepared once and cached: sqlite3_exec would parse each
@@ -96,26 +126,28 @@ public final class GroupCommitWriter: @unchecked Sendable {
         do {
             try connection.run("BEGIN IMMEDIATE")
         } catch {
-            for job in batch { job.finish(error) }
-            return
+            return .failed(error)
         }
-        var succeeded = 0
         for job in batch {
+            let changesBefore = connection.totalChanges
             do {
-                try connection.run("SAVEPOINT w")
+                if isolated { try connection.run("SAVEPOINT w") }
                 try job.run(connection)
-                try connection.run("RELEASE w")
+                if isolated { try connection.run("RELEASE w") }
                 results.append(nil)
-                succeeded += 1
             } catch {
                 guard connection.isInTransaction else {
                     // Some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) roll the whole transaction
                     // back: the writes before this one are gone too, so nobody may hear success.
-                    for job in batch { job.finish(error) }
-                    return
+                    return .failed(error)
                 }
-                _ = try? connection.run("ROLLBACK TO w")
-                _ = try? connection.run("RELEASE w")
+                if isolated {
+                    _ = try? connection.run("ROLLBACK TO w")
+                    _ = try? connection.run("RELEASE w")
+                } else if connection.totalChanges != changesBefore {
+                    _ = try? connection.run("ROLLBACK")
+                    return .needsIsolation
+                }
                 results.append(error)
             }
         }
@@ -123,11 +155,14 @@ public final class GroupCommitWriter: @unchecked Sendable {
             try connection.run("COMMIT")
         } catch {
             _ = try? connection.run("ROLLBACK")
-            for job in batch { job.finish(error) }
-            return
+            return .failed(error)
         }
+        return .committed(results)
+    }
+
+    private func finish(_ batch: [WriteJob], _ results: [(any Error)?]) {
         transactionCount.add(1, ordering: .relaxed)
-        writeCount.add(succeeded, ordering: .relaxed)
+        writeCount.add(results.count(where: { $0 == nil }), ordering: .relaxed)
         for (job, result) in zip(batch, results) { job.finish(result) }
     }
 }

@@ -36,6 +36,7 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// Opens (creating if asked) the database file at `path`.
     public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+        _ = Self.libraryConfigured
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -50,6 +51,10 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// Process-wide settings made once, before the first connection initialises the library:
+    /// memory statistics off (nothing reads them, and they cost a global mutex per allocation).
+    private static let libraryConfigured: Bool = aftersale_sqlite3_disable_memstatus() == SQLITE_OK
 
     /// Finalizes the cached statements and closes the database; the connection is unusable afterwards.
     /// The last connection to close checkpoints the WAL into the database file.
@@ -150,6 +155,9 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// Rows changed by the last statement.
     public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Rows inserted, updated or deleted on this connection since it opened.
+    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
 }
 
 /// A prepared statement: bind parameters (1-based), step through rows, read columns (0-based).

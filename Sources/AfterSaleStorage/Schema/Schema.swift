@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Layout of a case: the columns the list filters, sorts and shows, plus `document` (every field
 /// but the timeline in a compact binary form, see ``CaseDocument``), which `GetAfterSale` decodes. The timeline,
-/// trace records, messages and refund requests are rows of their own tables, appended by the
+/// trace records, messages, refund orders and outbox events are rows of their own tables, written by the
 /// transaction that changes the case.
 ///
 /// `cases.id` is the case number's digits (`AS20261121000123` → 20261121000123): numbers sort
@@ -36,6 +36,7 @@ public enum Schema {
         Migration(version: 3, name: "refund orders, event feed, consumer cursors, tracking numbers", sql: version3),
         Migration(version: 4, name: "trace records name the refund order acted on",
                   sql: "ALTER TABLE trace_records ADD COLUMN refund_id TEXT;"),
+        Migration(version: 5, name: "refund orders replace refund requests; event cursors without AUTOINCREMENT", sql: version5),
     ]
 
     static let version1 = """
@@ -248,6 +249,37 @@ public enum Schema {
             case_id         INTEGER NOT NULL REFERENCES cases (id),
             PRIMARY KEY (tracking_number, carrier, case_id)
         ) WITHOUT ROWID;
+        """
+
+    static let version5 = """
+        -- Since migration 3 every refund request also became a refund order in the same transaction,
+        -- so refund_requests only repeated them. Requests that never got an order (cases imported
+        -- by an older seeder) become pending orders, as in migration 3; then the table goes.
+        INSERT OR IGNORE INTO refund_orders (id, case_id, order_id, shop_id, buyer_id, amount_units, currency, cause, status,
+                                             payment_channel, payment_transaction_id, attempts, max_attempts, available_at,
+                                             refunded_units, created_at, updated_at, version)
+        SELECT 'RF' || r.case_id, r.case_id, r.order_id, r.shop_id, r.buyer_id, r.amount_units, r.currency, r.cause, 'pending',
+               '', '', 0, 5, r.requested_at, 0, r.requested_at, r.requested_at, 1
+        FROM refund_requests r JOIN cases c ON c.id = r.case_id
+        WHERE c.status = 'pending_refund';
+        DROP TABLE refund_requests;
+
+        -- AUTOINCREMENT read and rewrote sqlite_sequence on every insert. Without it a new cursor is
+        -- max(cursor) + 1, which is the same guarantee as long as the newest event is never deleted:
+        -- the one writer appends in commit order and nothing deletes events (a future retention job
+        -- must keep the newest row).
+        CREATE TABLE events_v5 (
+            cursor      INTEGER PRIMARY KEY,
+            event_type  TEXT    NOT NULL,
+            case_id     INTEGER,
+            order_id    TEXT    NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            payload     BLOB    NOT NULL
+        );
+        INSERT INTO events_v5 (cursor, event_type, case_id, order_id, occurred_at, payload)
+        SELECT cursor, event_type, case_id, order_id, occurred_at, payload FROM events ORDER BY cursor;
+        DROP TABLE events;
+        ALTER TABLE events_v5 RENAME TO events;
         """
 
     /// A new database starts with the platform's standard reasons; the back office edits them from there.

@@ -75,7 +75,8 @@ enum StorageFixture {
     }
 
     /// What the service does for CreateAfterSale: read the order and its cases, reserve a number,
-    /// decide, store with the idempotency record and the eligibility basis.
+    /// decide, store with the idempotency record, the eligibility basis and the refund order the
+    /// decision asks for.
     @discardableResult
     static func apply(_ repository: SQLiteRepository, _ kind: AfterSaleKind, _ lines: [(String, Int)],
                       orderID: String = "o-1", by principal: Principal = buyer, key: String = UUID().uuidString,
@@ -87,7 +88,11 @@ enum StorageFixture {
         let number = try await repository.nextCaseNumber(at: instant)
         let transition = try AfterSaleCase.open(application(kind, lines, orderID: orderID), number: number, order: context.order,
                                                 existingCases: context.existingCases, catalog: .standard, by: principal, at: instant)
-        return try await repository.createCase(CaseCreation(transition: transition, idempotency: idempotency, basis: context.basis))
+        let refund = transition.refundRequest.map {
+            RefundOrder.requested($0, order: context.order, policy: RefundPolicy(), at: instant)
+        }
+        return try await repository.createCase(CaseCreation(transition: transition, idempotency: idempotency, basis: context.basis,
+                                                            refund: refund))
     }
 
     /// A case built directly (not through the domain's rules), for list and batching tests.

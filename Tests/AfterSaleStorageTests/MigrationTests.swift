@@ -31,6 +31,45 @@ struct MigrationTests {
         #expect(reasons.allSatisfy { $0.version == 1 })
     }
 
+    @Test("migration 5 turns refund requests without an order into pending refund orders, drops the log, and keeps every event cursor")
+    func migrationFiveKeepsRefundsAndCursors() throws {
+        let directory = StorageFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let connection = try SQLiteConnection(path: directory + "/m.sqlite3")
+        try SQLiteRepository.configureWriter(connection)
+        #expect(try Migrator.migrate(connection, Array(Schema.migrations.prefix(4))) == [1, 2, 3, 4])
+
+        // A database as version 4 left it: an imported case waiting for its refund, with only its
+        // refund request, and a feed whose AUTOINCREMENT counter is ahead of its rows.
+        let pending = StorageFixture.syntheticCase(sequence: 1, kind: .refundOnly, status: .pendingRefund, createdAt: StorageFixture.now)
+        let waiting = StorageFixture.syntheticCase(sequence: 2, kind: .refundOnly, status: .pendingReview, createdAt: StorageFixture.now)
+        for transition in [pending, waiting] {
+            try CaseRows.insertNew(transition, encoded: CaseRows.Encoded(transition.afterSale), on: connection)
+            try connection.run("""
+                INSERT INTO refund_requests (case_id, case_version, order_id, shop_id, buyer_id, amount_units, currency, cause, requested_at)
+                VALUES (?1, 1, ?2, 's-1', 'b-1', 1000, 'CNY', 'refund_only_created', 42)
+                """) { $0.bind(1, CaseRows.id(of: transition.afterSale.number)); $0.bind(2, transition.afterSale.orderID) }
+        }
+        for cursor in [1, 2, 7] {
+            try connection.run("INSERT INTO events (cursor, event_type, order_id, occurred_at, payload) VALUES (?1, 'case_created', 'o-1', 1, x'01')") {
+                $0.bind(1, cursor)
+            }
+        }
+
+        #expect(try Migrator.migrate(connection, Schema.migrations) == [5])
+        let refunds = try connection.query("SELECT id, status, amount_units, available_at FROM refund_orders") {
+            [$0.string(0), $0.string(1), String($0.int64(2)), String($0.int64(3))]
+        }
+        #expect(refunds == [["RF" + pending.afterSale.number.rawValue.dropFirst(2), "pending", "1000", "42"]])
+        #expect(try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'refund_requests'") == 0)
+        #expect(try connection.query("SELECT cursor FROM events ORDER BY cursor") { $0.int(0) } == [1, 2, 7])
+        try connection.run("INSERT INTO events (event_type, order_id, occurred_at, payload) VALUES ('case_created', 'o-1', 1, x'01')")
+        #expect(connection.lastInsertRowID == 8)
+        #expect(try connection.query("SELECT sql FROM sqlite_master WHERE name = 'events'") { $0.string(0) }
+            .allSatisfy { !$0.uppercased().contains("AUTOINCREMENT") })
+        connection.close()
+    }
+
     @Test("a failing migration is rolled back and not recorded; the ones before it stay")
     func failingMigrationRollsBack() throws {
         let directory = StorageFixture.temporaryDirectory()

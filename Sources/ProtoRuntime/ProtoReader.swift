@@ -11,6 +11,7 @@ public struct ProtoReader {
     @usableFromInline let fieldsOrNull: UnsafePointer<ProtobufCFieldDescriptor>?
     @usableFromInline var fields: UnsafePointer<ProtobufCFieldDescriptor> { fieldsOrNull.unsafelyUnwrapped }
 
+    @inlinable
     public init(_ base: UnsafeRawPointer, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>) {
         self.base = base
         self.fieldsOrNull = descriptor.pointee.fields
@@ -49,6 +50,9 @@ public struct ProtoReader {
         Self.bytes(value(index, ProtobufCBinaryData.self))
     }
 
+    /// Inlinable, like ``messages(_:_:)``, so each message type gets a specialised copy instead of
+    /// looking up generic metadata at run time.
+    @inlinable
     public func message<M: ProtoMessage>(_ index: Int, _: M.Type = M.self) -> M? {
         guard let child = value(index, UnsafeRawPointer?.self) else { return nil }
         return M(protoReader: ProtoReader(child, M.protoDescriptor))
@@ -71,10 +75,16 @@ public struct ProtoReader {
         array(index, ProtobufCBinaryData.self).map(Self.bytes)
     }
 
+    @inlinable
     public func messages<M: ProtoMessage>(_ index: Int, _: M.Type = M.self) -> [M] {
-        array(index, UnsafeRawPointer?.self).compactMap { child in
-            child.map { M(protoReader: ProtoReader($0, M.protoDescriptor)) }
+        let n = count(index)
+        guard n > 0, let children = value(index, UnsafePointer<UnsafeRawPointer?>?.self) else { return [] }
+        var result: [M] = []
+        result.reserveCapacity(n)
+        for i in 0..<n {
+            if let child = children[i] { result.append(M(protoReader: ProtoReader(child, M.protoDescriptor))) }
         }
+        return result
     }
 
     @usableFromInline static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {

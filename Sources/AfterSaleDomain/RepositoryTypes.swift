@@ -61,7 +61,8 @@ public struct CreationContext: Sendable, Hashable {
     public var replay: CreatedCase?
     /// The order, nil when after-sales does not know it.
     public var order: OrderSnapshot?
-    /// The cases already on the order.
+    /// The cases already on the order. A repository may leave their timelines empty: deciding a
+    /// new case reads their lines, amounts, status and versions, never their history.
     public var existingCases: [AfterSaleCase]
 
     /// Creates a context.

@@ -113,12 +113,16 @@ public final class SQLiteRepository: AfterSaleRepository {
         // Checkpoints run on the Checkpointer's thread; this threshold (64 MiB of WAL) is only a
         // backstop should that thread fall behind.
         try connection.execute("PRAGMA wal_autocheckpoint = 16384")
-        // 64 MiB of page cache keeps the upper levels of every index in memory for inserts.
-        try connection.execute("PRAGMA cache_size = -65536")
+        // 256 MiB of page cache: the upper levels of every index and the recently touched leaves
+        // stay in memory for inserts (64 MiB measured about a fifth slower with a million cases).
+        // The writer's cache survives across its transactions; a reader's does not (see configureReader).
+        try connection.execute("PRAGMA cache_size = -262144")
         try connection.execute("PRAGMA temp_store = MEMORY")
     }
 
     static func configureReader(_ connection: SQLiteConnection) throws {
+        // In WAL mode a reader drops its whole page cache when a read transaction starts after
+        // another connection committed, so under writes its reads start cold whatever the size.
         try connection.execute("PRAGMA cache_size = -16384")
         // No memory mapping (mmap_size 0, SQLite's default): a reader remaps the whole file whenever
         // a checkpoint has changed it, and each munmap of a populated mapping costs page-table work
@@ -238,7 +242,8 @@ extension SQLiteRepository {
                 let order = try connection.queryOne("SELECT document FROM orders WHERE order_id = ?1", bind: { $0.bind(1, orderID) }) {
                     try OrderDocument.decode($0.blob(0))
                 }
-                return CreationContext(replay: nil, order: order, existingCases: try CaseRows.load(orderID: orderID, on: connection))
+                return CreationContext(replay: nil, order: order,
+                                       existingCases: try CaseRows.load(orderID: orderID, timelines: false, on: connection))
             }
         }
     }

@@ -120,11 +120,14 @@ enum CaseRows {
     }
 
     /// Every case of order `orderID` with its timeline, in two queries (not one per case); call
-    /// inside a read transaction.
-    static func load(orderID: String, on connection: SQLiteConnection) throws -> [AfterSaleCase] {
+    /// inside a read transaction. With `timelines: false` the cases come without their timelines
+    /// (one query, fewer pages): enough to decide a new case on the order, which reads their lines,
+    /// amounts, status and versions only.
+    static func load(orderID: String, timelines: Bool = true, on connection: SQLiteConnection) throws -> [AfterSaleCase] {
         let documents = try connection.query("SELECT id, document FROM cases WHERE order_id = ?1 ORDER BY id",
                                               bind: { $0.bind(1, orderID) }) { ($0.int64(0), $0.blob(1)) }
         guard !documents.isEmpty else { return [] }
+        guard timelines else { return try documents.map { try CaseDocument.decode($0.1, timeline: []) } }
         var timelines: [Int64: [TimelineEntry]] = [:]
         let rows = try connection.query("""
             SELECT t.case_id, t.at, t.step, t.actor_role, t.actor_id, t.actor_shop_id, t.from_status, t.to_status, t.note

@@ -7,8 +7,9 @@ import Synchronization
 /// transaction, so one fsync serves many callers (group commit).
 ///
 /// A write that throws is undone alone and its caller gets the error; the others still commit
-/// (see ``commit(_:)`` for how, without paying for a savepoint per write). No caller hears back before the COMMIT that holds its
-/// write has returned, so an acknowledged write is on disk (with `synchronous=FULL`).
+/// (see `commit(_:)` for how, without a savepoint per write). No caller hears back before the
+/// COMMIT that holds its write has returned, so an acknowledged write is on disk (with
+/// `synchronous=FULL`).
 public final class GroupCommitWriter: @unchecked Sendable {
     private let connection: SQLiteConnection
     private let pending = Mutex<[WriteJob]>([])
@@ -95,16 +96,14 @@ public final class GroupCommitWriter: @unchecked Sendable {
         // when a write fails after changing rows is the transaction rolled back and the batch run
         // again, each write in its own savepoint. Writes are plain SQL on this connection, so
         // running one again after a rollback is safe.
-        switch run(batch, isolated: false) {
-        case .committed(let results):
-            finish(batch, results)
-        case .failed(let error):
-            for job in batch { job.finish(error) }
-        case .needsIsolation:
-            switch run(batch, isolated: true) {
-            case .committed(let results): finish(batch, results)
-            case .failed(let error): for job in batch { job.finish(error) }
-            case .needsIsolation: for job in batch { job.finish(StorageClosed()) }  // not produced when isolated
+        for isolated in [false, true] {
+            switch run(batch, isolated: isolated) {
+            case .committed(let results):
+                return finish(batch, results)
+            case .failed(let error):
+                return batch.forEach { $0.finish(error) }
+            case .needsIsolation:
+                continue  // only the first pass asks for it
             }
         }
     }

@@ -9,13 +9,16 @@ cd "$root"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 protos=$(cd proto && find aftersale -name '*.proto' | LC_ALL=C sort)
 
-# 1. C code from protoc-c: sources beside their folder, headers under include/.
-out=Sources/CAfterSaleProto
-rm -rf "$out/aftersale" "$out/include/aftersale"
+# 1. C code from protoc-c: sources beside their folder, headers under include/. The envelope
+#    (rpc.proto) goes to CRPCEnvelope, which the runtime depends on; the contracts to CAfterSaleProto.
+envelope=aftersale/v1/rpc
+rm -rf Sources/CAfterSaleProto/aftersale Sources/CAfterSaleProto/include/aftersale
+rm -rf Sources/CRPCEnvelope/aftersale Sources/CRPCEnvelope/include/aftersale
 mkdir -p "$tmp/c"
 (cd proto && protoc-c -I. --c_out="$tmp/c" $protos)
-for f in $(cd "$tmp/c" && find . -name '*.pb-c.c'); do mkdir -p "$out/$(dirname "$f")"; cp "$tmp/c/$f" "$out/$f"; done
-for f in $(cd "$tmp/c" && find . -name '*.pb-c.h'); do mkdir -p "$out/include/$(dirname "$f")"; cp "$tmp/c/$f" "$out/include/$f"; done
+target_of() { case "$1" in ./$envelope.pb-c.*) echo Sources/CRPCEnvelope ;; *) echo Sources/CAfterSaleProto ;; esac; }
+for f in $(cd "$tmp/c" && find . -name '*.pb-c.c'); do out=$(target_of "$f"); mkdir -p "$out/$(dirname "$f")"; cp "$tmp/c/$f" "$out/$f"; done
+for f in $(cd "$tmp/c" && find . -name '*.pb-c.h'); do out=$(target_of "$f"); mkdir -p "$out/include/$(dirname "$f")"; cp "$tmp/c/$f" "$out/include/$f"; done
 
 # 2. The descriptor.proto C code the generator decodes FileDescriptorSets with.
 descriptor_dir=$(dirname "$(dirname "$(dirname "$(find /usr/include /usr/local/include -path '*google/protobuf/descriptor.proto' 2>/dev/null | head -1)")")")

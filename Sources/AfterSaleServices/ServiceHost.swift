@@ -1,55 +1,55 @@
 import AfterSaleDomain
 import AfterSaleProto
-import AfterSaleStorage
 import RPCServer
+import ServiceKit
 
-/// Builds the router of the aftersaled process: health and reflection, and the three business
-/// services (AfterSaleService, OrderBridge, RefundBridge) over one repository and one domain core.
+/// The router of the aftersaled process: health and reflection, and the three business services
+/// (AfterSaleService, OrderBridge, RefundBridge) over the domain's storage ports, behind the
+/// identity interceptor. It names no storage backend: aftersaled hands it one.
 public struct ServiceHost: Sendable {
+    /// Every route, with the identity interceptor.
     public let router: Router
+    /// The serving status of the server and of each service.
     public let health: HealthRegistry
-    /// The after-sale service, when the host serves one.
-    public let afterSale: AfterSaleServiceImpl?
 
-    /// The full host: every business service served over `repository`.
-    public init(repository: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard) {
-        self.init(services: (AfterSaleServiceImpl(repository: repository, clock: clock, policy: policy),
-                             OrderBridgeImpl(repository: repository),
-                             RefundBridgeImpl(repository: repository, clock: clock, policy: policy)))
+    /// Services anyone may call without an identity.
+    public static let publicServices: Set<String> = [Health.name, Reflection.name]
+
+    /// The full host: every business service over `store`.
+    /// - Parameter authenticators: how callers are identified, tried in order.
+    public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
+                authenticators: [any Authenticator] = [MetadataAuthenticator()], logger: Logger = .disabled) {
+        self.init(services: [
+            AfterSaleServiceProvider(store: store, clock: clock, policy: policy, logger: logger).routes,
+            OrderBridgeProvider(orders: store, cases: store).routes,
+            RefundBridgeProvider(refunds: store, cases: store, orders: store, clock: clock, policy: policy, logger: logger).routes,
+        ], authenticators: authenticators)
     }
 
-    /// The host without storage: every business service is declared only and answers UNIMPLEMENTED.
-    /// For tests of the RPC runtime that need the production router but no data directory.
+    /// The host without storage: every business service is declared only and answers UNIMPLEMENTED
+    /// (before any interceptor would run), so it has no identity interceptor. For tests of the RPC
+    /// runtime that need the production router, with test services of their own, but no store.
     public init() {
-        self.init(services: nil)
+        self.init(services: nil, authenticators: nil)
     }
 
-    private init(services: (AfterSaleServiceImpl, OrderBridgeImpl, RefundBridgeImpl)?) {
+    private init(services: [[Route]]?, authenticators: [any Authenticator]?) {
         let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
-        router.add(HealthService(registry: health).servingRoutes)
-        if let (afterSale, orders, refunds) = services {
-            router.add(afterSale.routes)
-            router.add(orders.routes)
-            router.add(refunds.routes)
+        if let authenticators {
+            router.intercept(with: IdentityInterceptor(authenticators: authenticators, publicServices: Self.publicServices))
+        }
+        router.add(HealthProvider(registry: health).servingRoutes)
+        if let services {
+            for routes in services { router.add(routes) }
         } else {
             router.declare(AfterSaleService.methods)
             router.declare(OrderBridge.methods)
             router.declare(RefundBridge.methods)
         }
-        router.add(ReflectionService(router: router).servingRoutes)
+        router.add(ReflectionProvider(router: router).servingRoutes)
         self.router = router
         self.health = health
-        self.afterSale = services?.0
-    }
-}
-
-extension ServiceHost {
-    /// Opens the embedded SQLite store in `dataDirectory` (migrating it) and a host serving over it.
-    /// - Returns: the host and the store's `close`, to call once the server has stopped.
-    public static func open(dataDirectory: String, policy: PolicyConfig = .standard) throws -> (host: ServiceHost, close: @Sendable () -> Void) {
-        let repository = try SQLiteRepository.open(dataDirectory: dataDirectory)
-        return (ServiceHost(repository: repository, policy: policy), { repository.close() })
     }
 }

@@ -61,6 +61,7 @@ struct ClientEmitter {
         w.line(Generator.header(for: file))
         w.line()
         w.line("import AfterSaleProto")
+        w.line("import RPCClient")
         w.line("import RPCWire")
         for s in file.services {
             w.line()

@@ -1,4 +1,4 @@
-import CAfterSaleProto
+import CRPCEnvelope
 import CProtobufC
 import ProtoRuntime
 
@@ -75,7 +75,7 @@ public struct Envelope: Sendable, Equatable {
 extension Envelope {
     /// Decodes an envelope from exactly `bytes`; nil when they are not a valid Envelope.
     public init?(decoding bytes: UnsafeRawBufferPointer) {
-        guard let raw = ProtoPacking.unpack(aftersale__v1__envelope__descriptor_ref(), bytes) else { return nil }
+        guard let raw = ProtoPacking.unpack(rpc_envelope_descriptor(), bytes) else { return nil }
         defer { protobuf_c_message_free_unpacked(raw, nil) }
         self.init(unpacked: UnsafeRawPointer(raw))
     }

@@ -1,12 +1,14 @@
 import AfterSaleDomain
+import StorageConformance
 import Testing
+
 @testable import AfterSaleStorage
 
 @Suite("Stored documents")
 struct DocumentCodecTests {
     @Test("a case document decodes to the case it encodes, timeline aside")
     func caseRoundTrip() throws {
-        let afterSale = CaseCreationTests.everyField(number: try CaseNumber(at: StorageFixture.now, sequence: 1))
+        let afterSale = StorageFixture.everyField(number: try CaseNumber(at: StorageFixture.now, sequence: 1))
         let bytes = CaseDocument.encode(afterSale)
         #expect(try CaseDocument.decode(bytes, timeline: afterSale.timeline) == afterSale)
     }

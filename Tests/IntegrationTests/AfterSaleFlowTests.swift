@@ -2,9 +2,11 @@ import AfterSaleClient
 import AfterSaleDomain
 import AfterSaleProto
 import AfterSaleServices
+import AfterSaleSQLite
 import AfterSaleStorage
 import Foundation
 import RPCServer
+import ServiceKit
 import RPCWire
 import Testing
 
@@ -23,7 +25,7 @@ private final class AfterSaleFixture: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("aftersale-flow-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try TestServer.start(router: ServiceHost(repository: repository).router)
+        server = try TestServer.start(router: ServiceHost(store: repository).router)
         client = try server.client()
     }
 
@@ -33,7 +35,7 @@ private final class AfterSaleFixture: @unchecked Sendable {
         await server.shutdown()
         repository.close()
         repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try TestServer.start(router: ServiceHost(repository: repository).router)
+        server = try TestServer.start(router: ServiceHost(store: repository).router)
         client = try server.client()
     }
 

@@ -170,7 +170,7 @@ extension Integration {
         /// The production router with Health/Watch wrapped so the test sees when the handler ends.
         static func watchRouter(host: ServiceHost, probe: Probe) -> Router {
             var router = TestRoutes.router(probe: probe, host: host)
-            let service = HealthService(registry: host.health)
+            let service = HealthProvider(registry: host.health)
             router.add([
                 Route(serverStreaming: Health.watch) { request, context, responses in
                     probe.record("watch", .started)

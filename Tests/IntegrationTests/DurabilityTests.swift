@@ -2,10 +2,12 @@ import AfterSaleClient
 import AfterSaleDomain
 import AfterSaleProto
 import AfterSaleServices
+import AfterSaleSQLite
 import AfterSaleStorage
 import Foundation
 import Glibc
 import RPCWire
+import ServiceKit
 import Synchronization
 import Testing
 

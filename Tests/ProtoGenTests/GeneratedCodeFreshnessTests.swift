@@ -53,9 +53,10 @@ struct GeneratedCodeFreshnessTests {
         try Tool.run("protoc-c", ["-I\(Project.protoDir.path)", "--c_out=\(out.path)"] + Project.protoFiles(),
                      in: Project.protoDir)
 
-        let cTarget = "Sources/CAfterSaleProto"
         var produced = Set<String>()
         for file in try Project.files(under: out) {
+            // The envelope's C code lives in the runtime's own target; the contracts' in the product's.
+            let cTarget = file.hasPrefix("aftersale/v1/rpc.pb-c") ? "Sources/CRPCEnvelope" : "Sources/CAfterSaleProto"
             let committedPath: String
             if file.hasSuffix(".pb-c.c") {
                 committedPath = "\(cTarget)/\(file)"
@@ -78,10 +79,12 @@ struct GeneratedCodeFreshnessTests {
         #expect(try produced.count == 2 * Project.protoFiles().count, "one .pb-c.c and one .pb-c.h per .proto")
 
         // protoc-c output left behind by a .proto that no longer exists.
-        for folder in ["\(cTarget)/aftersale", "\(cTarget)/include/aftersale"] {
+        for cTarget in ["Sources/CRPCEnvelope", "Sources/CAfterSaleProto"] {
+            for folder in ["\(cTarget)/aftersale", "\(cTarget)/include/aftersale"] {
             for file in try Project.files(under: Project.root.appendingPathComponent(folder))
             where (file.hasSuffix(".pb-c.c") || file.hasSuffix(".pb-c.h")) && !produced.contains("\(folder)/\(file)") {
                 Issue.record("\(folder)/\(file) is not produced by protoc-c from proto/: delete it or run scripts/generate.sh")
+            }
             }
         }
     }

@@ -1,5 +1,5 @@
 import AfterSaleDomain
-import AfterSaleStorage
+import AfterSaleSQLite
 import Foundation
 
 // aftersale-seed: fills a data directory (server stopped) with orders and after-sale cases for the

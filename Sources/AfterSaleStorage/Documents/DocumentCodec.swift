@@ -1,9 +1,12 @@
 import AfterSaleDomain
 
 /// A stored document that does not decode into a domain value.
-struct CorruptDocument: Error, CustomStringConvertible {
-    let message: String
-    var description: String { "corrupt stored document: \(message)" }
+public struct CorruptDocument: Error, CustomStringConvertible {
+    /// What is wrong with it.
+    public let message: String
+    /// Creates the error.
+    public init(message: String) { self.message = message }
+    public var description: String { "corrupt stored document: \(message)" }
 }
 
 /// Writes the compact binary form of stored documents.
@@ -151,14 +154,14 @@ struct DocumentReader {
 }
 
 /// Decodes a snake_case raw value into one of the domain's string enums.
-func decodeEnum<E: RawRepresentable>(_ raw: String, as type: E.Type) throws -> E where E.RawValue == String {
+public func decodeEnum<E: RawRepresentable>(_ raw: String, as type: E.Type) throws -> E where E.RawValue == String {
     guard let value = E(rawValue: raw) else { throw CorruptDocument(message: "unknown \(E.self) \"\(raw)\"") }
     return value
 }
 
 /// Rethrows a domain validation failure met while decoding (a bad currency, a bad case number) as
 /// corruption: stored data is not the caller's argument.
-func decoding<T>(_ body: () throws -> T) throws -> T {
+public func decoding<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as DomainError {

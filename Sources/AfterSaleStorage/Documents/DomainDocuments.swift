@@ -151,10 +151,11 @@ extension DocumentReader {
 
 /// The stored form of a case: every field but the timeline, which lives row by row in
 /// `timeline_entries` so a transition appends its entries instead of rewriting the history.
-enum CaseDocument {
-    static let format: UInt8 = 1
+public enum CaseDocument {
+    /// The layout number the document starts with.
+    public static let format: UInt8 = 1
 
-    static func encode(_ value: AfterSaleCase) -> [UInt8] {
+    public static func encode(_ value: AfterSaleCase) -> [UInt8] {
         var writer = DocumentWriter(format: format)
         writer.string(value.number.rawValue)
         writer.string(value.orderID)
@@ -182,7 +183,7 @@ enum CaseDocument {
     }
 
     /// The case stored in `bytes`, with `timeline` (read from its own table).
-    static func decode(_ bytes: [UInt8], timeline: [TimelineEntry]) throws -> AfterSaleCase {
+    public static func decode(_ bytes: [UInt8], timeline: [TimelineEntry]) throws -> AfterSaleCase {
         var reader = try DocumentReader(bytes, format: format, kind: "case")
         let value = AfterSaleCase(
             number: try decoding { try CaseNumber(parsing: try reader.string()) }, orderID: try reader.string(),
@@ -201,10 +202,11 @@ enum CaseDocument {
 }
 
 /// The stored form of an order snapshot.
-enum OrderDocument {
-    static let format: UInt8 = 1
+public enum OrderDocument {
+    /// The layout number the document starts with.
+    public static let format: UInt8 = 1
 
-    static func encode(_ value: OrderSnapshot) -> [UInt8] {
+    public static func encode(_ value: OrderSnapshot) -> [UInt8] {
         var writer = DocumentWriter(format: format)
         writer.string(value.id)
         writer.integer(value.version)
@@ -237,7 +239,7 @@ enum OrderDocument {
         return writer.bytes
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> OrderSnapshot {
+    public static func decode(_ bytes: [UInt8]) throws -> OrderSnapshot {
         var reader = try DocumentReader(bytes, format: format, kind: "order")
         let value = OrderSnapshot(
             id: try reader.string(), version: try reader.integer(), shop: try reader.shop(), buyerID: try reader.string(),
@@ -261,16 +263,17 @@ enum OrderDocument {
 }
 
 /// Evidence lists stored on their own (message attachments).
-enum EvidenceDocument {
-    static let format: UInt8 = 1
+public enum EvidenceDocument {
+    /// The layout number the document starts with.
+    public static let format: UInt8 = 1
 
-    static func encode(_ value: [EvidenceRef]) -> [UInt8] {
+    public static func encode(_ value: [EvidenceRef]) -> [UInt8] {
         var writer = DocumentWriter(format: format)
         writer.list(value) { $0.evidence($1) }
         return writer.bytes
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> [EvidenceRef] {
+    public static func decode(_ bytes: [UInt8]) throws -> [EvidenceRef] {
         var reader = try DocumentReader(bytes, format: format, kind: "evidence")
         let value = try reader.list { try $0.evidence() }
         try reader.finish()

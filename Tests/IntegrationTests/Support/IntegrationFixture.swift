@@ -2,6 +2,7 @@ import AfterSaleClient
 import AfterSaleDomain
 import AfterSaleProto
 import AfterSaleServices
+import AfterSaleSQLite
 import AfterSaleStorage
 import Foundation
 import RPCWire
@@ -346,7 +347,7 @@ final class IntegrationFixture: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("aftersale-it4-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try TestServer.start(router: ServiceHost(repository: repository, policy: policy).router)
+        server = try TestServer.start(router: ServiceHost(store: repository, policy: policy).router)
         client = try server.client()
     }
 
@@ -371,7 +372,7 @@ final class IntegrationFixture: @unchecked Sendable {
         await server.shutdown()
         repository.close()
         repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try TestServer.start(router: ServiceHost(repository: repository, policy: policy).router)
+        server = try TestServer.start(router: ServiceHost(store: repository, policy: policy).router)
         client = try server.client()
     }
 

@@ -1,3 +1,4 @@
+import ServiceKit
 import AfterSaleClient
 import AfterSaleProto
 import AfterSaleServices

@@ -1,0 +1,124 @@
+/// Who may do what (权限): roles per action, and ownership of cases by buyers and shops.
+public enum Permissions {
+    /// Checks that `principal` may take `action` on `afterSale`: a well-formed principal, a role the
+    /// action allows, and for buyers their own case, for merchants their own shop's case.
+    /// Agents, the platform and systems may act on any case.
+    /// - Throws: ``DomainError/permissionDenied(_:)`` or ``DomainError/invalidArgument(field:message:)``.
+    public static func authorize(_ principal: Principal, _ action: ActionKind, on afterSale: AfterSaleCase) throws(DomainError) {
+        try principal.validate()
+        guard action.allowedRoles.contains(principal.role) else {
+            throw .permissionDenied(.roleNotAllowed(principal: principal, action: action.verb, allowed: action.allowedRoles))
+        }
+        try requireOwnership(principal, of: afterSale)
+    }
+
+    /// Checks that `principal` may see `afterSale` (detail, conversation): the same ownership rule.
+    public static func authorizeView(_ principal: Principal, of afterSale: AfterSaleCase) throws(DomainError) {
+        try principal.validate()
+        try requireOwnership(principal, of: afterSale)
+    }
+
+    /// True when `principal` may see `afterSale`.
+    public static func canView(_ principal: Principal, _ afterSale: AfterSaleCase) -> Bool {
+        (try? authorizeView(principal, of: afterSale)) != nil
+    }
+
+    /// The roles that may apply for an after-sale: the buyer, or support acting on the buyer's behalf.
+    public static var applicantRoles: Set<ActorRole> { Operation.apply.allowedRoles }
+
+    /// Checks that `principal`'s role may perform `operation` (ownership is checked where the
+    /// resource is read: a buyer's own case, a merchant's own shop).
+    /// - Throws: ``DomainError/permissionDenied(_:)``.
+    public static func require(_ principal: Principal, _ operation: Operation) throws(DomainError) {
+        guard operation.allowedRoles.contains(principal.role) else {
+            throw .permissionDenied(.roleNotAllowed(principal: principal, action: operation.verb, allowed: operation.allowedRoles))
+        }
+    }
+
+    /// Checks that `principal` may apply for an after-sale on `order`.
+    public static func authorizeApplication(_ principal: Principal, on order: OrderSnapshot) throws(DomainError) {
+        try principal.validate()
+        guard applicantRoles.contains(principal.role) else {
+            throw .permissionDenied(.roleNotAllowed(principal: principal, action: "apply for an after-sale", allowed: applicantRoles))
+        }
+        if principal.role == .buyer && principal.id != order.buyerID {
+            throw .permissionDenied(.notOrderBuyer(buyerID: principal.id, orderID: order.id))
+        }
+    }
+
+    private static func requireOwnership(_ principal: Principal, of afterSale: AfterSaleCase) throws(DomainError) {
+        switch principal.role {
+        case .buyer where principal.id != afterSale.buyerID:
+            throw .permissionDenied(.notCaseBuyer(buyerID: principal.id, caseNumber: afterSale.number))
+        case .merchant where principal.actingShopID != afterSale.shop.id:
+            throw .permissionDenied(.notShopOwner(merchantID: principal.id, shopID: afterSale.shop.id))
+        default:
+            return
+        }
+    }
+}
+
+/// What a principal may do besides acting on one case (those are ``ActionKind``s): the roles
+/// allowed for each, declared once. The services gate their methods on this table, and the
+/// protocol's method × role table is generated from it.
+public enum Operation: String, Sendable, Hashable, CaseIterable {
+    /// Apply for an after-sale on an order (the buyer, or support on the buyer's behalf).
+    case apply
+    /// Read a case, its conversation and its order's after-sale state (ownership applies).
+    case viewCase = "view_case"
+    /// Read a case's trace records.
+    case readTraceRecords = "read_trace_records"
+    /// Add a message to a case's conversation.
+    case addMessage = "add_message"
+    /// List reasons retired from the catalog.
+    case listRetiredReasons = "list_retired_reasons"
+    /// Create or change catalog reasons.
+    case editReasonCatalog = "edit_reason_catalog"
+    /// Report carrier tracking events.
+    case ingestTracking = "ingest_tracking"
+    /// Read and acknowledge the event feed.
+    case readEventFeed = "read_event_feed"
+    /// Send order snapshots.
+    case upsertOrders = "upsert_orders"
+    /// Claim refund orders to pay.
+    case claimRefunds = "claim_refunds"
+    /// Report the outcome of a refund payment.
+    case reportRefundResults = "report_refund_results"
+    /// List refund orders.
+    case listRefunds = "list_refunds"
+    /// Put a refund that needs attention back in the queue.
+    case requeueRefunds = "requeue_refunds"
+
+    /// The roles allowed.
+    public var allowedRoles: Set<ActorRole> {
+        switch self {
+        case .apply: [.buyer, .agent, .platform]
+        case .viewCase: Set(ActorRole.allCases)
+        case .readTraceRecords: [.agent, .platform, .system]
+        case .addMessage: [.buyer, .merchant, .agent, .platform]
+        case .listRetiredReasons, .editReasonCatalog, .requeueRefunds: [.agent, .platform]
+        case .ingestTracking, .upsertOrders, .claimRefunds, .reportRefundResults: [.system]
+        case .readEventFeed: [.system, .platform]
+        case .listRefunds: [.system, .agent, .platform]
+        }
+    }
+
+    /// The operation as a verb phrase for messages, e.g. `claim refunds`.
+    public var verb: String {
+        switch self {
+        case .apply: "apply for an after-sale"
+        case .viewCase: "view cases"
+        case .readTraceRecords: "read trace records"
+        case .addMessage: "add a message"
+        case .listRetiredReasons: "list retired reasons"
+        case .editReasonCatalog: "edit the reason catalog"
+        case .ingestTracking: "ingest tracking events"
+        case .readEventFeed: "read the event feed"
+        case .upsertOrders: "upsert orders"
+        case .claimRefunds: "claim refunds"
+        case .reportRefundResults: "report refund results"
+        case .listRefunds: "list refunds"
+        case .requeueRefunds: "re-queue refunds"
+        }
+    }
+}

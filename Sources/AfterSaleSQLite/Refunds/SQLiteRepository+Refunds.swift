@@ -1,0 +1,70 @@
+import AfterSaleDomain
+import AfterSaleStorage
+import Foundation
+
+extension SQLiteRepository {
+    public func refund(_ id: String) async throws -> RefundOrder? {
+        try await read { connection in try RefundRows.load(id: id, on: connection) }
+    }
+
+    public func refund(of number: CaseNumber) async throws -> RefundOrder? {
+        let caseID = CaseRows.id(of: number)
+        return try await read { connection in try RefundRows.load(caseID: caseID, on: connection) }
+    }
+
+    public func claimRefunds(_ claim: RefundClaim) async throws -> [RefundOrder] {
+        try await write { connection in
+            try RefundClaimWindow.claim(claim, candidates: { limit in
+                try RefundRows.claimable(at: claim.at.millisecondsSinceEpoch, limit: limit, on: connection)
+            }, store: { next, prior in
+                try RefundRows.update(next, expectedVersion: prior.version, on: connection)
+            })
+        }
+    }
+
+    public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent]) async throws {
+        let lastEvent = try await write { connection -> Int64? in
+            try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
+            if let trace { try CaseRows.insertTrace(trace, on: connection) }
+            return try EventRows.append(events, on: connection)
+        }
+        if let lastEvent { feedSignal.advance(to: lastEvent) }
+    }
+
+    public func recordRefusedReport(_ refused: RefusedRefundReport) async throws {
+        try await write { connection in
+            try RefundRows.insertReport(refundID: refused.refundID, report: refused.report, disposition: "rejected",
+                                        details: refused.reason, at: refused.trace.at, on: connection)
+            if try CaseRows.version(of: CaseRows.id(of: refused.trace.caseNumber), on: connection) != nil {
+                try CaseRows.insertTrace(refused.trace, on: connection)
+            }
+        }
+    }
+
+    public func listRefunds(_ query: RefundQuery) async throws -> RefundPage {
+        let statement = RefundListQuery(query)
+        let (rows, totals) = try await read { connection in
+            try connection.readTransaction {
+                let rows = try connection.query(statement.pageSQL, bind: statement.bindPage, row: RefundRows.decode)
+                let totals = try connection.query(statement.totalsSQL, bind: statement.bindFilter) { row in
+                    let currency = try decoding { try CurrencyCode(row.string(1)) }
+                    return RefundTotal(status: try decodeEnum(row.string(0), as: RefundStatus.self), count: row.int64(2),
+                                       amount: Money(minorUnits: row.int64(3), currency: currency),
+                                       refunded: Money(minorUnits: row.int64(4), currency: currency))
+                }
+                return (rows, totals)
+            }
+        }
+        let (page, last) = KeysetPage.split(rows, pageSize: query.pageSize)
+        var next: RefundCursor?
+        if let last {
+            let at: Int64 = switch query.basis {
+            case .created: last.createdAt.millisecondsSinceEpoch
+            case .updated: last.updatedAt.millisecondsSinceEpoch
+            case .succeeded: last.succeededAt?.millisecondsSinceEpoch ?? 0
+            }
+            next = RefundCursor(at: at, refundID: last.id)
+        }
+        return RefundPage(rows: page, next: next, totals: totals)
+    }
+}

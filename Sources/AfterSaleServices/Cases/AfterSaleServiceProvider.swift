@@ -1,0 +1,282 @@
+import AfterSaleDomain
+import AfterSaleProto
+import Foundation
+import RPCServer
+import RPCWire
+import ServiceKit
+
+/// `aftersale.v1.AfterSaleService` over the domain's storage ports: takes the caller the identity
+/// interceptor authenticated, maps the request to the domain, decides there, stores through the
+/// ports, and maps the result (or the refusal, see Common/Errors.swift) back.
+public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
+    let cases: any CaseRepository
+    let orders: any OrderRepository
+    let messages: any MessageRepository
+    let reasons: any ReasonCatalogRepository
+    let refunds: any RefundRepository
+    let feed: any EventFeedRepository
+    let clock: any WallClock
+    let policy: PolicyConfig
+    let logger: Logger
+
+    /// Pages of ListAfterSales and ListMessages.
+    static let casePaging = Paging(defaultSize: 20, maximumSize: 100)
+    static let messagePaging = Paging(defaultSize: 50, maximumSize: 200)
+
+    /// The service over each port it uses.
+    public init(cases: any CaseRepository, orders: any OrderRepository, messages: any MessageRepository,
+                reasons: any ReasonCatalogRepository, refunds: any RefundRepository, feed: any EventFeedRepository,
+                clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+        self.cases = cases
+        self.orders = orders
+        self.messages = messages
+        self.reasons = reasons
+        self.refunds = refunds
+        self.feed = feed
+        self.clock = clock
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// The service over a store that provides every port.
+    public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
+                logger: Logger = .disabled) {
+        self.init(cases: store, orders: store, messages: store, reasons: store, refunds: store, feed: store,
+                  clock: clock, policy: policy, logger: logger)
+    }
+
+    /// The shared domain core: decide, then commit with refund orders and events.
+    var workflow: CaseWorkflow { CaseWorkflow(cases: cases, orders: orders, clock: clock, policy: policy, logger: logger) }
+
+    // MARK: - Cases
+
+    public func createAfterSale(_ request: CreateAfterSaleRequest, context: ServerContext) async throws -> CreateAfterSaleResponse {
+        let principal = try context.principal
+        guard let key = try CallerMetadata.idempotencyKey(from: context.metadata) else {
+            throw RPCError(.invalidArgument, "idempotency-key metadata is required")
+        }
+        return try await mapped {
+            guard let kind = try ProtoMapping.kind(request.kind, field: "kind") else {
+                throw DomainError.invalidArgument(field: "kind", message: "must not be UNSPECIFIED")
+            }
+            let application = Application(orderID: request.orderId, kind: kind,
+                                          lines: request.lines.map(ProtoMapping.requestedLine),
+                                          reasonCode: request.reasonCode, buyerNote: request.buyerNote,
+                                          evidence: try ProtoMapping.evidence(request.evidence, field: "evidence"))
+            try application.validate(evidencePolicy: policy.evidence)
+            let idempotency = IdempotencyRecord(
+                key: key, principal: principal,
+                fingerprint: RequestFingerprint.of(request.serializedBytes(), operation: AfterSaleService.createAfterSale.path))
+            return try await DecideAgain.run("order \(application.orderID) kept changing while the application was decided; retry") {
+                let creation = try await cases.creationContext(orderID: application.orderID, idempotency: idempotency)
+                if let replay = creation.replay { return try await createdResponse(replay) }
+                let now = clock.now()
+                let catalog = try await reasons.reasonCatalog()
+                let number = try await cases.nextCaseNumber(at: now)
+                var transition = try AfterSaleDomain.AfterSaleCase.open(
+                    application, number: number, order: creation.order, existingCases: creation.existingCases,
+                    catalog: catalog, policy: policy, by: principal, at: now)
+                let (refund, events) = try workflow.creationEffects(of: transition, order: creation.order,
+                                                                     existingCases: creation.existingCases)
+                transition.trace.refundID = refund?.id
+                guard let created = try await DecideAgain.commit({
+                    try await cases.createCase(CaseCreation(transition: transition, idempotency: idempotency,
+                                                            basis: creation.basis, refund: refund, events: events))
+                }) else { return nil }
+                guard !created.replayed else { return try await createdResponse(created) }
+                // Stored as decided: answer from the values in hand instead of reading them back.
+                var response = CreateAfterSaleResponse()
+                response.afterSale = ProtoMapping.afterSale(transition.afterSale, refund: refund, timers: policy.timers)
+                return response
+            }
+        }
+    }
+
+    private func createdResponse(_ created: CreatedCase) async throws -> CreateAfterSaleResponse {
+        guard let afterSale = try await cases.afterSale(created.number) else {
+            throw RepositoryError.caseNotFound(created.number)
+        }
+        var response = CreateAfterSaleResponse()
+        response.afterSale = try await wire(afterSale)
+        response.replayed = created.replayed
+        return response
+    }
+
+    public func getAfterSale(_ request: GetAfterSaleRequest, context: ServerContext) async throws -> GetAfterSaleResponse {
+        let principal = try context.principal
+        return try await mapped {
+            let afterSale = try await visibleCase(request.caseNumber, to: principal)
+            var response = GetAfterSaleResponse()
+            response.afterSale = try await wire(afterSale)
+            if request.includeTrace {
+                try Permissions.require(principal, .readTraceRecords)
+                let records = try await cases.traceRecords(of: afterSale.number)
+                response.traceRecords = records.enumerated().map { index, record in
+                    ProtoMapping.trace(record, id: "\(afterSale.number.rawValue)-\(index + 1)")
+                }
+            }
+            return response
+        }
+    }
+
+    public func listAfterSales(_ request: ListAfterSalesRequest, context: ServerContext) async throws -> ListAfterSalesResponse {
+        let principal = try context.principal
+        return try await mapped {
+            var query = CaseQuery()
+            query.buyerID = Fields.filter(request.buyerId)
+            query.shopID = Fields.filter(request.shopId)
+            switch principal.role {
+            case .buyer: query.buyerID = principal.id
+            case .merchant: query.shopID = principal.actingShopID
+            case .agent, .platform, .system: break
+            }
+            query.kind = try ProtoMapping.kind(request.kind, field: "kind")
+            var statuses: Set<AfterSaleDomain.CaseStatus> = []
+            for (index, status) in request.statuses.enumerated() {
+                guard let mapped = try ProtoMapping.status(status, field: "statuses[\(index)]") else {
+                    throw DomainError.invalidArgument(field: "statuses[\(index)]", message: "must not be UNSPECIFIED")
+                }
+                statuses.insert(mapped)
+            }
+            query.statuses = statuses
+            query.appliedFrom = try Fields.instant(request.createdFromUnixMs, field: "created_from_unix_ms")
+            query.appliedBefore = try Fields.instant(request.createdToUnixMs, field: "created_to_unix_ms")
+            let search = request.search.trimmingCharacters(in: .whitespaces)
+            query.search = search.isEmpty ? nil : search
+            query.pageSize = try Fields.pageSize(request.pageSize, Self.casePaging)
+            if !request.pageToken.isEmpty { query.after = try CaseCursor(token: request.pageToken) }
+            let page = try await cases.listCases(query)
+            var response = ListAfterSalesResponse()
+            response.items = page.rows.map(ProtoMapping.summary)
+            response.nextPageToken = page.next?.token ?? ""
+            return response
+        }
+    }
+
+    public func withdrawAfterSale(_ request: WithdrawAfterSaleRequest, context: ServerContext) async throws -> WithdrawAfterSaleResponse {
+        var response = WithdrawAfterSaleResponse()
+        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+            .withdraw(note: request.note)
+        }
+        return response
+    }
+
+    public func reviewAfterSale(_ request: ReviewAfterSaleRequest, context: ServerContext) async throws -> ReviewAfterSaleResponse {
+        var response = ReviewAfterSaleResponse()
+        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { current in
+            switch request.decision {
+            case .approve:
+                let fee = try request.serviceFee.map { wire throws(DomainError) in
+                    try ProtoMapping.money(wire, field: "service_fee", defaultCurrency: current.currency)
+                }
+                return .approve(serviceFee: fee, returnAddress: request.returnAddress.map(ProtoMapping.address), note: request.note)
+            case .reject:
+                return .reject(reason: request.rejectionReason)
+            default:
+                throw DomainError.invalidArgument(field: "decision", message: "must be APPROVE or REJECT")
+            }
+        }
+        return response
+    }
+
+    public func submitReturnShipment(_ request: SubmitReturnShipmentRequest, context: ServerContext) async throws -> SubmitReturnShipmentResponse {
+        var response = SubmitReturnShipmentResponse()
+        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+            switch request.method {
+            case .unspecified, .selfShip:
+                // UNSPECIFIED reads as self-ship: the common case, and the one the tracking number describes.
+                return .shipReturn(carrier: request.carrier, trackingNumber: request.trackingNumber)
+            case .pickup:
+                guard let address = request.pickupAddress else {
+                    throw DomainError.invalidArgument(field: "pickup_address", message: "is required for a pickup")
+                }
+                var window: ClosedRange<Timestamp>?
+                let start = request.pickupWindowStartUnixMs, end = request.pickupWindowEndUnixMs
+                if start != 0 || end != 0 {
+                    guard start > 0, end >= start else {
+                        throw DomainError.invalidArgument(field: "pickup_window_end_unix_ms",
+                                                          message: "must be set with the start and not before it")
+                    }
+                    window = Timestamp(millisecondsSinceEpoch: start)...Timestamp(millisecondsSinceEpoch: end)
+                }
+                return .bookPickup(carrier: request.carrier, address: ProtoMapping.address(address), window: window)
+            default:
+                throw DomainError.invalidArgument(field: "method", message: "is not a known return method (\(request.method.rawValue))")
+            }
+        }
+        return response
+    }
+
+    public func confirmReturnReceived(_ request: ConfirmReturnReceivedRequest, context: ServerContext) async throws -> ConfirmReturnReceivedResponse {
+        var response = ConfirmReturnReceivedResponse()
+        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+            let condition = try ProtoMapping.condition(request.condition, field: "condition")
+            return .confirmReturnReceived(condition: condition, note: request.note,
+                                          evidence: try ProtoMapping.evidence(request.evidence, field: "evidence"))
+        }
+        return response
+    }
+
+    public func shipReplacement(_ request: ShipReplacementRequest, context: ServerContext) async throws -> ShipReplacementResponse {
+        var response = ShipReplacementResponse()
+        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+            .shipReplacement(carrier: request.carrier, trackingNumber: request.trackingNumber, note: request.note)
+        }
+        return response
+    }
+
+    public func confirmReplacementReceived(_ request: ConfirmReplacementReceivedRequest, context: ServerContext) async throws -> ConfirmReplacementReceivedResponse {
+        var response = ConfirmReplacementReceivedResponse()
+        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+            .confirmReplacementReceived(note: request.note)
+        }
+        return response
+    }
+
+    public func forceRefund(_ request: ForceRefundRequest, context: ServerContext) async throws -> ForceRefundResponse {
+        let principal = try context.principal
+        return try await mapped {
+            let number = try Fields.caseNumber(request.caseNumber)
+            let committed = try await workflow.act(on: number, by: principal, expectedVersion: request.expectedVersion?.value) { current in
+                let amount = try request.amount.map { wire throws(DomainError) in
+                    try ProtoMapping.money(wire, field: "amount", defaultCurrency: current.currency)
+                }
+                return .forceRefund(amount: amount, ruling: request.ruling)
+            }
+            var response = ForceRefundResponse()
+            response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund, timers: policy.timers)
+            response.refund = committed.refund.map(ProtoMapping.refundOrder)
+            return response
+        }
+    }
+
+    /// Decides `makeAction(case)` by the caller and commits it through the workflow (which decides
+    /// again when the case or its order moved, and records refusals).
+    private func act(on caseNumber: String, expectedVersion: Int64Value?, context: ServerContext,
+                     _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action) async throws(RPCError) -> AfterSaleProto.AfterSaleCase {
+        let principal = try context.principal
+        return try await mapped {
+            let number = try Fields.caseNumber(caseNumber)
+            let committed = try await workflow.act(on: number, by: principal, expectedVersion: expectedVersion?.value, makeAction)
+            return ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund, timers: policy.timers)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// The case, or NOT_FOUND when it does not exist or the caller may not see it (so that callers
+    /// cannot probe for other buyers' or shops' case numbers).
+    func visibleCase(_ text: String, to principal: Principal) async throws -> AfterSaleDomain.AfterSaleCase {
+        let number = try Fields.caseNumber(text)
+        guard let afterSale = try await cases.afterSale(number), Permissions.canView(principal, afterSale) else {
+            throw RepositoryError.caseNotFound(number)
+        }
+        return afterSale
+    }
+
+    /// The case as the wire shows it, with its refund order if one was requested.
+    func wire(_ afterSale: AfterSaleDomain.AfterSaleCase) async throws -> AfterSaleProto.AfterSaleCase {
+        let refund = afterSale.status == .pendingReview ? nil : try await refunds.refund(of: afterSale.number)
+        return ProtoMapping.afterSale(afterSale, refund: refund, timers: policy.timers)
+    }
+}

@@ -1,0 +1,129 @@
+import AfterSaleDomain
+import AfterSaleProto
+import RPCWire
+import ServiceKit
+
+/// The domain core the three services (AfterSaleService, OrderBridge, RefundBridge) share: it
+/// decides an action on a case and commits the result with everything that goes with it (the
+/// refund order the transition asks for, the feed events, the tracking numbers) in one transaction.
+///
+/// The events include the order's after-sale state, computed from the order's cases as read; the
+/// write checks that none of them moved since (else it decides again), so two changes on one
+/// order never publish states that miss each other.
+struct CaseWorkflow: Sendable {
+    let cases: any CaseRepository
+    let orders: any OrderRepository
+    let clock: any WallClock
+    let policy: PolicyConfig
+    let logger: Logger
+
+    /// A committed change: the case before and after, and the refund order it created or moved.
+    struct Committed: Sendable {
+        var before: AfterSaleDomain.AfterSaleCase
+        var transition: Transition
+        var refund: AfterSaleDomain.RefundOrder?
+    }
+
+    /// Loads case `number`, decides `makeAction(case)` by `principal`, and commits it; decides again
+    /// on fresh state when the case or its order moved meanwhile (a stale `expectedVersion` is
+    /// ABORTED by the decision). A refused action leaves a trace record.
+    func act(on number: CaseNumber, by principal: Principal, expectedVersion: Int64?, trackingKeys: [TrackingKey] = [],
+             _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action) async throws -> Committed {
+        try await DecideAgain.run("case \(number) kept changing while the action was decided; retry") { () async throws -> Committed? in
+            guard let current = try await cases.afterSale(number) else { throw RepositoryError.caseNotFound(number) }
+            let action = try makeAction(current)
+            let transition = try await decideRecordingRefusal(current, action, by: principal, expectedVersion: expectedVersion)
+            return try await DecideAgain.commit {
+                let refund = try await commit(transition, before: current, trackingKeys: trackingKeys)
+                return Committed(before: current, transition: transition, refund: refund)
+            }
+        }
+    }
+
+    /// ``decide(_:_:by:at:expectedVersion:policy:)`` at the clock's now; an illegal or unauthorised
+    /// action is recorded as a refused trace record (best effort: a failure to record is logged)
+    /// before its error is thrown.
+    func decideRecordingRefusal(_ current: AfterSaleDomain.AfterSaleCase, _ action: Action, by principal: Principal,
+                                expectedVersion: Int64?) async throws -> Transition {
+        let now = clock.now()
+        do throws(DomainError) {
+            return try decide(current, action, by: principal, at: now, expectedVersion: expectedVersion, policy: policy)
+        } catch {
+            switch error {
+            case .illegalTransition, .permissionDenied:
+                do {
+                    try await cases.recordTrace(TraceRecord.refused(current, action, by: principal, at: now, error: error))
+                } catch let failure {
+                    logger.log(.warning, "could not record a refused action", [
+                        "case": current.number.rawValue, "action": action.kind.rawValue, "error": String(describing: failure),
+                    ])
+                }
+            default:
+                break
+            }
+            throw error
+        }
+    }
+
+    /// Commits `transition`, decided on `before`: creates the refund order it requests (or stores
+    /// `refundUpdate`), appends its events, records new tracking numbers.
+    /// - Returns: the refund order created or moved, if any.
+    /// - Throws: ``RepositoryError/eligibilityChanged(orderID:)`` or ``DomainError/versionConflict(expected:actual:)``
+    ///   when the case, its order or the refund moved: decide again.
+    func commit(_ decided: Transition, before: AfterSaleDomain.AfterSaleCase,
+                refundUpdate: RefundUpdate? = nil, trackingKeys: [TrackingKey] = []) async throws -> AfterSaleDomain.RefundOrder? {
+        var transition = decided
+        let order = try await orders.order(before.orderID)
+        let siblings = try await cases.cases(ofOrder: before.orderID)
+        guard siblings.contains(where: { $0.number == before.number && $0.version == before.version }) else {
+            throw RepositoryError.eligibilityChanged(orderID: before.orderID)
+        }
+        let after = transition.afterSale
+        let newRefund = transition.refundRequest.map {
+            AfterSaleDomain.RefundOrder.requested($0, order: order, policy: policy.refunds, at: after.updatedAt)
+        }
+        let refund = refundUpdate?.refund ?? newRefund
+        transition.trace.refundID = refund?.id
+        let events = try outbox(for: transition, before: before, refund: refund, order: order,
+                                casesBefore: siblings, casesAfter: siblings.map { $0.number == after.number ? after : $0 })
+        let effects = CaseChangeEffects(
+            basis: order.map { EligibilityBasis(order: $0, existingCases: siblings) }, newRefund: newRefund,
+            refundUpdate: refundUpdate, events: events,
+            trackingKeys: Self.newTrackingKeys(before: before, after: after) + trackingKeys)
+        try await cases.applyTransition(transition, expectedVersion: before.version, effects: effects)
+        return refund
+    }
+
+    /// The events of a new case (what CreateAfterSale stores with it), and its refund order.
+    func creationEffects(of transition: Transition, order: AfterSaleDomain.OrderSnapshot?,
+                         existingCases: [AfterSaleDomain.AfterSaleCase]) throws -> (AfterSaleDomain.RefundOrder?, [OutboxEvent]) {
+        let after = transition.afterSale
+        let refund = transition.refundRequest.map {
+            AfterSaleDomain.RefundOrder.requested($0, order: order, policy: policy.refunds, at: after.createdAt)
+        }
+        let events = try outbox(for: transition, before: nil, refund: refund, order: order,
+                                casesBefore: existingCases, casesAfter: existingCases + [after])
+        return (refund, events)
+    }
+
+    /// The encoded events of `transition`, with the order's after-sale view over `casesBefore` and
+    /// `casesAfter` (no order-state event when the order is unknown).
+    private func outbox(for transition: Transition, before: AfterSaleDomain.AfterSaleCase?, refund: AfterSaleDomain.RefundOrder?,
+                        order: AfterSaleDomain.OrderSnapshot?, casesBefore: [AfterSaleDomain.AfterSaleCase],
+                        casesAfter: [AfterSaleDomain.AfterSaleCase]) throws -> [OutboxEvent] {
+        let views = try order.map { order in
+            (try OrderAfterSaleView(OrderLedger(order: order, cases: casesBefore)),
+             try OrderAfterSaleView(OrderLedger(order: order, cases: casesAfter)))
+        }
+        return EventPlanner.events(for: transition, before: before, refund: refund, orderBefore: views?.0, orderAfter: views?.1)
+            .map(ProtoMapping.outbox)
+    }
+
+    /// The tracking numbers `after` ships with that `before` did not.
+    static func newTrackingKeys(before: AfterSaleDomain.AfterSaleCase, after: AfterSaleDomain.AfterSaleCase) -> [TrackingKey] {
+        [(before.returnShipment, after.returnShipment), (before.outboundShipment, after.outboundShipment)].compactMap { old, new in
+            guard let new, !new.trackingNumber.isEmpty, old?.trackingNumber != new.trackingNumber else { return nil }
+            return TrackingKey(carrier: new.carrier, trackingNumber: new.trackingNumber)
+        }
+    }
+}

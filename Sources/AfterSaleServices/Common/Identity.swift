@@ -1,0 +1,142 @@
+import AfterSaleDomain
+import RPCServer
+import RPCWire
+
+/// The authenticated caller of a call, as the ``IdentityInterceptor`` put it in the context.
+public enum PrincipalKey: ServerContextKey {
+    public typealias Value = Principal
+}
+
+extension ServerContext {
+    /// The caller the ``IdentityInterceptor`` authenticated.
+    /// - Throws: `UNAUTHENTICATED` when no interceptor authenticated the call (a public method, or
+    ///   a router without the interceptor).
+    public var principal: Principal {
+        get throws(RPCError) {
+            guard let principal = self[PrincipalKey.self] else {
+                throw RPCError(.unauthenticated, "the call has no authenticated caller")
+            }
+            return principal
+        }
+    }
+}
+
+/// One way of telling who is calling from a call's metadata (stated metadata today; signed
+/// tokens later, beside it).
+public protocol Authenticator: Sendable {
+    /// The caller, nil when the call carries none of this authenticator's credentials.
+    /// - Throws: `UNAUTHENTICATED` (or `PERMISSION_DENIED`) when the credentials are present but wrong.
+    func authenticate(_ context: ServerContext) throws(RPCError) -> Principal?
+}
+
+/// Authenticates every call of the business services once, before its handler, and puts the
+/// principal in the context; the public services (health, reflection) need no identity.
+public struct IdentityInterceptor: ServerInterceptor {
+    /// The authenticators, tried in order; the first that finds credentials decides.
+    public let authenticators: [any Authenticator]
+    /// Services whose methods anyone may call without an identity.
+    public let publicServices: Set<String>
+    /// What a call without any credentials is told.
+    public let missingCredentials: RPCError
+
+    /// An interceptor trying `authenticators` in order.
+    public init(authenticators: [any Authenticator], publicServices: Set<String>,
+                missingCredentials: RPCError = RPCError(.unauthenticated, "\(CallerMetadata.role) metadata is required")) {
+        self.authenticators = authenticators
+        self.publicServices = publicServices
+        self.missingCredentials = missingCredentials
+    }
+
+    public func intercept(_ context: inout ServerContext) throws(RPCError) {
+        guard !publicServices.contains(context.method.service) else { return }
+        for authenticator in authenticators {
+            if let principal = try authenticator.authenticate(context) {
+                context[PrincipalKey.self] = principal
+                return
+            }
+        }
+        throw missingCredentials
+    }
+}
+
+/// The caller's identity as the metadata states it (`x-caller-role`, `x-caller-id`): trusted as
+/// stated, but it must be well-formed.
+public struct MetadataAuthenticator: Authenticator {
+    /// The authenticator.
+    public init() {}
+
+    public func authenticate(_ context: ServerContext) throws(RPCError) -> Principal? {
+        guard context.metadata[CallerMetadata.role] != nil || context.metadata[CallerMetadata.id] != nil else { return nil }
+        return try CallerMetadata.principal(from: context.metadata)
+    }
+}
+
+/// The call metadata the after-sale services read.
+public enum CallerMetadata {
+    /// The caller's role: buyer, merchant, agent, platform or system.
+    public static let role = "x-caller-role"
+    /// The caller's identifier (buyer id, shop id for merchants, agent id, system name).
+    public static let id = "x-caller-id"
+    /// The key that makes CreateAfterSale (and AddMessage) retries return the first result.
+    public static let idempotencyKey = "idempotency-key"
+    /// The most bytes an idempotency key may have.
+    public static let maximumIdempotencyKeyBytes = 128
+
+    /// The caller's principal from `metadata`.
+    /// - Throws: `UNAUTHENTICATED` naming the missing key, or saying what is malformed.
+    public static func principal(from metadata: Metadata) throws(RPCError) -> Principal {
+        guard let roleText = metadata[role] else {
+            throw RPCError(.unauthenticated, "\(role) metadata is required")
+        }
+        guard let actorRole = ActorRole(rawValue: roleText) else {
+            let allowed = ActorRole.allCases.map(\.rawValue).joined(separator: ", ")
+            throw RPCError(.unauthenticated, "\(role) metadata must be one of \(allowed), got \"\(roleText)\"")
+        }
+        guard let idText = metadata[id] else {
+            throw RPCError(.unauthenticated, "\(id) metadata is required")
+        }
+        let principal = Principal(role: actorRole, id: idText)
+        do {
+            try principal.validate()
+        } catch {
+            guard case .invalidArgument(_, let message) = error else { throw RPCError(.unauthenticated, "\(id) metadata is malformed") }
+            throw RPCError(.unauthenticated, "\(id) metadata is malformed: \(message)")
+        }
+        return principal
+    }
+
+    /// The idempotency key, nil when absent.
+    /// - Throws: `INVALID_ARGUMENT` when it is empty, too long or has control characters.
+    public static func idempotencyKey(from metadata: Metadata) throws(RPCError) -> String? {
+        guard let key = metadata[idempotencyKey] else { return nil }
+        guard !key.isEmpty, key.utf8.count <= maximumIdempotencyKeyBytes,
+              key.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw RPCError(.invalidArgument, "\(idempotencyKey) metadata must be 1 to \(maximumIdempotencyKeyBytes) bytes without control characters")
+        }
+        return key
+    }
+}
+
+/// A stable digest of a request's bytes: what an idempotency key is bound to.
+///
+/// Two 64-bit FNV-1a hashes with different offset bases, as 32 hex digits. Not cryptographic (it
+/// only has to tell a retry from a different request sent by the same caller with the same key),
+/// but the same bytes always give the same fingerprint, across processes and restarts.
+public enum RequestFingerprint {
+    /// The fingerprint of `bytes` sent to `operation` (a method path).
+    public static func of(_ bytes: [UInt8], operation: String) -> String {
+        var first: UInt64 = 0xcbf2_9ce4_8422_2325
+        var second: UInt64 = 0x8422_2325_cbf2_9ce4
+        let prime: UInt64 = 0x0000_0100_0000_01B3
+        for byte in Array(operation.utf8) + [0] + bytes {
+            first = (first ^ UInt64(byte)) &* prime
+            second = (second ^ UInt64(byte ^ 0x5A)) &* prime
+        }
+        return hex(first) + hex(second)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

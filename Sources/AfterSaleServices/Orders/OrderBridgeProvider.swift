@@ -1,0 +1,64 @@
+import AfterSaleDomain
+import AfterSaleProto
+import RPCServer
+import RPCWire
+
+/// `aftersale.v1.OrderBridge`: the order system feeds order snapshots in and reads each order's
+/// after-sale state back (changes of that state also reach it on the event feed).
+public struct OrderBridgeProvider: OrderBridgeHandler {
+    let orders: any OrderRepository
+    let cases: any CaseRepository
+
+    /// The bridge over the orders and the cases on them.
+    public init(orders: any OrderRepository, cases: any CaseRepository) {
+        self.orders = orders
+        self.cases = cases
+    }
+
+    public func upsertOrder(_ request: UpsertOrderRequest, context: ServerContext) async throws -> UpsertOrderResponse {
+        let principal = try context.principal
+        return try await mapped {
+            try Permissions.require(principal, .upsertOrders)
+            guard let wire = request.order else { throw DomainError.invalidArgument(field: "order", message: "is required") }
+            let order = try ProtoMapping.order(wire)
+            try order.validate()
+            guard order.version > 0 else {
+                throw DomainError.invalidArgument(field: "order.order_version", message: "must be positive, got \(order.version)")
+            }
+            var response = UpsertOrderResponse()
+            switch try await orders.saveOrder(order) {
+            case .inserted, .updated:
+                response.outcome = .applied
+                response.storedOrderVersion = order.version
+            case .ignored(let stored):
+                response.outcome = stored == order.version ? .unchanged : .staleIgnored
+                response.storedOrderVersion = stored
+            }
+            return response
+        }
+    }
+
+    public func getOrderAfterSaleState(_ request: GetOrderAfterSaleStateRequest, context: ServerContext) async throws -> GetOrderAfterSaleStateResponse {
+        let principal = try context.principal
+        return try await mapped {
+            guard !request.orderId.isEmpty else {
+                throw DomainError.invalidArgument(field: "order_id", message: "must not be empty")
+            }
+            guard let order = try await orders.order(request.orderId) else {
+                throw RepositoryError.orderNotFound(request.orderId)
+            }
+            switch principal.role {
+            case .buyer where order.buyerID != principal.id:
+                throw DomainError.permissionDenied(.notOrderBuyer(buyerID: principal.id, orderID: order.id))
+            case .merchant where order.shop.id != principal.actingShopID:
+                throw DomainError.permissionDenied(.notShopOwner(merchantID: principal.id, shopID: order.shop.id))
+            default:
+                break
+            }
+            let onOrder = try await cases.cases(ofOrder: order.id)
+            var response = GetOrderAfterSaleStateResponse()
+            response.state = ProtoMapping.orderView(OrderAfterSaleView(try OrderLedger(order: order, cases: onOrder)))
+            return response
+        }
+    }
+}

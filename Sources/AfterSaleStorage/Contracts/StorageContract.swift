@@ -1,0 +1,62 @@
+import AfterSaleDomain
+
+/// The argument contracts of the storage ports, checked the same way by every backend before it
+/// writes anything. A breach is a programming error in the caller, reported as
+/// ``RepositoryError/invalidRequest(_:)``.
+public enum StorageContract {
+    /// A new case: its trace record and refund request name it, and its basis and refund order are about it.
+    public static func check(_ creation: CaseCreation) throws(RepositoryError) {
+        let transition = creation.transition
+        let afterSale = transition.afterSale
+        guard transition.trace.caseNumber == afterSale.number,
+              transition.refundRequest.map({ $0.caseNumber == afterSale.number }) ?? true else {
+            throw .invalidRequest("the trace record and refund request must name case \(afterSale.number)")
+        }
+        if let basis = creation.basis, basis.orderID != afterSale.orderID {
+            throw .invalidRequest("the eligibility basis is about order \(basis.orderID), the case about \(afterSale.orderID)")
+        }
+        if let refund = creation.refund, refund.caseNumber != afterSale.number {
+            throw .invalidRequest("the refund order must pay case \(afterSale.number)")
+        }
+    }
+
+    /// A change of a case: one version on from the expected one, its entries ending its timeline,
+    /// its trace record and refunds about it.
+    public static func check(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) throws(RepositoryError) {
+        let afterSale = transition.afterSale
+        let entries = transition.entries
+        guard afterSale.version == expectedVersion + 1 else {
+            throw .invalidRequest("a transition from version \(expectedVersion) must produce version \(expectedVersion + 1), not \(afterSale.version)")
+        }
+        guard afterSale.timeline.count >= entries.count, Array(afterSale.timeline.suffix(entries.count)) == entries,
+              transition.trace.caseNumber == afterSale.number,
+              transition.refundRequest.map({ $0.caseNumber == afterSale.number }) ?? true else {
+            throw .invalidRequest("the entries must end the case's timeline, and the trace and refund name case \(afterSale.number)")
+        }
+        for refund in [effects.newRefund, effects.refundUpdate?.refund].compactMap({ $0 }) where refund.caseNumber != afterSale.number {
+            throw .invalidRequest("refund \(refund.id) pays case \(refund.caseNumber), not \(afterSale.number)")
+        }
+    }
+
+    /// The most messages one page returns.
+    public static let maximumMessagePage = 1000
+
+    /// A page of messages asks for 1 to ``maximumMessagePage`` of them.
+    public static func checkMessagePage(limit: Int) throws(RepositoryError) {
+        guard (1...maximumMessagePage).contains(limit) else {
+            throw .invalidRequest("limit must be between 1 and \(maximumMessagePage), got \(limit)")
+        }
+    }
+
+    /// The most refunds one claim hands out.
+    public static let maximumClaim = 256
+}
+
+/// A keyset page: a backend reads one row more than the page holds, to know whether another page follows.
+public enum KeysetPage {
+    /// The page of `rows` (read with `pageSize + 1` as the limit) and the row the next page starts after.
+    public static func split<Row>(_ rows: [Row], pageSize: Int) -> (page: [Row], last: Row?) {
+        let page = Array(rows.prefix(pageSize))
+        return (page, rows.count > pageSize ? page.last : nil)
+    }
+}

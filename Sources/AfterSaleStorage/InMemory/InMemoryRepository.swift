@@ -1,0 +1,475 @@
+import AfterSaleDomain
+import Synchronization
+
+/// Every storage port in memory, behind one lock: the reference semantics the other backends are
+/// held to (the conformance suite runs against all of them), and a store for service tests that
+/// need no files or sockets.
+///
+/// Each call is one atomic step, as one transaction is on a database: it checks everything first
+/// and changes nothing when it throws. Nothing survives the value.
+public final class InMemoryRepository: AfterSaleRepository {
+    private struct IdempotencyKey: Hashable {
+        let role: ActorRole
+        let id: String
+        let key: String
+
+        init(_ record: IdempotencyRecord) {
+            role = record.principal.role
+            id = record.principal.id
+            key = record.key
+        }
+    }
+
+    private struct StoredCase {
+        var afterSale: AfterSaleCase
+        var traces: [TraceRecord]
+    }
+
+    private struct State {
+        var orders: [String: OrderSnapshot] = [:]
+        var cases: [CaseNumber: StoredCase] = [:]
+        var casesByOrder: [String: [CaseNumber]] = [:]
+        var idempotency: [IdempotencyKey: StoredIdempotencyKey] = [:]
+        var messages: [CaseNumber: [CaseMessage]] = [:]
+        var messagesByID: [Int64: CaseMessage] = [:]
+        var lastMessageID: Int64 = 0
+        var reasons: [String: StoredReason] = [:]
+        var refunds: [String: RefundOrder] = [:]
+        var refundByCase: [CaseNumber: String] = [:]
+        var refusedReports: [RefusedRefundReport] = []
+        var events: [StoredEvent] = []
+        var consumers: [String: Int64] = [:]
+        var tracking: [TrackingKey: Set<CaseNumber>] = [:]
+    }
+
+    private let state: Mutex<State>
+    private let sequences = CaseNumberSequences()
+    private let feedSignal = EventFeedSignal()
+
+    /// An empty store with the platform's standard reason catalog (as a new database starts), stored at `instant`.
+    public init(reasonsStoredAt instant: Timestamp = Timestamp(millisecondsSinceEpoch: 0)) {
+        var initial = State()
+        for reason in ReasonCatalog.standard.reasons(for: nil, includeInactive: true) {
+            initial.reasons[reason.code] = StoredReason(reason: reason, version: 1, updatedAt: instant)
+        }
+        state = Mutex(initial)
+    }
+
+    /// Refused refund reports recorded so far, oldest first (the back office's log).
+    public var refusedReports: [RefusedRefundReport] { state.withLock { $0.refusedReports } }
+
+    // MARK: - Orders
+
+    @discardableResult
+    public func saveOrder(_ order: OrderSnapshot) async throws -> OrderSaveOutcome {
+        state.withLock { state in
+            if let stored = state.orders[order.id] {
+                guard stored.version < order.version else { return .ignored(storedVersion: stored.version) }
+                state.orders[order.id] = order
+                return .updated(previousVersion: stored.version)
+            }
+            state.orders[order.id] = order
+            return .inserted
+        }
+    }
+
+    public func order(_ id: String) async throws -> OrderSnapshot? {
+        state.withLock { $0.orders[id] }
+    }
+
+    // MARK: - Cases
+
+    public func nextCaseNumber(at instant: Timestamp) async throws -> CaseNumber {
+        let first = try CaseNumber(at: instant, sequence: 0)
+        let day = Self.day(of: first)
+        if let sequence = try sequences.reserve(day: day, seed: nil) { return try CaseNumber(at: instant, sequence: sequence) }
+        let largest = state.withLock { state in
+            state.cases.keys.filter { Self.day(of: $0) == day }.map(Self.sequence(of:)).max() ?? 0
+        }
+        guard let sequence = try sequences.reserve(day: day, seed: largest) else {
+            throw RepositoryError.sequenceExhausted(day: String(day))
+        }
+        return try CaseNumber(at: instant, sequence: sequence)
+    }
+
+    public func creationContext(orderID: String, idempotency: IdempotencyRecord) async throws -> CreationContext {
+        try state.withLock { state throws(RepositoryError) in
+            if let replay = try Self.replay(of: idempotency, in: state) {
+                return CreationContext(replay: replay, order: nil, existingCases: [])
+            }
+            // As the SQLite backend reads them for eligibility: the cases without their timelines.
+            let existing = Self.cases(ofOrder: orderID, in: state).map { Self.withoutTimeline($0) }
+            return CreationContext(replay: nil, order: state.orders[orderID], existingCases: existing)
+        }
+    }
+
+    public func createCase(_ creation: CaseCreation) async throws -> CreatedCase {
+        try StorageContract.check(creation)
+        let transition = creation.transition
+        let afterSale = transition.afterSale
+        let (created, last) = try state.withLock { state throws -> (CreatedCase, Int64?) in
+            if let replay = try Self.replay(of: creation.idempotency, in: state) { return (replay, nil) }
+            if let basis = creation.basis { try Self.check(basis, in: state) }
+            guard state.cases[afterSale.number] == nil else { throw RepositoryError.caseNumberTaken(afterSale.number) }
+            if let refund = creation.refund { try Self.checkNew(refund, in: state) }
+            state.cases[afterSale.number] = StoredCase(afterSale: afterSale, traces: [transition.trace])
+            state.casesByOrder[afterSale.orderID, default: []].append(afterSale.number)
+            state.idempotency[IdempotencyKey(creation.idempotency)] = StoredIdempotencyKey(
+                operation: IdempotentOperation.createCase.rawValue, fingerprint: creation.idempotency.fingerprint,
+                result: afterSale.number.rawValue)
+            if let refund = creation.refund { Self.insert(refund, in: &state) }
+            let last = Self.append(creation.events, in: &state)
+            return (CreatedCase(number: afterSale.number, replayed: false), last)
+        }
+        if let last { feedSignal.advance(to: last) }
+        return created
+    }
+
+    public func afterSale(_ number: CaseNumber) async throws -> AfterSaleCase? {
+        state.withLock { $0.cases[number]?.afterSale }
+    }
+
+    public func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws {
+        try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
+    }
+
+    public func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws {
+        try StorageContract.check(transition, expectedVersion: expectedVersion, effects: effects)
+        let afterSale = transition.afterSale
+        let last = try state.withLock { state throws -> Int64? in
+            if let basis = effects.basis { try Self.check(basis, in: state) }
+            guard let stored = state.cases[afterSale.number] else { throw RepositoryError.caseNotFound(afterSale.number) }
+            guard stored.afterSale.version == expectedVersion else {
+                throw DomainError.versionConflict(expected: expectedVersion, actual: stored.afterSale.version)
+            }
+            if let refund = effects.newRefund { try Self.checkNew(refund, in: state) }
+            if let update = effects.refundUpdate { try Self.checkUpdate(update, in: state) }
+            state.cases[afterSale.number] = StoredCase(afterSale: afterSale, traces: stored.traces + [transition.trace])
+            if let refund = effects.newRefund { Self.insert(refund, in: &state) }
+            if let update = effects.refundUpdate { state.refunds[update.refund.id] = update.refund }
+            for key in effects.trackingKeys where !key.trackingNumber.isEmpty {
+                state.tracking[key, default: []].insert(afterSale.number)
+            }
+            return Self.append(effects.events, in: &state)
+        }
+        if let last { feedSignal.advance(to: last) }
+    }
+
+    public func caseNumber(shippingWith key: TrackingKey) async throws -> CaseNumber? {
+        state.withLock { $0.tracking[key]?.max { $0.rawValue < $1.rawValue } }
+    }
+
+    public func recordTrace(_ record: TraceRecord) async throws {
+        try state.withLock { state throws(RepositoryError) in
+            guard state.cases[record.caseNumber] != nil else { throw .caseNotFound(record.caseNumber) }
+            state.cases[record.caseNumber]?.traces.append(record)
+        }
+    }
+
+    public func listCases(_ query: CaseQuery) async throws -> CasePage {
+        guard (1...1000).contains(query.pageSize) else {
+            throw RepositoryError.invalidRequest("page size must be between 1 and 1000, got \(query.pageSize)")
+        }
+        let rows = state.withLock { state in
+            state.cases.values.map(\.afterSale).filter { Self.matches($0, query) }.map(CaseSummary.init)
+                .sorted { ($0.appliedAt, $0.number.rawValue) > ($1.appliedAt, $1.number.rawValue) }
+                .prefix(query.pageSize + 1)
+        }
+        let (page, last) = KeysetPage.split(Array(rows), pageSize: query.pageSize)
+        return CasePage(rows: page, next: last?.cursor)
+    }
+
+    public func cases(ofOrder orderID: String) async throws -> [AfterSaleCase] {
+        state.withLock { Self.cases(ofOrder: orderID, in: $0) }
+    }
+
+    public func traceRecords(of number: CaseNumber) async throws -> [TraceRecord] {
+        state.withLock { $0.cases[number]?.traces ?? [] }
+    }
+
+    // MARK: - Messages
+
+    public func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?) async throws -> AppendedMessage {
+        try await appendMessage(message, idempotency: idempotency, events: { _ in [] })
+    }
+
+    public func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?,
+                              events: @escaping @Sendable (CaseMessage) -> [OutboxEvent]) async throws -> AppendedMessage {
+        let (appended, last) = try state.withLock { state throws -> (AppendedMessage, Int64?) in
+            if let idempotency, let result = try IdempotencyReplay.result(
+                of: idempotency, for: .addMessage, stored: state.idempotency[IdempotencyKey(idempotency)]) {
+                guard let id = Int64(result), let stored = state.messagesByID[id] else {
+                    throw RepositoryError.idempotencyKeyReused(key: idempotency.key)
+                }
+                return (AppendedMessage(message: stored, replayed: true), nil)
+            }
+            guard state.cases[message.caseNumber] != nil else { throw RepositoryError.caseNotFound(message.caseNumber) }
+            state.lastMessageID += 1
+            let stored = CaseMessage(id: state.lastMessageID, caseNumber: message.caseNumber, sender: message.sender,
+                                     text: message.text, attachments: message.attachments, sentAt: message.sentAt)
+            state.messages[message.caseNumber, default: []].append(stored)
+            state.messagesByID[stored.id] = stored
+            if let idempotency {
+                state.idempotency[IdempotencyKey(idempotency)] = StoredIdempotencyKey(
+                    operation: IdempotentOperation.addMessage.rawValue, fingerprint: idempotency.fingerprint,
+                    result: String(stored.id))
+            }
+            return (AppendedMessage(message: stored, replayed: false), Self.append(events(stored), in: &state))
+        }
+        if let last { feedSignal.advance(to: last) }
+        return appended
+    }
+
+    public func messages(of number: CaseNumber, after: Int64?, limit: Int) async throws -> MessagePage {
+        try StorageContract.checkMessagePage(limit: limit)
+        let rows = state.withLock { state in
+            Array((state.messages[number] ?? []).filter { $0.id > (after ?? 0) }.prefix(limit + 1))
+        }
+        let (page, last) = KeysetPage.split(rows, pageSize: limit)
+        return MessagePage(messages: page, next: last?.id)
+    }
+
+    // MARK: - Reasons
+
+    public func storedReasons() async throws -> [StoredReason] {
+        state.withLock { state in
+            state.reasons.values.sorted { ($0.reason.sortOrder, $0.reason.code) < ($1.reason.sortOrder, $1.reason.code) }
+        }
+    }
+
+    public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason {
+        try state.withLock { state throws(DomainError) in
+            let current = state.reasons[reason.code]?.version ?? 0
+            if let expectedVersion, expectedVersion != current {
+                throw .versionConflict(expected: expectedVersion, actual: current)
+            }
+            let stored = StoredReason(reason: reason, version: current + 1, updatedAt: instant)
+            state.reasons[reason.code] = stored
+            return stored
+        }
+    }
+
+    // MARK: - Refunds
+
+    public func refund(_ id: String) async throws -> RefundOrder? {
+        state.withLock { $0.refunds[id] }
+    }
+
+    public func refund(of number: CaseNumber) async throws -> RefundOrder? {
+        state.withLock { state in state.refundByCase[number].flatMap { state.refunds[$0] } }
+    }
+
+    public func claimRefunds(_ claim: RefundClaim) async throws -> [RefundOrder] {
+        try state.withLock { state in
+            // Work on a copy: a claim that throws halfway leaves nothing behind, as a rolled-back transaction.
+            var working = state
+            let claimed = try RefundClaimWindow.claim(claim, candidates: { limit in
+                Self.claimable(at: claim.at, limit: limit, in: working)
+            }, store: { next, prior in
+                try Self.checkUpdate(RefundUpdate(refund: next, expectedVersion: prior.version), in: working)
+                working.refunds[next.id] = next
+            })
+            state = working
+            return claimed
+        }
+    }
+
+    public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent]) async throws {
+        let last = try state.withLock { state throws -> Int64? in
+            try Self.checkUpdate(update, in: state)
+            state.refunds[update.refund.id] = update.refund
+            if let trace { state.cases[trace.caseNumber]?.traces.append(trace) }
+            return Self.append(events, in: &state)
+        }
+        if let last { feedSignal.advance(to: last) }
+    }
+
+    public func recordRefusedReport(_ refused: RefusedRefundReport) async throws {
+        state.withLock { state in
+            state.refusedReports.append(refused)
+            state.cases[refused.trace.caseNumber]?.traces.append(refused.trace)
+        }
+    }
+
+    public func listRefunds(_ query: RefundQuery) async throws -> RefundPage {
+        state.withLock { state in
+            let matching = state.refunds.values.filter { Self.matches($0, query) }
+            let rows = matching.sorted { (Self.time($0, query.basis), $0.id) > (Self.time($1, query.basis), $1.id) }
+                .filter { refund in query.after.map { (Self.time(refund, query.basis), refund.id) < ($0.at, $0.refundID) } ?? true }
+                .prefix(query.pageSize + 1)
+            let (page, last) = KeysetPage.split(Array(rows), pageSize: query.pageSize)
+            var totals: [String: RefundTotal] = [:]
+            for refund in matching {
+                let key = "\(refund.status.rawValue)|\(refund.amount.currency.code)"
+                var total = totals[key] ?? RefundTotal(status: refund.status, count: 0, amount: .zero(refund.amount.currency),
+                                                       refunded: .zero(refund.amount.currency))
+                total.count += 1
+                total.amount = Money(minorUnits: total.amount.minorUnits &+ refund.amount.minorUnits, currency: refund.amount.currency)
+                total.refunded = Money(minorUnits: total.refunded.minorUnits &+ refund.refundedAmount.minorUnits,
+                                       currency: refund.amount.currency)
+                totals[key] = total
+            }
+            let next = last.map { RefundCursor(at: Self.time($0, query.basis), refundID: $0.id) }
+            return RefundPage(rows: page, next: next, totals: totals.keys.sorted().compactMap { totals[$0] })
+        }
+    }
+
+    // MARK: - Event feed
+
+    public func events(after cursor: Int64, types: Set<EventType>?, limit: Int, scanLimit: Int) async throws -> EventBatch {
+        state.withLock { state in
+            let head = Int64(state.events.count)
+            let ceiling = min(head, cursor + Int64(max(1, scanLimit)))
+            guard ceiling > cursor else { return EventBatch(events: [], scannedThrough: max(cursor, head)) }
+            var events: [StoredEvent] = []
+            var scanned = cursor
+            for event in state.events[Int(max(0, cursor))..<Int(ceiling)] {
+                scanned = event.cursor
+                if let types, !types.contains(event.type) { continue }
+                events.append(event)
+                if events.count >= max(1, limit) { break }
+            }
+            if events.count < max(1, limit) { scanned = ceiling }
+            return EventBatch(events: events, scannedThrough: scanned)
+        }
+    }
+
+    public func eventFeedHead() async throws -> Int64 {
+        state.withLock { Int64($0.events.count) }
+    }
+
+    public func consumerCursor(_ consumer: String) async throws -> Int64? {
+        state.withLock { $0.consumers[consumer] }
+    }
+
+    public func acknowledge(consumer: String, cursor: Int64, at instant: Timestamp) async throws -> Int64 {
+        try state.withLock { state throws(DomainError) in
+            let head = Int64(state.events.count)
+            guard cursor <= head else {
+                throw .invalidArgument(field: "cursor", message: "\(cursor) is beyond the feed's head \(head)")
+            }
+            let stored = max(state.consumers[consumer] ?? cursor, cursor)
+            state.consumers[consumer] = stored
+            return stored
+        }
+    }
+
+    public func waitForEvents(after cursor: Int64, timeout: Duration) async {
+        await feedSignal.wait(after: cursor, timeout: timeout)
+    }
+
+    // MARK: - Rules inside one step
+
+    private static func day(of number: CaseNumber) -> Int64 {
+        Int64(number.rawValue.dropFirst(2).prefix(8)) ?? 0
+    }
+
+    private static func sequence(of number: CaseNumber) -> Int {
+        Int(number.rawValue.suffix(6)) ?? 0
+    }
+
+    private static func replay(of idempotency: IdempotencyRecord, in state: State) throws(RepositoryError) -> CreatedCase? {
+        guard let result = try IdempotencyReplay.result(of: idempotency, for: .createCase,
+                                                         stored: state.idempotency[IdempotencyKey(idempotency)]) else { return nil }
+        guard let number = try? CaseNumber(parsing: result) else { throw .idempotencyKeyReused(key: idempotency.key) }
+        return CreatedCase(number: number, replayed: true)
+    }
+
+    private static func cases(ofOrder orderID: String, in state: State) -> [AfterSaleCase] {
+        (state.casesByOrder[orderID] ?? []).sorted { $0.rawValue < $1.rawValue }.compactMap { state.cases[$0]?.afterSale }
+    }
+
+    private static func withoutTimeline(_ afterSale: AfterSaleCase) -> AfterSaleCase {
+        AfterSaleCase(number: afterSale.number, orderID: afterSale.orderID, buyerID: afterSale.buyerID, shop: afterSale.shop,
+                      kind: afterSale.kind, reasonCode: afterSale.reasonCode, reasonTitle: afterSale.reasonTitle,
+                      buyerNote: afterSale.buyerNote, evidence: afterSale.evidence, lines: afterSale.lines,
+                      coversWholeOrder: afterSale.coversWholeOrder, amounts: afterSale.amounts, status: afterSale.status,
+                      rejectionReason: afterSale.rejectionReason, returnAddress: afterSale.returnAddress,
+                      returnShipment: afterSale.returnShipment, outboundShipment: afterSale.outboundShipment,
+                      receipt: afterSale.receipt, timeline: [], version: afterSale.version, createdAt: afterSale.createdAt,
+                      updatedAt: afterSale.updatedAt, finishedAt: afterSale.finishedAt)
+    }
+
+    /// Fails unless the order and its cases are exactly as the eligibility decision read them.
+    private static func check(_ basis: EligibilityBasis, in state: State) throws(RepositoryError) {
+        let stored = Dictionary(uniqueKeysWithValues: cases(ofOrder: basis.orderID, in: state).map { ($0.number, $0.version) })
+        guard state.orders[basis.orderID]?.version == basis.orderVersion, stored == basis.caseVersions else {
+            throw .eligibilityChanged(orderID: basis.orderID)
+        }
+    }
+
+    /// A case has at most one refund order, and ids are unique.
+    private static func checkNew(_ refund: RefundOrder, in state: State) throws(RepositoryError) {
+        guard state.refunds[refund.id] == nil, state.refundByCase[refund.caseNumber] == nil else {
+            throw .storageFailure("case \(refund.caseNumber) already has a refund order")
+        }
+    }
+
+    private static func checkUpdate(_ update: RefundUpdate, in state: State) throws {
+        guard let stored = state.refunds[update.refund.id] else { throw RepositoryError.refundNotFound(update.refund.id) }
+        guard stored.version == update.expectedVersion else {
+            throw DomainError.versionConflict(expected: update.expectedVersion, actual: stored.version)
+        }
+    }
+
+    private static func insert(_ refund: RefundOrder, in state: inout State) {
+        state.refunds[refund.id] = refund
+        state.refundByCase[refund.caseNumber] = refund.id
+    }
+
+    /// Appends `events` with the next cursors; the last cursor, nil when there were none.
+    private static func append(_ events: [OutboxEvent], in state: inout State) -> Int64? {
+        for event in events {
+            state.events.append(StoredEvent(cursor: Int64(state.events.count + 1), type: event.type, payload: event.payload))
+        }
+        return events.isEmpty ? nil : Int64(state.events.count)
+    }
+
+    private static func matches(_ afterSale: AfterSaleCase, _ query: CaseQuery) -> Bool {
+        if let search = query.search, !search.isEmpty, afterSale.number.rawValue != search, afterSale.orderID != search { return false }
+        if let buyer = query.buyerID, afterSale.buyerID != buyer { return false }
+        if let shop = query.shopID, afterSale.shop.id != shop { return false }
+        if let kind = query.kind, afterSale.kind != kind { return false }
+        if !query.statuses.isEmpty, !query.statuses.contains(afterSale.status) { return false }
+        if let from = query.appliedFrom, afterSale.createdAt < from { return false }
+        if let before = query.appliedBefore, afterSale.createdAt >= before { return false }
+        if let after = query.after, (afterSale.createdAt, afterSale.number.rawValue) >= (after.appliedAt, after.caseNumber.rawValue) {
+            return false
+        }
+        return true
+    }
+
+    /// When a worker may claim `refund`, or nil when no worker may (as the SQLite backend's index).
+    private static func availableAt(_ refund: RefundOrder) -> Timestamp? {
+        switch refund.status {
+        case .pending: refund.createdAt
+        case .retryScheduled: refund.nextAttemptAt ?? refund.updatedAt
+        case .claimed: refund.lease?.expiresAt ?? refund.updatedAt
+        case .succeeded, .needsAttention: nil
+        }
+    }
+
+    private static func claimable(at now: Timestamp, limit: Int, in state: State) -> [RefundOrder] {
+        state.refunds.values.compactMap { refund in availableAt(refund).flatMap { $0 <= now ? ($0, refund) : nil } }
+            .sorted { ($0.0, $0.1.id) < ($1.0, $1.1.id) }.prefix(limit).map(\.1)
+    }
+
+    private static func time(_ refund: RefundOrder, _ basis: RefundTimeBasis) -> Int64 {
+        switch basis {
+        case .created: refund.createdAt.millisecondsSinceEpoch
+        case .updated: refund.updatedAt.millisecondsSinceEpoch
+        case .succeeded: refund.succeededAt?.millisecondsSinceEpoch ?? 0
+        }
+    }
+
+    private static func matches(_ refund: RefundOrder, _ query: RefundQuery) -> Bool {
+        if !query.statuses.isEmpty, !query.statuses.contains(refund.status) { return false }
+        if query.basis == .succeeded, refund.succeededAt == nil { return false }
+        let at = time(refund, query.basis)
+        if let from = query.from, at < from.millisecondsSinceEpoch { return false }
+        if let before = query.before, at >= before.millisecondsSinceEpoch { return false }
+        if let shop = query.shopID, refund.shopID != shop { return false }
+        if let number = query.caseNumber, refund.caseNumber != number { return false }
+        return true
+    }
+}

@@ -1,0 +1,200 @@
+import CSystemShims
+import Glibc
+import RPCTransport
+import RPCWire
+import ServiceKit
+import Synchronization
+
+/// State shared by every connection of one server: routes, limits, metrics, log, lifecycle.
+final class ServerCore: Sendable {
+    let configuration: ServerConfiguration
+    let router: Router
+    let metrics: CallMetrics
+    let logger: Logger
+    private let draining = Atomic<Bool>(false)
+    private let connections = Mutex<[ObjectIdentifier: ServerConnection]>([:])
+
+    init(configuration: ServerConfiguration, router: Router, logger: Logger) {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        self.metrics = CallMetrics(methodNames: router.routes.map(\.info.path), shards: configuration.eventLoops)
+    }
+
+    var isDraining: Bool { draining.load(ordering: .acquiring) }
+    /// Starts draining; false when it had started already.
+    func startDraining() -> Bool { !draining.exchange(true, ordering: .acquiringAndReleasing) }
+
+    func add(_ c: ServerConnection) -> Int {
+        connections.withLock { $0[ObjectIdentifier(c)] = c; return $0.count }
+    }
+
+    func remove(_ c: ServerConnection) {
+        _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(c)) }
+    }
+
+    var connectionCount: Int { connections.withLock { $0.count } }
+    var allConnections: [ServerConnection] { connections.withLock { Array($0.values) } }
+
+    /// Records a finished call in the metrics and the per-call log.
+    func finished(shard: Int, route: Int?, code: StatusCode, startNanos: UInt64, callID: UInt64,
+                  traceID: String?, method: String? = nil, note: String? = nil) {
+        let micros = (MonotonicClock.nanos() &- startNanos) / 1000
+        metrics.record(shard: shard, method: route ?? metrics.unknownIndex, code: code, micros: micros)
+        let level = configuration.callLogLevel
+        guard level >= logger.level, level != .off else { return }
+        let path = route.map { router.route(at: $0).info.path } ?? method ?? ""
+        var line = "ts=\(Logger.timestamp()) level=\(level.name) msg=call method=\(Logger.quote(path)) status=\(code.name) duration_us=\(micros) call_id=\(callID)"
+        if let traceID { line += " trace_id=\(Logger.quote(traceID))" }
+        if let note, code != .ok { line += " error=\(Logger.quote(note))" }
+        logger.append(line + "\n", urgent: false)
+    }
+}
+
+/// The RPC server: listens, accepts, spreads connections over event loops, routes calls.
+///
+/// ```swift
+/// var router = Router()
+/// router.add(myHealthHandler.routes)
+/// let server = try RPCServer(configuration: config, router: router, logger: Logger(level: .info))
+/// try server.start()
+/// ...
+/// await server.shutdown()
+/// ```
+public final class RPCServer: Sendable {
+    private let core: ServerCore
+    private let loops: [EventLoop]
+    private let listener = Mutex<Int32>(-1)
+    private let boundPort = Atomic<UInt16>(0)
+    private let nextLoop = Atomic<Int>(0)
+    private let sweepTimer = Mutex<TimerID?>(nil)
+    private let shutdownComplete = Atomic<Bool>(false)
+
+    public init(configuration: ServerConfiguration, router: Router, logger: Logger) throws(TransportError) {
+        core = ServerCore(configuration: configuration, router: router, logger: logger)
+        var loops: [EventLoop] = []
+        for i in 0..<max(1, configuration.eventLoops) { loops.append(try EventLoop(name: "rpc-loop-\(i)")) }
+        self.loops = loops
+    }
+
+    /// The port the server listens on (useful with port 0).
+    public var port: UInt16 { boundPort.load(ordering: .acquiring) }
+    public var metrics: CallMetrics { core.metrics }
+    public var configuration: ServerConfiguration { core.configuration }
+    /// The methods served and declared, for reflection.
+    public var router: Router { core.router }
+    /// True once shutdown has begun.
+    public var isShuttingDown: Bool { core.isDraining }
+    /// Connections open now.
+    public var connectionCount: Int { core.connectionCount }
+
+    /// Binds and starts accepting connections.
+    public func start() throws(TransportError) {
+        let (fd, port) = try Socket.listen(core.configuration.listen)
+        listener.withLock { $0 = fd }
+        boundPort.store(port, ordering: .releasing)
+        let acceptor = Acceptor(server: self, fd: fd)
+        let loop = loops[0]
+        let failure = Mutex<TransportError?>(nil)
+        let done = Atomic<Bool>(false)
+        loop.execute {
+            do throws(TransportError) {
+                try loop.register(fd, events: EPOLLIN.rawValue, handler: acceptor)
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            done.store(true, ordering: .releasing)
+        }
+        while !done.load(ordering: .acquiring) { usleep(200) }
+        if let error = failure.withLock({ $0 }) { throw error }
+        scheduleSweep()
+    }
+
+    fileprivate func accepted(fd: Int32, peer: String) {
+        if core.isDraining || core.connectionCount >= core.configuration.maxConnections {
+            let reason = core.isDraining ? RPCError(.unavailable, "server is shutting down")
+                : RPCError(.resourceExhausted, "connection limit of \(core.configuration.maxConnections) reached")
+            let frame = FrameEncoder().frame(Envelope(kind: .goAway, callID: 0, status: RPCStatus(reason)))
+            _ = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(fd)
+            core.logger.log(.warning, "refused connection", ["peer": peer, "reason": reason.message])
+            return
+        }
+        let index = nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count
+        let framed = FramedConnection(fd: fd, peer: peer, loop: loops[index], limits: core.configuration.wire,
+                                      backpressure: core.configuration.backpressure)
+        let connection = ServerConnection(connection: framed, core: core, shard: index)
+        _ = core.add(connection)
+        framed.start(delegate: connection)
+    }
+
+    /// Closes connections that idle too long or leave a frame unfinished too long.
+    private func scheduleSweep() {
+        let timer = loops[0].schedule(after: .seconds(1)) { [self] in
+            let now = MonotonicClock.nanos()
+            let idle = core.configuration.idleTimeout.nanoseconds
+            let partial = core.configuration.incompleteFrameTimeout.nanoseconds
+            for c in core.allConnections {
+                let since = c.connection.partialFrameSince
+                if since > 0 && now > since && now - since > partial {
+                    c.goAway(RPCError(.deadlineExceeded, "an incomplete frame waited longer than \(core.configuration.incompleteFrameTimeout)"))
+                } else if c.callsInFlight == 0 && since == 0 && now > c.connection.lastActivity && now - c.connection.lastActivity > idle {
+                    c.goAway(RPCError(.unavailable, "connection idle for longer than \(core.configuration.idleTimeout)"))
+                }
+            }
+            if !core.isDraining { scheduleSweep() }
+        }
+        sweepTimer.withLock { $0 = timer }
+    }
+
+    /// Graceful shutdown: stop accepting, tell every client (GOAWAY), refuse new calls with
+    /// UNAVAILABLE, let calls in flight finish within the grace period, then end the rest and close.
+    public func shutdown() async {
+        guard core.startDraining() else {
+            // Someone else is shutting down: return when they are done.
+            while !shutdownComplete.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(5)) }
+            return
+        }
+        defer { shutdownComplete.store(true, ordering: .releasing) }
+        let fd = listener.withLock { fd -> Int32 in let old = fd; fd = -1; return old }
+        if fd >= 0 {
+            let loop = loops[0]
+            loop.execute { loop.unregister(fd); close(fd) }
+        }
+        for c in core.allConnections { c.announceShutdown() }
+        let graceEnd = MonotonicClock.nanos() &+ core.configuration.shutdownGrace.nanoseconds
+        while MonotonicClock.nanos() < graceEnd && core.allConnections.contains(where: { $0.callsInFlight > 0 }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for c in core.allConnections {
+            c.abortCalls()
+            c.connection.closeAfterFlush()
+        }
+        let closeEnd = MonotonicClock.nanos() &+ 1_000_000_000
+        while MonotonicClock.nanos() < closeEnd && core.connectionCount > 0 {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for c in core.allConnections { c.connection.close() }
+        try? await Task.sleep(for: .milliseconds(20))
+        for loop in loops { loop.stop() }
+        core.logger.flush()
+    }
+}
+
+/// Accepts connections on the listening socket (loop thread).
+private final class Acceptor: EventHandler, @unchecked Sendable {
+    unowned let server: RPCServer
+    let fd: Int32
+
+    init(server: RPCServer, fd: Int32) {
+        self.server = server
+        self.fd = fd
+    }
+
+    func handle(events: UInt32) {
+        for _ in 0..<64 {
+            guard let (client, peer) = Socket.accept(fd) else { return }
+            server.accepted(fd: client, peer: peer)
+        }
+    }
+}

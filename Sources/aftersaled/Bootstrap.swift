@@ -1,0 +1,69 @@
+import AfterSaleDomain
+import AfterSaleServices
+import AfterSaleSQLite
+import AfterSaleStorage
+import Foundation
+import RPCServer
+import RPCTransport
+import ServiceKit
+
+/// The one composition root: it names the storage backend, builds the services over its ports,
+/// and lists the process's parts in the order they start (and stop in reverse).
+struct Bootstrap {
+    let configuration: Configuration
+    let logger: Logger
+
+    /// The parts of the process, started in this order: the store (opened and migrated before
+    /// anything listens), the RPC server, the metrics endpoint.
+    /// - Throws: when the data directory or the store cannot be opened.
+    func services(announce: @escaping @Sendable (String) -> Void) throws -> [any Service] {
+        try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true)
+        let store = try SQLiteRepository.open(dataDirectory: configuration.dataDir, logger: logger.with(["component": "storage"]))
+        let host = ServiceHost(store: store, policy: configuration.policy, logger: logger)
+        let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
+        var parts: [any Service] = [
+            ServiceAdapter(name: "sqlite-store", shutdown: { store.close() }),
+            ServiceAdapter(name: "rpc-server", start: { try server.start() }, shutdown: {
+                // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.
+                host.health.shutDown()
+                await server.shutdown()
+            }),
+        ]
+        let metrics = MetricsService(address: configuration.metricsListen, render: { server.metrics.render() })
+        parts.append(metrics)
+        let configuration = configuration
+        let logger = logger
+        parts.append(ServiceAdapter(name: "announcer", start: {
+            let listen = "\(configuration.server.listen.host):\(server.port)"
+            var ready = "aftersaled ready: listening on \(listen) data-dir=\(configuration.dataDir) pid=\(getpid())"
+            if let port = metrics.port { ready += " metrics=http://\(configuration.metricsListen?.host ?? "127.0.0.1"):\(port)/metrics" }
+            announce(ready)
+            logger.log(.info, "serving", ["listen": listen, "data_dir": configuration.dataDir,
+                                          "event_loops": String(configuration.server.eventLoops)])
+        }, shutdown: {}))
+        return parts
+    }
+}
+
+/// The Prometheus endpoint, when an address is configured.
+final class MetricsService: Service, @unchecked Sendable {
+    let name = "metrics-endpoint"
+    private let address: SocketAddress?
+    private let render: @Sendable () -> String
+    private var endpoint: MetricsEndpoint?
+
+    init(address: SocketAddress?, render: @escaping @Sendable () -> String) {
+        self.address = address
+        self.render = render
+    }
+
+    /// The port it serves on, once started.
+    var port: UInt16? { endpoint?.port }
+
+    func start() async throws {
+        guard let address else { return }
+        endpoint = try MetricsEndpoint(address: address, render: render)
+    }
+
+    func shutdown() async { endpoint?.close() }
+}

@@ -1,0 +1,125 @@
+import AfterSaleDomain
+import RPCServer
+import RPCTransport
+import ServiceKit
+
+/// Every setting of aftersaled, declared once: its flag, environment variable, default and help.
+/// `aftersaled --help` prints them; the README's configuration table lists the same flags (a test
+/// compares them).
+enum Settings {
+    static let listen = Setting("--listen", env: "AFTERSALE_LISTEN", default: "127.0.0.1:7400", value: "HOST:PORT",
+                                help: "where to serve RPC (port 0: any free port)")
+    static let dataDir = Setting("--data-dir", env: "AFTERSALE_DATA_DIR", default: "./data", value: "PATH",
+                                 help: "where data lives (the SQLite store)")
+    static let metricsListen = Setting("--metrics-listen", env: "AFTERSALE_METRICS_LISTEN", default: nil, value: "HOST:PORT",
+                                       help: "serve Prometheus metrics at GET /metrics (default off)")
+    static let logLevel = Setting("--log-level", env: "AFTERSALE_LOG_LEVEL", default: "info", value: "LEVEL",
+                                  help: "debug, info, warning, error or off")
+    static let callLogLevel = Setting("--call-log-level", env: "AFTERSALE_CALL_LOG_LEVEL", default: "debug", value: "LEVEL",
+                                      help: "level of the one-line-per-call log")
+    static let maxFrameBytes = Setting("--max-frame-bytes", env: "AFTERSALE_MAX_FRAME_BYTES", default: "4194304", value: "N",
+                                       help: "largest frame accepted; larger: GOAWAY RESOURCE_EXHAUSTED")
+    static let maxMetadataBytes = Setting("--max-metadata-bytes", env: "AFTERSALE_MAX_METADATA_BYTES", default: "8192", value: "N",
+                                          help: "largest call metadata; larger: RESOURCE_EXHAUSTED")
+    static let maxCallsPerConnection = Setting("--max-calls-per-connection", env: "AFTERSALE_MAX_CALLS_PER_CONNECTION",
+                                               default: "1024", value: "N",
+                                               help: "calls in flight per connection; more: RESOURCE_EXHAUSTED")
+    static let maxConnections = Setting("--max-connections", env: "AFTERSALE_MAX_CONNECTIONS", default: "10000", value: "N",
+                                        help: "open connections; more: GOAWAY RESOURCE_EXHAUSTED")
+    static let idleTimeout = Setting("--idle-timeout", env: "AFTERSALE_IDLE_TIMEOUT", default: "300", value: "SECONDS",
+                                     help: "idle connections are closed")
+    static let incompleteFrameTimeout = Setting("--incomplete-frame-timeout", env: "AFTERSALE_INCOMPLETE_FRAME_TIMEOUT",
+                                                default: "30", value: "SECONDS",
+                                                help: "a frame left unfinished this long closes the connection")
+    static let shutdownGrace = Setting("--shutdown-grace", env: "AFTERSALE_SHUTDOWN_GRACE", default: "10", value: "SECONDS",
+                                       help: "time in-flight calls get on SIGTERM/SIGINT")
+    static let eventLoops = Setting("--event-loops", env: "AFTERSALE_EVENT_LOOPS", default: nil, value: "N",
+                                    help: "I/O threads (default: one per core)")
+    static let outboundHighWater = Setting("--outbound-high-water-bytes", env: "AFTERSALE_OUTBOUND_HIGH_WATER_BYTES",
+                                           default: "4194304", value: "N",
+                                           help: "stop reading a connection whose unsent responses exceed this")
+    static let outboundLowWater = Setting("--outbound-low-water-bytes", env: "AFTERSALE_OUTBOUND_LOW_WATER_BYTES",
+                                          default: "1048576", value: "N", help: "resume reading once they are below this")
+    static let refundMaxAttempts = Setting("--refund-max-attempts", env: "AFTERSALE_REFUND_MAX_ATTEMPTS", default: "5", value: "N",
+                                           help: "payment attempts before a refund needs an agent")
+    static let refundInitialBackoff = Setting("--refund-initial-backoff-ms", env: "AFTERSALE_REFUND_INITIAL_BACKOFF_MS",
+                                              default: "5000", value: "MS",
+                                              help: "wait after a refund's first failed attempt; doubles per failure")
+    static let refundMaxBackoff = Setting("--refund-max-backoff-ms", env: "AFTERSALE_REFUND_MAX_BACKOFF_MS", default: "600000",
+                                          value: "MS", help: "longest wait between refund attempts")
+    static let refundDefaultLease = Setting("--refund-default-lease-ms", env: "AFTERSALE_REFUND_DEFAULT_LEASE_MS",
+                                            default: "30000", value: "MS",
+                                            help: "lease of a claimed refund when the worker asks for none")
+    static let refundMaxLease = Setting("--refund-max-lease-ms", env: "AFTERSALE_REFUND_MAX_LEASE_MS", default: "600000",
+                                        value: "MS", help: "longest lease a payment worker may ask for")
+    static let trackingAdvanceReturns = Setting("--tracking-advance-returns", env: "AFTERSALE_TRACKING_ADVANCE_RETURNS",
+                                                default: "true", value: "BOOL",
+                                                help: "whether a return reported delivered moves its case to awaiting receipt")
+
+    static let table = SettingsTable(program: "aftersaled", settings: [
+        listen, dataDir, metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
+        maxConnections, idleTimeout, incompleteFrameTimeout, shutdownGrace, eventLoops, outboundHighWater, outboundLowWater,
+        refundMaxAttempts, refundInitialBackoff, refundMaxBackoff, refundDefaultLease, refundMaxLease, trackingAdvanceReturns,
+    ])
+}
+
+/// What aftersaled runs with, read from the settings and checked.
+struct Configuration {
+    var server = ServerConfiguration()
+    var dataDir = "./data"
+    var metricsListen: SocketAddress?
+    var policy = PolicyConfig.standard
+    /// The settings given, redacted, for the start-up log.
+    var summary: [(flag: String, value: String)] = []
+
+    /// Reads `arguments` and `environment` through the settings table.
+    /// - Throws: ``SettingsError/help(_:)`` for `--help`; ``SettingsError/invalid(_:)`` naming the flag.
+    static func read(_ arguments: [String], environment: [String: String]) throws(SettingsError) -> Configuration {
+        let values = try Settings.table.parse(arguments, environment: environment)
+        var c = Configuration()
+        c.summary = values.redactedSummary
+        do {
+            if let v = values.string(Settings.listen) { c.server.listen = try SocketAddress(parsing: v) }
+            if let v = values.string(Settings.metricsListen) { c.metricsListen = try SocketAddress(parsing: v) }
+        } catch {
+            throw .invalid(error.description)
+        }
+        if let v = values.string(Settings.dataDir) { c.dataDir = v }
+        if let v = values.string(Settings.logLevel) { c.server.logLevel = try level(v, Settings.logLevel) }
+        if let v = values.string(Settings.callLogLevel) { c.server.callLogLevel = try level(v, Settings.callLogLevel) }
+        let s = Settings.self
+        if let v = try values.int(s.maxFrameBytes, in: 64...Int.max) { c.server.wire.maxFrameBytes = v }
+        if let v = try values.int(s.maxMetadataBytes, in: 0...Int.max) { c.server.wire.maxMetadataBytes = v }
+        if let v = try values.int(s.maxCallsPerConnection, in: 1...Int.max) { c.server.maxCallsPerConnection = v }
+        if let v = try values.int(s.maxConnections, in: 1...Int.max) { c.server.maxConnections = v }
+        if let v = try values.int(s.idleTimeout, in: 1...Int.max) { c.server.idleTimeout = .seconds(v) }
+        if let v = try values.int(s.incompleteFrameTimeout, in: 1...Int.max) { c.server.incompleteFrameTimeout = .seconds(v) }
+        if let v = try values.int(s.shutdownGrace, in: 0...Int.max) { c.server.shutdownGrace = .seconds(v) }
+        if let v = try values.int(s.eventLoops, in: 1...Int.max) { c.server.eventLoops = v }
+        if let v = try values.int(s.outboundHighWater, in: 1024...Int.max) { c.server.backpressure.highWaterBytes = v }
+        if let v = try values.int(s.outboundLowWater, in: 0...Int.max) { c.server.backpressure.lowWaterBytes = v }
+        if let v = try values.int(s.refundMaxAttempts, in: 1...Int.max) { c.policy.refunds.maxAttempts = v }
+        if let v = try values.int(s.refundInitialBackoff, in: 1...Int.max) { c.policy.refunds.initialBackoffMs = Int64(v) }
+        if let v = try values.int(s.refundMaxBackoff, in: 1...Int.max) { c.policy.refunds.maximumBackoffMs = Int64(v) }
+        if let v = try values.int(s.refundDefaultLease, in: 1...Int.max) { c.policy.refunds.defaultLeaseMs = Int64(v) }
+        if let v = try values.int(s.refundMaxLease, in: 1...Int.max) { c.policy.refunds.maximumLeaseMs = Int64(v) }
+        if let v = try values.bool(s.trackingAdvanceReturns) { c.policy.tracking.advanceReturnOnDelivery = v }
+        if c.policy.refunds.maximumBackoffMs < c.policy.refunds.initialBackoffMs {
+            throw .invalid("--refund-max-backoff-ms must not be below --refund-initial-backoff-ms")
+        }
+        if c.policy.refunds.maximumLeaseMs < c.policy.refunds.minimumLeaseMs {
+            throw .invalid("--refund-max-lease-ms must be at least \(c.policy.refunds.minimumLeaseMs)")
+        }
+        if c.server.backpressure.lowWaterBytes > c.server.backpressure.highWaterBytes {
+            throw .invalid("--outbound-low-water-bytes must not exceed --outbound-high-water-bytes")
+        }
+        return c
+    }
+
+    private static func level(_ text: String, _ setting: Setting) throws(SettingsError) -> LogLevel {
+        guard let level = LogLevel(name: text) else {
+            throw .invalid("\(setting.flag): '\(text)' is not one of debug, info, warning, error, off")
+        }
+        return level
+    }
+}

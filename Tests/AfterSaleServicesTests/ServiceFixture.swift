@@ -1,0 +1,43 @@
+import AfterSaleDomain
+import AfterSaleProto
+import AfterSaleServices
+import AfterSaleStorage
+import RPCServer
+import RPCWire
+import ServiceKit
+import StorageConformance
+
+/// The three business services over one in-memory store, called the way the server calls them
+/// (a context per call, the principal put there by the identity interceptor): no files, no sockets.
+struct ServiceFixture {
+    let store = InMemoryRepository()
+    let clock = ManualClock(millisecondsSinceEpoch: StorageFixture.now.millisecondsSinceEpoch)
+    var afterSale: AfterSaleServiceProvider { AfterSaleServiceProvider(store: store, clock: clock) }
+    var orders: OrderBridgeProvider { OrderBridgeProvider(orders: store, cases: store) }
+    var refunds: RefundBridgeProvider { RefundBridgeProvider(refunds: store, cases: store, orders: store, clock: clock) }
+
+    /// A context for a call of `method` by `principal`, with extra metadata.
+    static func context(_ method: RPCMethodInfo, as principal: Principal?, metadata: Metadata = Metadata()) -> ServerContext {
+        var context = ServerContext(method: method, callID: 1, metadata: metadata, deadlineNanos: nil, peer: "test")
+        context[PrincipalKey.self] = principal
+        return context
+    }
+
+    /// A context for CreateAfterSale by `buyer` with an idempotency key.
+    static func creating(as buyer: Principal = StorageFixture.buyer, key: String = "k-1") -> ServerContext {
+        context(AfterSaleService.createAfterSale.info, as: buyer, metadata: ["idempotency-key": key])
+    }
+
+    /// A refund-only request for `quantity` of line l-3 of order o-1.
+    static func refundOnly(quantity: Int32 = 1) -> CreateAfterSaleRequest {
+        var request = CreateAfterSaleRequest()
+        request.orderId = "o-1"
+        request.kind = .refundOnly
+        request.reasonCode = "no_longer_wanted"
+        var line = RequestedLine()
+        line.orderLineId = "l-3"
+        line.quantity = quantity
+        request.lines = [line]
+        return request
+    }
+}

@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Linux calls the Glibc module does not expose (epoll, eventfd, accept4).
         .target(name: "CSystemShims"),
@@ -40,6 +41,9 @@ let package = Package(
         .target(name: "AfterSaleDomain"),
         // Durable storage behind the domain's repository interface: SQLite (embedded default).
         .target(name: "AfterSaleStorage", dependencies: ["AfterSaleDomain", "CSQLite"]),
+        // PostgreSQL plumbing over libpq: connections, pool, listener, advisory locks, migrations.
+        // Depends on nothing of the project, so the repository built on it can sit beside Engine/.
+        .target(name: "AfterSalePostgres", dependencies: ["CLibpq"]),
         // Service handlers (health, reflection, business services) and their generated protocols.
         .target(name: "AfterSaleServices", dependencies: ["RPCServer", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage", "ProtoRuntime", "RPCWire", "CAfterSaleProto", "CProtobufC"]),
         // Server executable: configuration and start-up only.
@@ -64,6 +68,8 @@ let package = Package(
         .testTarget(name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGen", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
         .testTarget(name: "RPCWireTests", dependencies: ["RPCWire", "ProtoRuntime"]),
+        // Needs a real server: run through scripts/with-postgres.sh.
+        .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres"]),
         .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "AfterSaleServices", "RPCServer", "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage"]),
     ],
     swiftLanguageModes: [.v6]

@@ -34,6 +34,8 @@ public final class PostgresConnection: @unchecked Sendable {
     public init(configuration: PostgresConfiguration) throws(PostgresError) {
         self.configuration = configuration
         handle = try Self.connect(configuration)
+        // libpq's default prints every server NOTICE and WARNING to stderr; a service has its own log.
+        PQsetNoticeReceiver(handle, { _, _ in }, nil)
         do {
             try applySessionSettings()
         } catch {

@@ -122,17 +122,19 @@ struct ConnectionTests {
             try await onThread {
                 var quick = schema.configuration
                 quick.statementTimeoutMilliseconds = 100
-                quick.lockTimeoutMilliseconds = 100
                 let impatient = try PostgresConnection(configuration: quick)
                 let started = ContinuousClock.now
                 let statement = postgresError { try impatient.execute("SELECT pg_sleep(5)") }
                 let elapsed = ContinuousClock.now - started
 
+                var lockBound = schema.configuration
+                lockBound.lockTimeoutMilliseconds = 100
+                let waiter = try PostgresConnection(configuration: lockBound)
                 let holder = try schema.connect()
                 try holder.executeScript("CREATE TABLE l (id int PRIMARY KEY); INSERT INTO l VALUES (1)")
                 let lock = try holder.transaction { holder in
                     try holder.execute("SELECT id FROM l WHERE id = 1 FOR UPDATE")
-                    return postgresError { try impatient.execute("UPDATE l SET id = 1 WHERE id = 1") }
+                    return postgresError { try waiter.execute("UPDATE l SET id = 1 WHERE id = 1") }
                 }
                 return (statement, elapsed, lock)
             }

@@ -22,7 +22,8 @@ public struct PostgresNotification: Sendable, Equatable {
 /// up by reading the state the notifications were about; keep a slow poll as a backstop too.
 ///
 /// The callbacks run on the listener's thread, one at a time: keep them short (resume a
-/// continuation, yield to a stream) so notifications are not held up.
+/// continuation, yield to a stream) so notifications are not held up. Call ``close()`` when done:
+/// the thread keeps the listener alive until then.
 public final class PostgresListener: @unchecked Sendable {
     /// The channels listened on.
     public let channels: [String]

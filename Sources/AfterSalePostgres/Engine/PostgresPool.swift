@@ -15,6 +15,8 @@ import Synchronization
 /// fails at once); after a failed attempt, jobs on that thread fail with the same error without
 /// trying again until a backoff has passed (doubling from 50 ms up to `maxReconnectDelayMilliseconds`).
 /// Callers retry as suits them.
+///
+/// Call ``close()`` when done: the threads keep the pool (and their connections) alive until then.
 public final class PostgresPool: @unchecked Sendable {
     /// How every connection is opened.
     public let configuration: PostgresConfiguration

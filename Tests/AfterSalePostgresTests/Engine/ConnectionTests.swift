@@ -89,6 +89,22 @@ struct ConnectionTests {
         #expect(uncachedRows == 25)
     }
 
+    @Test("a cached statement whose table changed shape is prepared again instead of failing")
+    func preparedStatementAfterAlter() async throws {
+        let (before, after) = try await TestSchema.with("alter") { schema in
+            try await onThread {
+                let connection = try schema.connect()
+                try connection.executeScript("CREATE TABLE a (id int); INSERT INTO a VALUES (1)")
+                let before = try connection.query("SELECT * FROM a").columnCount
+                try connection.executeScript("ALTER TABLE a ADD COLUMN note text")
+                let after = try connection.query("SELECT * FROM a").columnCount
+                return (before, after)
+            }
+        }
+        #expect(before == 1)
+        #expect(after == 2)
+    }
+
     @Test("errors carry the SQLSTATE, the constraint and a kind; the connection stays usable")
     func errorsCarrySQLState() async throws {
         let (unique, syntax, usableAfter, nul, decodingNull, decodingText) = try await TestSchema.with("errors") { schema in

@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Linux calls the Glibc module does not expose (epoll, eventfd, accept4).
         .target(name: "CSystemShims"),
@@ -62,6 +63,9 @@ let package = Package(
         .target(name: "AfterSaleStorage", dependencies: ["AfterSaleDomain", "ServiceKit"]),
         // The embedded backend: SQLite with WAL, group commit and reader threads.
         .target(name: "AfterSaleSQLite", dependencies: ["AfterSaleStorage", "AfterSaleDomain", "ServiceKit", "CSQLite"]),
+        // The backend for several replicas: PostgreSQL through libpq (Engine/: connections, pool,
+        // listener, advisory locks, migrations).
+        .target(name: "AfterSalePostgres", dependencies: ["CLibpq"]),
         // The behaviour suite every storage backend runs (a test-support library, like FluentBenchmark).
         .target(name: "StorageConformance", dependencies: ["AfterSaleStorage", "AfterSaleDomain"]),
         // Service handlers (health, reflection, business services) over the domain's ports.
@@ -104,6 +108,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "RPCClient", "AfterSaleServices", "RPCServer",
                                                              "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage",
                                                              "AfterSaleSQLite", "ServiceKit"]),
+        .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -46,6 +46,9 @@ let package = Package(
         // Server executable: configuration and start-up only.
         .executableTarget(name: "aftersaled", dependencies: ["AfterSaleServices", "AfterSaleDomain", "RPCServer"]),
 
+        // Caller tokens: PASETO v4.public (Ed25519 through libcrypto), key sets, verifier, minter.
+        .target(name: "SignedTokens", dependencies: ["COpenSSL"]),
+
         // The code generator: FileDescriptorSet in, Swift (and the C descriptor index) out.
         .target(name: "ProtoGen", dependencies: ["CProtoDescriptor", "CProtobufC"]),
         .executableTarget(name: "aftersale-protogen", dependencies: ["ProtoGen"]),

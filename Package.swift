@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGen", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
         .testTarget(name: "RPCWireTests", dependencies: ["RPCWire", "ProtoRuntime"]),
+        .testTarget(name: "SignedTokensTests", dependencies: ["SignedTokens"], resources: [.copy("Vectors")]),
         .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "AfterSaleServices", "RPCServer", "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage"]),
     ],
     swiftLanguageModes: [.v6]

@@ -5,7 +5,7 @@ import PackageDescription
 /// No Swift package dependencies: Foundation, Dispatch, Glibc and C libraries through system library targets.
 ///
 /// The arrows (checked by ArchitectureTests):
-/// - runtime (ProtoRuntime, RPCWire, RPCTransport, RPCServer, RPCClient, ServiceKit) names nothing of after-sales;
+/// - runtime (ProtoRuntime, RPCWire, RPCTransport, RPCServer, RPCClient, ServiceKit, SignedTokens) names nothing of after-sales;
 /// - the domain (AfterSaleDomain) depends on nothing;
 /// - storage engines (AfterSaleSQLite) implement the domain's ports with the neutral rules of AfterSaleStorage;
 /// - services (AfterSaleServices) depend on the domain's ports, never on a storage engine;
@@ -26,6 +26,7 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Linux calls the Glibc module does not expose (epoll, eventfd, accept4).
         .target(name: "CSystemShims"),
@@ -50,6 +51,8 @@ let package = Package(
         .target(name: "RPCServer", dependencies: ["RPCTransport", "RPCWire", "ProtoRuntime", "ServiceKit"]),
         // The RPC client: one connection carrying concurrent calls, reconnecting when lost.
         .target(name: "RPCClient", dependencies: ["RPCTransport", "RPCWire", "ProtoRuntime"]),
+        // Caller tokens: PASETO v4.public (Ed25519 through libcrypto), key sets, verifier, minter.
+        .target(name: "SignedTokens", dependencies: ["COpenSSL"]),
 
         // MARK: The product.
 
@@ -109,6 +112,7 @@ let package = Package(
                                                              "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage",
                                                              "AfterSaleSQLite", "ServiceKit"]),
         .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres"]),
+        .testTarget(name: "SignedTokensTests", dependencies: ["SignedTokens"], resources: [.copy("Vectors")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -34,7 +34,7 @@ struct DependencyArrowTests {
         return seen
     }
 
-    static let runtime = ["ProtoRuntime", "RPCWire", "RPCTransport", "RPCServer", "RPCClient", "ServiceKit"]
+    static let runtime = ["ProtoRuntime", "RPCWire", "RPCTransport", "RPCServer", "RPCClient", "ServiceKit", "SignedTokens"]
     static let engines: Set<String> = ["AfterSaleSQLite", "AfterSalePostgres", "CSQLite", "CLibpq"]
 
     @Test("Package.swift declares the modules the house is made of")

@@ -23,7 +23,7 @@ struct Bootstrap {
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
         var parts: [any Service] = [
             ServiceAdapter(name: "sqlite-store", shutdown: { store.close() }),
-            ServiceAdapter(name: "rpc-server", start: { try server.start() }, shutdown: {
+            ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.
                 host.health.shutDown()
                 await server.shutdown()

@@ -21,11 +21,11 @@ private final class AfterSaleFixture: @unchecked Sendable {
     private(set) var server: TestServer
     private(set) var client: RPCClient
 
-    init() throws {
+    init() async throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("aftersale-flow-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try TestServer.start(router: ServiceHost(store: repository).router)
+        server = try await TestServer.start(router: ServiceHost(store: repository).router)
         client = try server.client()
     }
 
@@ -35,7 +35,7 @@ private final class AfterSaleFixture: @unchecked Sendable {
         await server.shutdown()
         repository.close()
         repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try TestServer.start(router: ServiceHost(store: repository).router)
+        server = try await TestServer.start(router: ServiceHost(store: repository).router)
         client = try server.client()
     }
 
@@ -180,7 +180,7 @@ extension Integration {
     struct AfterSaleFlows {
         @Test("refund only: created straight into pending refund with its refund order")
         func refundOnly() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-ro", status: .paid)
                 let created = try await f.afterSale.createAfterSale(
@@ -204,7 +204,7 @@ extension Integration {
 
         @Test("return and refund: approve with a fee, ship back, confirm receipt, pending refund")
         func returnAndRefund() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-rr")
                 var c = try #require(try await f.afterSale.createAfterSale(
@@ -243,7 +243,7 @@ extension Integration {
 
         @Test("exchange: approve, ship back, receipt, replacement shipped, buyer confirms, completed")
         func exchange() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-ex")
                 var c = try #require(try await f.afterSale.createAfterSale(
@@ -269,7 +269,7 @@ extension Integration {
 
         @Test("repair: approve, ship back, receipt, repaired goods shipped, buyer confirms, completed")
         func repair() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-rp")
                 var c = try #require(try await f.afterSale.createAfterSale(
@@ -290,7 +290,7 @@ extension Integration {
 
         @Test("create is idempotent: a retry replays, 8 concurrent retries make one case, another request with the key is refused")
         func idempotentCreate() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-id")
                 let request = createRequest(order: "o-id", kind: .returnAndRefund, reason: "no_reason_7_days", lines: [("l-3", 1)])
@@ -334,7 +334,7 @@ extension Integration {
 
         @Test("two merchants review one case with the same expected version: exactly one wins, the other is ABORTED")
         func conflictingReviews() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-cr")
                 for round in 0..<3 {
@@ -365,7 +365,7 @@ extension Integration {
 
         @Test("permissions: another buyer's case is PERMISSION_DENIED to act on and NOT_FOUND to read; missing identity is UNAUTHENTICATED")
         func permissionsAndIdentity() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-pm")
                 let c = try #require(try await f.afterSale.createAfterSale(
@@ -431,7 +431,7 @@ extension Integration {
 
         @Test("list, messages and the reason catalog: filters, pagination, back-office only edits")
         func listMessagesAndCatalog() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-ls")
                 try await f.seedOrder("o-ls2", buyer: "b-2", shop: "s-2")
@@ -520,7 +520,7 @@ extension Integration {
 
         @Test("restart on the same data directory: every case, version and timeline step is still there")
         func restartKeepsEverything() async throws {
-            let f = try AfterSaleFixture()
+            let f = try await AfterSaleFixture()
             do {
                 try await f.seedOrder("o-rs")
                 try await f.seedOrder("o-rs-paid", status: .paid)

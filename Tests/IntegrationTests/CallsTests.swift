@@ -13,7 +13,7 @@ extension Integration {
         @Test("500 concurrent calls on one connection each get their own answer, none lost")
         func manyConcurrentCallsOnOneConnection() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe))
             let client = try server.client()
             defer { client.close() }
 
@@ -46,7 +46,7 @@ extension Integration {
 
         @Test("20 clients with 25 calls each are spread over the event loops and all answered")
         func manyClients() async throws {
-            let server = try TestServer.start(router: TestRoutes.router(probe: Probe()))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: Probe()))
             let clients = try (0..<20).map { _ in try server.client() }
             defer { for c in clients { c.close() } }
             let answered = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -69,7 +69,7 @@ extension Integration {
         @Test("a 100 ms deadline on a 2 s handler fails promptly with DEADLINE_EXCEEDED and the handler is cancelled")
         func clientDeadline() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe))
             let client = try server.client()
             defer { client.close() }
 
@@ -90,7 +90,7 @@ extension Integration {
         @Test("the server itself answers DEADLINE_EXCEEDED at a request's timeout_micros")
         func serverDeadline() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe))
             let peer = try RawPeer(port: server.port)
 
             let clock = ContinuousClock()
@@ -118,7 +118,7 @@ extension Integration {
         @Test("cancelling the caller's task ends the call with CANCELLED and cancels the server handler")
         func clientCancellation() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe))
             let client = try server.client()
             defer { client.close() }
 
@@ -143,7 +143,7 @@ extension Integration {
         @Test("a raw CANCEL stops the handler and the server sends nothing more for that id")
         func rawCancel() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe))
             let peer = try RawPeer(port: server.port)
 
             #expect(await peer.send(RawPeer.request(3, TestMethods.sleep.path, healthRequest("300ms#rawcancel").serializedBytes())))
@@ -185,7 +185,7 @@ extension Integration {
         func watchThenBreak() async throws {
             let host = ServiceHost()
             let probe = Probe()
-            let server = try TestServer.start(router: Self.watchRouter(host: host, probe: probe))
+            let server = try await TestServer.start(router: Self.watchRouter(host: host, probe: probe))
             let client = try server.client()
             defer { client.close() }
 
@@ -215,7 +215,7 @@ extension Integration {
         func watchTaskCancelled() async throws {
             let host = ServiceHost()
             let probe = Probe()
-            let server = try TestServer.start(router: Self.watchRouter(host: host, probe: probe))
+            let server = try await TestServer.start(router: Self.watchRouter(host: host, probe: probe))
             let client = try server.client()
             defer { client.close() }
 
@@ -233,7 +233,7 @@ extension Integration {
         @Test("a finite stream delivers every message in order, then ends OK")
         func finiteStreamInOrder() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe))
             let client = try server.client()
             defer { client.close() }
 
@@ -268,7 +268,7 @@ extension Integration {
         @Test("a stream to a client that does not read waits instead of buffering without bound, and resumes when it reads")
         func streamFlowControl() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe)) {
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe)) {
                 $0.backpressure = .init(highWaterBytes: 64 * 1024, lowWaterBytes: 16 * 1024)
             }
             let peer = try RawPeer(port: server.port, receiveBufferBytes: 16 * 1024)
@@ -308,7 +308,7 @@ extension Integration {
         @Test("a stream's deadline ends it with DEADLINE_EXCEEDED after the messages already sent")
         func streamDeadline() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe))
             let client = try server.client()
             defer { client.close() }
 

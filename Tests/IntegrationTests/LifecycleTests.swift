@@ -12,7 +12,7 @@ extension Integration {
         @Test("graceful shutdown lets the in-flight call finish, refuses new calls with UNAVAILABLE, sends GOAWAY, then refuses connections")
         func gracefulShutdown() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe)) { $0.shutdownGrace = .seconds(5) }
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe)) { $0.shutdownGrace = .seconds(5) }
             let client = try server.client()
             defer { client.close() }
             // A raw peer on its own connection sees the frames themselves.
@@ -77,7 +77,7 @@ extension Integration {
         @Test("calls still running when the grace period ends are answered UNAVAILABLE and cancelled")
         func graceExpires() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe)) { $0.shutdownGrace = .milliseconds(200) }
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe)) { $0.shutdownGrace = .milliseconds(200) }
             let client = try server.client()
             defer { client.close() }
 
@@ -92,7 +92,7 @@ extension Integration {
 
         @Test("after the server restarts on the same port the same client's next call succeeds")
         func reconnectAfterRestart() async throws {
-            let first = try TestServer.start(router: ServiceHost().router)
+            let first = try await TestServer.start(router: ServiceHost().router)
             let port = first.port
             let client = try first.client()
             defer { client.close() }
@@ -102,7 +102,7 @@ extension Integration {
             let down = await rpcError { try await client.health.check(healthRequest(), options: .init(timeout: .seconds(1))) }
             #expect(down?.code == .unavailable, "while no server listens")
 
-            let second = try TestServer.start(router: ServiceHost().router, port: port)
+            let second = try await TestServer.start(router: ServiceHost().router, port: port)
             #expect(second.port == port)
             var answer: HealthCheckResponse?
             for attempt in 1...2 {
@@ -122,7 +122,7 @@ extension Integration {
 
         @Test("an idle connection is closed after the idle timeout, an open stream or keepalive PINGs keep theirs, and the client reconnects transparently")
         func idleTimeout() async throws {
-            let server = try TestServer.start(router: ServiceHost().router) { $0.idleTimeout = .seconds(1) }
+            let server = try await TestServer.start(router: ServiceHost().router) { $0.idleTimeout = .seconds(1) }
             let client = try server.client()
             defer { client.close() }
             let watcher = try server.client()

@@ -13,7 +13,7 @@ extension Integration {
         @Test("with 4 calls allowed per connection, 8 concurrent slow calls get some RESOURCE_EXHAUSTED and the rest succeed")
         func maxCallsPerConnection() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe)) { $0.maxCallsPerConnection = 4 }
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe)) { $0.maxCallsPerConnection = 4 }
             let client = try server.client()
             defer { client.close() }
 
@@ -46,7 +46,7 @@ extension Integration {
         @Test("metadata over the limit gets RESOURCE_EXHAUSTED without running the handler; the connection goes on")
         func metadataLimit() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe)) { $0.wire.maxMetadataBytes = 1024 }
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe)) { $0.wire.maxMetadataBytes = 1024 }
             let client = try server.client()
             defer { client.close() }
 
@@ -71,7 +71,7 @@ extension Integration {
         func oversizedRequestFailsAlone() async throws {
             let probe = Probe()
             let limit = 64 * 1024
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe)) { $0.wire.maxFrameBytes = limit }
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe)) { $0.wire.maxFrameBytes = limit }
             let client = try server.client { $0.wire.maxFrameBytes = limit }
             defer { client.close() }
 
@@ -95,7 +95,7 @@ extension Integration {
 
         @Test("the connection over the limit is told GOAWAY RESOURCE_EXHAUSTED and closed; the others go on")
         func maxConnections() async throws {
-            let server = try TestServer.start(router: ServiceHost().router) { $0.maxConnections = 2 }
+            let server = try await TestServer.start(router: ServiceHost().router) { $0.maxConnections = 2 }
             let first = try server.client()
             defer { first.close() }
             let second = try server.client()
@@ -120,7 +120,7 @@ extension Integration {
     struct MetricsTests {
         @Test("render() counts calls per method and status code, with a latency histogram")
         func renderCountsCalls() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let client = try server.client()
             defer { client.close() }
 
@@ -155,7 +155,7 @@ extension Integration {
 
         @Test("the HTTP endpoint answers GET /metrics with 200 and the Prometheus text, other paths with 404")
         func httpEndpoint() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let client = try server.client()
             defer { client.close() }
             for _ in 0..<3 { _ = try await client.health.check(healthRequest()) }

@@ -12,8 +12,8 @@ extension Integration {
     struct MisbehavingPeers {
         /// Limits small enough that a misbehaving peer hits them within a test's time.
         static func start(probe: Probe = Probe(), idleTimeout: Duration = .seconds(300),
-                          incompleteFrameTimeout: Duration = .seconds(1)) throws -> TestServer {
-            try TestServer.start(router: TestRoutes.router(probe: probe)) {
+                          incompleteFrameTimeout: Duration = .seconds(1)) async throws -> TestServer {
+            try await TestServer.start(router: TestRoutes.router(probe: probe)) {
                 $0.incompleteFrameTimeout = incompleteFrameTimeout
                 $0.idleTimeout = idleTimeout
                 $0.backpressure = .init(highWaterBytes: 256 * 1024, lowWaterBytes: 64 * 1024)
@@ -37,7 +37,7 @@ extension Integration {
 
         @Test("a length prefix over the limit gets GOAWAY RESOURCE_EXHAUSTED and the connection is closed, body unread")
         func oversizedLengthPrefix() async throws {
-            let server = try Self.start()
+            let server = try await Self.start()
             let client = try server.client()
             defer { client.close() }
 
@@ -58,7 +58,7 @@ extension Integration {
 
         @Test("a frame that is not an Envelope gets GOAWAY INVALID_ARGUMENT and the connection is closed")
         func garbageEnvelope() async throws {
-            let server = try Self.start()
+            let server = try await Self.start()
             let client = try server.client()
             defer { client.close() }
 
@@ -76,7 +76,7 @@ extension Integration {
 
         @Test("a peer that sends half a frame and stalls is told DEADLINE_EXCEEDED and closed; others are unaffected")
         func halfFrameThenStall() async throws {
-            let server = try Self.start()
+            let server = try await Self.start()
             let client = try server.client()
             defer { client.close() }
             let baseline = Self.median(try await Self.latencies(client, count: 20))
@@ -147,7 +147,7 @@ extension Integration {
 
         @Test("a peer that stops reading with answers queued is told GOAWAY when idle: it gets everything if it reads later, and is cut off if it never does")
         func stuckPeersAreReleased() async throws {
-            let server = try Self.start(idleTimeout: .seconds(1))
+            let server = try await Self.start(idleTimeout: .seconds(1))
             let never = try RawPeer(port: server.port, receiveBufferBytes: 16 * 1024)
             defer { never.close() }
             let late = try RawPeer(port: server.port, receiveBufferBytes: 16 * 1024)
@@ -188,7 +188,7 @@ extension Integration {
         @Test("a peer that floods requests and never reads is throttled, while oversized, garbage and stalled peers come and a client makes 200 calls at normal latency")
         func allAtOnce() async throws {
             // The flood may end in the middle of a frame: keep the incomplete-frame timeout out of the way.
-            let server = try Self.start(incompleteFrameTimeout: .seconds(30))
+            let server = try await Self.start(incompleteFrameTimeout: .seconds(30))
             let client = try server.client()
             defer { client.close() }
             let baseline = Self.median(try await Self.latencies(client, count: 20))
@@ -252,7 +252,7 @@ extension Integration {
     struct WireProtocol {
         @Test("the worked example of PROTOCOL.md §15 gets exactly the documented response bytes")
         func workedHexExample() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let peer = try RawPeer(port: server.port)
             let request = hexBytes("00000033080110011a1a2f616674657273616c652e76312e4865616c74682f436865636b22110a0a782d74726163652d69641203742d31")
             #expect(request.count == 55)
@@ -272,7 +272,7 @@ extension Integration {
 
         @Test("PING is answered by PONG with the same id; many frames in one write and a frame split byte by byte are all answered")
         func framingAndKeepalive() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let peer = try RawPeer(port: server.port)
 
             #expect(await peer.send(hexBytes("0000000408051" + "02a")))  // PING call_id 42
@@ -303,7 +303,7 @@ extension Integration {
 
         @Test("a REQUEST without a method or a frame of a kind clients may not send gets INVALID_ARGUMENT; the connection goes on")
         func badFramesKeepConnection() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let peer = try RawPeer(port: server.port)
 
             #expect(await peer.send(RawPeer.request(5, "")))
@@ -332,7 +332,7 @@ extension Integration {
 
         @Test("a REQUEST reusing a call id in flight gets GOAWAY INVALID_ARGUMENT and the connection is closed")
         func duplicateCallID() async throws {
-            let server = try TestServer.start(router: TestRoutes.router(probe: Probe()))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: Probe()))
             let peer = try RawPeer(port: server.port)
             let slow = healthRequest("1s#dup").serializedBytes()
             #expect(await peer.send(RawPeer.request(4, TestMethods.sleep.path, slow)))

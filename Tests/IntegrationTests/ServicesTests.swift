@@ -10,7 +10,7 @@ extension Integration {
     struct Services {
         @Test("a health check through the stub answers SERVING for the server and for every hosted service")
         func healthCheckServing() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let client = try server.client()
             defer { client.close() }
 
@@ -25,7 +25,7 @@ extension Integration {
 
         @Test("a health check for a service the server does not host answers NOT_FOUND")
         func healthCheckUnknownService() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let client = try server.client()
             defer { client.close() }
 
@@ -39,7 +39,7 @@ extension Integration {
 
         @Test("a method nobody declared answers UNIMPLEMENTED 'unknown method'")
         func unknownMethod() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let client = try server.client()
             defer { client.close() }
 
@@ -57,7 +57,7 @@ extension Integration {
 
         @Test("a declared business method that is not built yet answers UNIMPLEMENTED 'not implemented yet'")
         func declaredButNotImplemented() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let client = try server.client()
             defer { client.close() }
 
@@ -82,7 +82,7 @@ extension Integration {
         @Test("a payload that is not the method's request type answers INVALID_ARGUMENT and the connection goes on")
         func wrongPayloadType() async throws {
             let probe = Probe()
-            let server = try TestServer.start(router: TestRoutes.router(probe: probe))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: probe))
             let client = try server.client()
             defer { client.close() }
 
@@ -99,7 +99,7 @@ extension Integration {
 
         @Test("reflection lists every hosted service, sorted, with the business methods marked unimplemented")
         func reflectionListsServices() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let client = try server.client()
             defer { client.close() }
 
@@ -136,7 +136,7 @@ extension Integration {
 
         @Test("reflection describes HealthCheckRequest with its field 'service', and an unknown message is NOT_FOUND")
         func reflectionDescribesMessages() async throws {
-            let server = try TestServer.start(router: ServiceHost().router)
+            let server = try await TestServer.start(router: ServiceHost().router)
             let client = try server.client()
             defer { client.close() }
 
@@ -178,7 +178,7 @@ extension Integration {
                     throw Oops()
                 },
             ])
-            let server = try TestServer.start(router: router)
+            let server = try await TestServer.start(router: router)
             let client = try server.client()
             defer { client.close() }
 
@@ -194,7 +194,7 @@ extension Integration {
 
         @Test("call metadata reaches the handler: per-call and the client's defaults, keys lower-cased, order kept")
         func metadataReachesHandler() async throws {
-            let server = try TestServer.start(router: TestRoutes.router(probe: Probe()))
+            let server = try await TestServer.start(router: TestRoutes.router(probe: Probe()))
             let client = try server.client { $0.defaultMetadata = ["x-caller-role": "system", "x-caller-id": "svc-a"] }
             defer { client.close() }
 

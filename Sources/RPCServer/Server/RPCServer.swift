@@ -13,6 +13,8 @@ final class ServerCore: Sendable {
     let logger: Logger
     private let draining = Atomic<Bool>(false)
     private let connections = Mutex<[ObjectIdentifier: ServerConnection]>([:])
+    /// Told of every finished call and closed connection while the server shuts down.
+    private let changes = Mutex<AsyncStream<Void>.Continuation?>(nil)
 
     init(configuration: ServerConfiguration, router: Router, logger: Logger) {
         self.configuration = configuration
@@ -31,6 +33,17 @@ final class ServerCore: Sendable {
 
     func remove(_ c: ServerConnection) {
         _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(c)) }
+        changed()
+    }
+
+    /// Sets (or clears) who hears of finished calls and closed connections.
+    func watchChanges(_ continuation: AsyncStream<Void>.Continuation?) {
+        changes.withLock { $0 = continuation }
+    }
+
+    private func changed() {
+        guard isDraining else { return }
+        _ = changes.withLock { $0?.yield() }
     }
 
     var connectionCount: Int { connections.withLock { $0.count } }
@@ -41,6 +54,7 @@ final class ServerCore: Sendable {
                   traceID: String?, method: String? = nil, note: String? = nil) {
         let micros = (MonotonicClock.nanos() &- startNanos) / 1000
         metrics.record(shard: shard, method: route ?? metrics.unknownIndex, code: code, micros: micros)
+        changed()
         let level = configuration.callLogLevel
         guard level >= logger.level, level != .off else { return }
         let path = route.map { router.route(at: $0).info.path } ?? method ?? ""
@@ -57,7 +71,7 @@ final class ServerCore: Sendable {
 /// var router = Router()
 /// router.add(myHealthHandler.routes)
 /// let server = try RPCServer(configuration: config, router: router, logger: Logger(level: .info))
-/// try server.start()
+/// try await server.start()
 /// ...
 /// await server.shutdown()
 /// ```
@@ -68,7 +82,8 @@ public final class RPCServer: Sendable {
     private let boundPort = Atomic<UInt16>(0)
     private let nextLoop = Atomic<Int>(0)
     private let sweepTimer = Mutex<TimerID?>(nil)
-    private let shutdownComplete = Atomic<Bool>(false)
+    /// Who waits for a shutdown started elsewhere; nil once it completed.
+    private let shutdownWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
 
     public init(configuration: ServerConfiguration, router: Router, logger: Logger) throws(TransportError) {
         core = ServerCore(configuration: configuration, router: router, logger: logger)
@@ -88,25 +103,24 @@ public final class RPCServer: Sendable {
     /// Connections open now.
     public var connectionCount: Int { core.connectionCount }
 
-    /// Binds and starts accepting connections.
-    public func start() throws(TransportError) {
+    /// Binds and starts accepting connections; returns once the listener is registered with its loop.
+    public func start() async throws(TransportError) {
         let (fd, port) = try Socket.listen(core.configuration.listen)
         listener.withLock { $0 = fd }
         boundPort.store(port, ordering: .releasing)
         let acceptor = Acceptor(server: self, fd: fd)
         let loop = loops[0]
-        let failure = Mutex<TransportError?>(nil)
-        let done = Atomic<Bool>(false)
-        loop.execute {
-            do throws(TransportError) {
-                try loop.register(fd, events: EPOLLIN.rawValue, handler: acceptor)
-            } catch {
-                failure.withLock { $0 = error }
+        let failure: TransportError? = await withCheckedContinuation { continuation in
+            loop.execute {
+                do throws(TransportError) {
+                    try loop.register(fd, events: EPOLLIN.rawValue, handler: acceptor)
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(returning: error)
+                }
             }
-            done.store(true, ordering: .releasing)
         }
-        while !done.load(ordering: .acquiring) { usleep(200) }
-        if let error = failure.withLock({ $0 }) { throw error }
+        if let failure { throw failure }
         scheduleSweep()
     }
 
@@ -149,35 +163,63 @@ public final class RPCServer: Sendable {
 
     /// Graceful shutdown: stop accepting, tell every client (GOAWAY), refuse new calls with
     /// UNAVAILABLE, let calls in flight finish within the grace period, then end the rest and close.
+    /// A second caller returns when the first one's shutdown has completed.
     public func shutdown() async {
         guard core.startDraining() else {
-            // Someone else is shutting down: return when they are done.
-            while !shutdownComplete.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(5)) }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = shutdownWaiters.withLock { waiters -> Bool in
+                    guard waiters != nil else { return true }
+                    waiters?.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
             return
         }
-        defer { shutdownComplete.store(true, ordering: .releasing) }
+        // Every finished call and closed connection yields here, so the waits below wake on the
+        // change they wait for instead of polling.
+        let (changes, notify) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        core.watchChanges(notify)
+        var iterator = changes.makeAsyncIterator()
         let fd = listener.withLock { fd -> Int32 in let old = fd; fd = -1; return old }
         if fd >= 0 {
             let loop = loops[0]
             loop.execute { loop.unregister(fd); close(fd) }
         }
         for c in core.allConnections { c.announceShutdown() }
-        let graceEnd = MonotonicClock.nanos() &+ core.configuration.shutdownGrace.nanoseconds
-        while MonotonicClock.nanos() < graceEnd && core.allConnections.contains(where: { $0.callsInFlight > 0 }) {
-            try? await Task.sleep(for: .milliseconds(5))
+        await wait(for: core.configuration.shutdownGrace, on: &iterator, notify) {
+            !core.allConnections.contains(where: { $0.callsInFlight > 0 })
         }
         for c in core.allConnections {
             c.abortCalls()
             c.connection.closeAfterFlush()
         }
-        let closeEnd = MonotonicClock.nanos() &+ 1_000_000_000
-        while MonotonicClock.nanos() < closeEnd && core.connectionCount > 0 {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        await wait(for: .seconds(1), on: &iterator, notify) { core.connectionCount == 0 }
         for c in core.allConnections { c.connection.close() }
-        try? await Task.sleep(for: .milliseconds(20))
+        core.watchChanges(nil)
+        // The loops finish the closes already queued before they stop.
         for loop in loops { loop.stop() }
         core.logger.flush()
+        let waiters = shutdownWaiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            defer { waiters = nil }
+            return waiters ?? []
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once `done()` holds, or after `limit`; wakes on each change the core reports.
+    private func wait(for limit: Duration, on iterator: inout AsyncStream<Void>.Iterator,
+                      _ notify: AsyncStream<Void>.Continuation, until done: () -> Bool) async {
+        guard !done() else { return }
+        let timeout = Task {
+            try? await Task.sleep(for: limit)
+            notify.yield()
+        }
+        defer { timeout.cancel() }
+        let end = ContinuousClock.now + limit
+        while !done(), ContinuousClock.now < end {
+            guard await iterator.next() != nil else { return }
+        }
     }
 }
 

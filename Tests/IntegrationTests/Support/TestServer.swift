@@ -30,12 +30,12 @@ struct TestServer: Sendable {
 
     /// Starts a server with `router`; `configure` adjusts the limits.
     static func start(router: Router, port: UInt16 = 0,
-                      configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> TestServer {
+                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
         var configuration = baseConfiguration()
         configuration.listen.port = port
         configure(&configuration)
         let server = try RPCServer(configuration: configuration, router: router, logger: Logger(level: .off))
-        try server.start()
+        try await server.start()
         #expect(server.port != 0)
         return TestServer(server: server, port: server.port)
     }

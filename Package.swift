@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "aftersale-bench", targets: ["aftersale-bench"]),
         .executable(name: "aftersale-seed", targets: ["aftersale-seed"]),
         .executable(name: "aftersale-protogen", targets: ["aftersale-protogen"]),
+        .executable(name: "aftersale-docs", targets: ["aftersale-docs"]),
         .library(name: "AfterSaleClient", targets: ["AfterSaleClient"]),
     ],
     targets: [
@@ -77,6 +78,9 @@ let package = Package(
         // The server executable: settings, the one composition root, the lifecycle.
         .executableTarget(name: "aftersaled", dependencies: ["AfterSaleServices", "AfterSaleSQLite", "AfterSaleStorage",
                                                             "AfterSaleDomain", "RPCServer", "RPCTransport", "ServiceKit"]),
+
+        // Rewrites the tables of docs/PROTOCOL.md that are generated from the code.
+        .executableTarget(name: "aftersale-docs", dependencies: ["AfterSaleServices"]),
 
         // The code generator: FileDescriptorSet in, Swift (and the C descriptor index) out.
         .target(name: "ProtoGen", dependencies: ["CProtoDescriptor", "CProtobufC"]),

@@ -5,7 +5,7 @@ import ServiceKit
 
 /// The router of the aftersaled process: health and reflection, and the three business services
 /// (AfterSaleService, OrderBridge, RefundBridge) over the domain's storage ports, behind the
-/// identity interceptor. It names no storage backend: aftersaled hands it one.
+/// identity and authorization interceptors. It names no storage backend: aftersaled hands it one.
 public struct ServiceHost: Sendable {
     /// Every route, with the identity interceptor.
     public let router: Router
@@ -22,7 +22,8 @@ public struct ServiceHost: Sendable {
         self.init(services: [
             AfterSaleServiceProvider(store: store, clock: clock, policy: policy, logger: logger).routes,
             OrderBridgeProvider(orders: store, cases: store).routes,
-            RefundBridgeProvider(refunds: store, cases: store, orders: store, clock: clock, policy: policy, logger: logger).routes,
+            RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, clock: clock, policy: policy,
+                                 logger: logger).routes,
         ], authenticators: authenticators)
     }
 
@@ -39,6 +40,7 @@ public struct ServiceHost: Sendable {
         var router = Router()
         if let authenticators {
             router.intercept(with: IdentityInterceptor(authenticators: authenticators, publicServices: Self.publicServices))
+            router.intercept(with: AuthorizationInterceptor())
         }
         router.add(HealthProvider(registry: health).servingRoutes)
         if let services {

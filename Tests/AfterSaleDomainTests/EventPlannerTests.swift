@@ -236,16 +236,18 @@ struct EventPlannerTests {
         }
     }
 
-    @Test("a refund-only case's creation requests its refund with the case, and the order goes in progress")
+    @Test("a refund-only case's creation is approved at once: created, approved, its refund requested, the order in progress")
     func refundOnlyCreation() throws {
         let order = Fixture.order(status: .paid)
         let opened = try Fixture.open(.refundOnly, [("l-2", 1)], order: order)
         let refund = RefundOrder.requested(try #require(opened.refundRequest), order: order, policy: .standard, at: Fixture.now)
         let events = try Self.plan(opened, before: nil, refund: refund, order: order)
-        #expect(events.map(\.type) == [.caseCreated, .refundRequested, .orderAfterSaleStateChanged])
-        #expect(events[1].refund == refund)
+        #expect(events.map(\.type) == [.caseCreated, .caseApproved, .refundRequested, .orderAfterSaleStateChanged])
         #expect(events[1].amount == .cny(4_942))
-        #expect(events[2].orderState?.state == .inProgress)
+        #expect(events[1].notifications.map(\.templateKey) == ["aftersale.approved.buyer"])
+        #expect(events[2].refund == refund)
+        #expect(events[2].amount == .cny(4_942))
+        #expect(events[3].orderState?.state == .inProgress)
     }
 
     @Test("an agent's re-queue is a refund request with the agent's note")

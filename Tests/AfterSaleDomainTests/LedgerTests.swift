@@ -43,11 +43,14 @@ struct LedgerTests {
         #expect(ledger.violations.isEmpty)
     }
 
-    @Test("an order with no cases has no after-sale state")
+    @Test("an order with no cases has no after-sale state; its shipping is refundable only before it ships")
     func empty() throws {
-        let ledger = try OrderLedger(order: Fixture.order(), cases: [])
+        let delivered = Fixture.order()
+        let ledger = try OrderLedger(order: delivered, cases: [])
         #expect(ledger.state == OrderAfterSaleState.none)
-        #expect(ledger.refundableTotal == Fixture.order().totalPaid)
+        #expect(ledger.refundableTotal.minorUnits == delivered.totalPaid.minorUnits - delivered.shippingFee.minorUnits)
+        let paid = Fixture.order(status: .paid)
+        #expect(try OrderLedger(order: paid, cases: []).refundableTotal == paid.totalPaid)
     }
 }
 

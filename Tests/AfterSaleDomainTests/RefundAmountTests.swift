@@ -19,12 +19,16 @@ struct RefundAmountTests {
         #expect(opened.afterSale.amounts.shipping == .cny(0))
     }
 
-    @Test("the last part of an order refunds no shipping, even when it completes the order")
-    func lastPartNoShipping() throws {
+    @Test("the refund-only case that completes the order's refund before shipment carries the shipping; the ones before it do not")
+    func lastPartCarriesShipping() throws {
         let first = try Fixture.open(.refundOnly, [("l-1", 1)]).afterSale
+        #expect(first.amounts.shipping == .cny(0))
         let rest = try Fixture.open(.refundOnly, [("l-2", 2), ("l-3", 3)], existing: [first], sequence: 2).afterSale
         #expect(!rest.coversWholeOrder)
-        #expect(rest.amounts.shipping == .cny(0))
+        #expect(rest.amounts.shipping == .cny(1_000))
+        let ledger = try OrderLedger(order: Fixture.order(status: .paid), cases: [first, rest])
+        #expect(ledger.refundableTotal == .cny(0))
+        #expect(!ledger.shippingRefundable)
     }
 
     @Test("a return of the whole order refunds goods only")

@@ -14,7 +14,7 @@ struct ServiceFixture {
     let clock = ManualClock(millisecondsSinceEpoch: StorageFixture.now.millisecondsSinceEpoch)
     var afterSale: AfterSaleServiceProvider { AfterSaleServiceProvider(store: store, clock: clock) }
     var orders: OrderBridgeProvider { OrderBridgeProvider(orders: store, cases: store) }
-    var refunds: RefundBridgeProvider { RefundBridgeProvider(refunds: store, cases: store, orders: store, clock: clock) }
+    var refunds: RefundBridgeProvider { RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, clock: clock) }
 
     /// A context for a call of `method` by `principal`, with extra metadata.
     static func context(_ method: RPCMethodInfo, as principal: Principal?, metadata: Metadata = Metadata()) -> ServerContext {

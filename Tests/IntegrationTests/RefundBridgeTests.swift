@@ -157,7 +157,9 @@ extension Integration {
                 }
                 #expect(applied.count == 6)
                 #expect(applied.allSatisfy { $0.refund?.status == .succeeded && $0.refund?.attempts == 3 })
-                for id in ids { #expect(await channel.requests(id) == 3, "\(id): two attempts while down, one payout") }
+                // Attempt 1 asked for the payout, attempt 2 asked whether attempt 1 had paid (both while
+                // down); attempt 3 asked again, found nothing, and asked for the one payout.
+                for id in ids { #expect(await channel.requests(id) == 4, "\(id): two attempts while down, then a query and one payout") }
                 try await expectPaidExactlyOnce(f, cases, channel: channel)
                 let feed = try await f.feed()
                 for c in cases {
@@ -276,7 +278,8 @@ extension Integration {
                 // A comes back and reports with its expired, superseded lease: refused.
                 let lateSuccess = await rpcError { try await a.report(a.successReport(leaseA, transaction: transactionA)) }
                 #expect(lateSuccess?.code == .failedPrecondition, "\(String(describing: lateSuccess))")
-                // B pays: the channel knows the refund id and returns A's payout instead of paying again.
+                // B's is the second attempt: it asks the channel about the refund id, finds A's payout
+                // and reports it instead of paying again.
                 let paid = try await b.pay(leaseB)
                 #expect(paid.disposition == .applied)
                 #expect(paid.refund?.status == .succeeded)

@@ -317,7 +317,7 @@ extension Integration {
             }
         }
 
-        @Test("exchange: self-shipped, tracked, received (restock and reserve), replacement shipped and confirmed; the order is back to NONE")
+        @Test("exchange: self-shipped, tracked, received (restock and reserve), replacement shipped and confirmed; the order shows EXCHANGED")
         func exchangeSaga() async throws {
             try await IntegrationFixture.run { f in
                 let consumers = try PlatformConsumers(f)
@@ -363,7 +363,7 @@ extension Integration {
 
                 c = try #require(try await f.afterSale.confirmReplacementReceived(Requests.confirmReplacement(c), options: Callers.buyer()).afterSale)
                 #expect(c.status == .completed)
-                expectView(try await f.orderState(order.id), .none, open: [], refunded: 0)
+                expectView(try await f.orderState(order.id), .exchanged, open: [], refunded: 0)
                 #expect(try await f.allRefunds(Requests.listRefunds(caseNumber: c.caseNumber)).isEmpty, "an exchange pays nothing")
 
                 #expect(await consumers.notification.waitFor(.caseCompleted, case: c.caseNumber) != nil)
@@ -373,12 +373,12 @@ extension Integration {
                 expectEnvelope(events, order: order, kind: .exchange)
                 #expect(events.last?.actorRole == .buyer)
                 #expect(await consumers.orderSystem.wait { orderStateEvents($0, order: order.id).count >= 2 })
-                #expect(states(consumers.orderSystem, order: order.id) == [.inProgress, .none])
+                #expect(states(consumers.orderSystem, order: order.id) == [.inProgress, .exchanged])
                 try await consumers.expectInSync(with: f)
             }
         }
 
-        @Test("repair (tracking does not advance returns by policy): shipped, received, repaired goods shipped back, confirmed; back to NONE")
+        @Test("repair (tracking does not advance returns by policy): shipped, received, repaired goods shipped back, confirmed; the order shows REPAIRED")
         func repairSaga() async throws {
             try await IntegrationFixture.run(advanceReturnOnDelivery: false) { f in
                 let consumers = try PlatformConsumers(f)
@@ -410,7 +410,7 @@ extension Integration {
                 #expect(c.status == .repairedShipped)
                 c = try #require(try await f.afterSale.confirmReplacementReceived(Requests.confirmReplacement(c), options: Callers.buyer()).afterSale)
                 #expect(c.status == .completed)
-                expectView(try await f.orderState(order.id), .none, open: [], refunded: 0)
+                expectView(try await f.orderState(order.id), .repaired, open: [], refunded: 0)
 
                 #expect(await consumers.notification.waitFor(.caseCompleted, case: c.caseNumber) != nil)
                 let events = lifecycle(consumers.notification.events, c.caseNumber)
@@ -420,7 +420,7 @@ extension Integration {
                 let tracking = try #require(events.first { $0.eventType == .trackingUpdated })
                 #expect(tracking.fromStatus == .returnShipped && tracking.toStatus == .returnShipped)
                 #expect(await consumers.orderSystem.wait { orderStateEvents($0, order: order.id).count >= 2 })
-                #expect(states(consumers.orderSystem, order: order.id) == [.inProgress, .none])
+                #expect(states(consumers.orderSystem, order: order.id) == [.inProgress, .repaired])
                 try await consumers.expectInSync(with: f)
             }
         }

@@ -49,7 +49,8 @@ public struct CaseLine: Sendable, Hashable {
 public struct CaseAmounts: Sendable, Hashable {
     /// Σ lines' refund amounts.
     public var goods: Money
-    /// Shipping refunded: the order's fee when a refund-only case covers the whole order, else zero.
+    /// Shipping refunded: the order's fee for the refund-only case that completes the order's refund
+    /// before shipment (alone or after other refund-only cases), else zero.
     public var shipping: Money
     /// goods + shipping.
     public var computed: Money

@@ -111,8 +111,12 @@ extension AfterSaleCase {
                 && application.lines.contains { $0.orderLineID == orderLine.id && $0.quantity == orderLine.quantity }
         }
         let goods = try Money.sum(lines.map(\.refundAmount), currency: currency)
-        // Shipping goes back only when nothing of the order is left to ship: a refund-only case for all of it.
-        let shipping = kind == .refundOnly && coversWholeOrder ? order.shippingFee : .zero(currency)
+        // Shipping goes back when the order is refunded in full before it ships: the refund-only case
+        // that, with the cases already on the order, covers every line in full carries it.
+        var requested: [String: Int] = [:]
+        for line in application.lines { requested[line.orderLineID, default: 0] += line.quantity }
+        let carriesShipping = kind == .refundOnly && ledger.shippingRefundable && ledger.completesOrder(with: requested)
+        let shipping = carriesShipping ? order.shippingFee : .zero(currency)
         let computed = try goods.adding(shipping)
 
         let created = TimelineEntry(at: now, step: .create, actor: principal, from: nil, to: .pendingReview,

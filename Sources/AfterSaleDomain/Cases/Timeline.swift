@@ -90,10 +90,12 @@ public struct TraceRecord: Sendable, Hashable {
     public var details: String
     /// The refund order acted on, when the action created or moved one (or reported on one).
     public var refundID: String?
+    /// The caller's trace id (`x-trace-id` metadata), empty when the call carried none.
+    public var traceID: String
 
     /// Creates a trace record.
     public init(caseNumber: CaseNumber, actor: Principal, step: CaseStep, from: CaseStatus?, to: CaseStatus,
-                at: Timestamp, outcome: TraceOutcome, details: String, refundID: String? = nil) {
+                at: Timestamp, outcome: TraceOutcome, details: String, refundID: String? = nil, traceID: String = "") {
         self.caseNumber = caseNumber
         self.actor = actor
         self.step = step
@@ -103,6 +105,7 @@ public struct TraceRecord: Sendable, Hashable {
         self.outcome = outcome
         self.details = details
         self.refundID = refundID
+        self.traceID = traceID
     }
 
     /// The record of a refused action: the case is unchanged, the error says why.

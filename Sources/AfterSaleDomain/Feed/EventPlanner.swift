@@ -60,7 +60,10 @@ public enum EventPlanner {
             created.amount = change.after.amounts.displayed
             created.note = change.after.buyerNote
             created.notifications = notify(change.after, [.merchant, .buyer], "created")
-            return [created]
+            // A refund-only case is approved in the same step as its creation: consumers key on
+            // approval, so it publishes CASE_APPROVED as any approval does.
+            guard change.after.amounts.approved != nil else { return [created] }
+            return [created] + approved(change)
         },
         .autoApprove: approved,
         .approve: approved,

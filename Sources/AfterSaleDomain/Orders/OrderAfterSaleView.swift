@@ -1,4 +1,4 @@
-/// An order's after-sale state as the order page shows it (售后中, 退款成功, 退货成功).
+/// An order's after-sale state as the order page shows it (售后中, 退款成功, 退货成功, 换货完成, 维修完成).
 public struct OrderAfterSaleView: Sendable, Hashable {
     /// The order.
     public var orderID: String
@@ -25,7 +25,7 @@ public struct OrderAfterSaleView: Sendable, Hashable {
         orderVersion = ledger.order.version
         state = ledger.state
         switch state {
-        case .refunded, .returned: scope = ledger.coversWholeOrder ? .whole : .partial
+        case .refunded, .returned, .exchanged, .repaired: scope = ledger.coversWholeOrder ? .whole : .partial
         case .none, .inProgress: scope = nil
         }
         mayComplete = ledger.mayComplete

@@ -8,6 +8,10 @@ public enum OrderAfterSaleState: String, Sendable, Hashable, CaseIterable {
     case refunded
     /// No case is open; goods came back with a refund (退货成功).
     case returned
+    /// No case is open; goods were exchanged and no money went back (换货完成).
+    case exchanged
+    /// No case is open; goods were repaired and no money went back (维修完成).
+    case repaired
 }
 
 /// The after-sale figures of one order line over all its cases.
@@ -82,15 +86,32 @@ public struct OrderLedger: Sendable, Hashable {
         Money(minorUnits: cases.reduce(0) { $0 + $1.amounts.refunded.minorUnits }, currency: order.currency)
     }
 
-    /// Shipping claimed by open or completed cases (only a whole-order refund-only case claims it).
+    /// Shipping claimed by open or completed cases (the refund-only case that completes the order's
+    /// refund before shipment claims it; see ``shippingRefundable``).
     public var claimedShipping: Money {
         Money(minorUnits: cases.filter(\.status.holdsClaim).reduce(0) { $0 + $1.amounts.shipping.minorUnits }, currency: order.currency)
     }
 
-    /// What may still be claimed on the order: total paid − lines' claims − claimed shipping.
+    /// True while the order's shipping fee may still go back: the order has not shipped (so the
+    /// refund-only cases that together cover every line in full refund it, the last of them carrying
+    /// it) and no case holds it yet. Once the goods have shipped, shipping is never refunded.
+    public var shippingRefundable: Bool {
+        order.status == .paid && claimedShipping.minorUnits == 0
+    }
+
+    /// True when a refund-only application for `requested` units per line, with the units the
+    /// order's open and completed cases already hold, covers every line in full: the case that
+    /// completes the order's refund before shipment, which carries the shipping fee.
+    public func completesOrder(with requested: [String: Int]) -> Bool {
+        lines.allSatisfy { $0.claimedQuantity + (requested[$0.orderLineID] ?? 0) == $0.purchasedQuantity }
+    }
+
+    /// What may still be refunded on the order: every line's unclaimed paid amount, plus the
+    /// shipping fee while ``shippingRefundable``.
     public var refundableTotal: Money {
-        let claimed = lines.reduce(claimedShipping.minorUnits) { $0 + $1.claimedAmount.minorUnits }
-        return Money(minorUnits: order.totalPaid.minorUnits - claimed, currency: order.currency)
+        let lineRefundable = lines.reduce(0) { $0 + $1.refundableAmount.minorUnits }
+        let shipping = shippingRefundable ? order.shippingFee.minorUnits : 0
+        return Money(minorUnits: lineRefundable + shipping, currency: order.currency)
     }
 
     /// The numbers of the open cases.
@@ -99,12 +120,17 @@ public struct OrderLedger: Sendable, Hashable {
     /// True when the order may complete now: no case is open.
     public var mayComplete: Bool { openCaseNumbers.isEmpty }
 
-    /// The state the order page shows.
+    /// The state the order page shows: in progress while a case is open; then what the completed
+    /// cases did, money first (returned, refunded), then goods (exchanged, repaired).
     public var state: OrderAfterSaleState {
         if !mayComplete { return .inProgress }
-        let paidBack = cases.filter { $0.status == .completed && $0.amounts.refunded.minorUnits > 0 }
+        let completed = cases.filter { $0.status == .completed }
+        let paidBack = completed.filter { $0.amounts.refunded.minorUnits > 0 }
         if paidBack.contains(where: { $0.kind.returnsGoods && $0.receipt != nil }) { return .returned }
-        return paidBack.isEmpty ? .none : .refunded
+        if !paidBack.isEmpty { return .refunded }
+        if completed.contains(where: { $0.kind == .exchange }) { return .exchanged }
+        if completed.contains(where: { $0.kind == .repair }) { return .repaired }
+        return .none
     }
 
     /// True when completed cases cover every line in full quantity.

@@ -50,7 +50,12 @@ public protocol CaseRepository: Sendable {
     /// and its cases are as the events read them.
     /// - Throws: as ``applyTransition(_:expectedVersion:)``; ``RepositoryError/eligibilityChanged(orderID:)``
     ///   when the basis is stale; ``DomainError/versionConflict(expected:actual:)`` when the refund moved on.
-    func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws
+    /// - Returns: ``ChangeOutcome/replayed(_:)`` with the stored response, writing nothing, when
+    ///   `effects.response`'s key was already spent on the same call (an identical retry).
+    /// - Throws: additionally ``RepositoryError/idempotencyKeyReused(key:)`` when that key was spent
+    ///   on another call.
+    @discardableResult
+    func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws -> ChangeOutcome
 
     /// The case whose return or outbound shipment has this tracking number, the newest when several.
     func caseNumber(shippingWith key: TrackingKey) async throws -> CaseNumber?
@@ -189,15 +194,19 @@ public struct CaseChangeEffects: Sendable, Hashable {
     public var events: [OutboxEvent]
     /// Tracking numbers the case now ships with.
     public var trackingKeys: [TrackingKey]
+    /// The call's idempotency key and the response it answers with: stored in the same transaction,
+    /// and replayed instead of the change when the key was spent already.
+    public var response: IdempotentResponse?
 
     /// Creates effects.
     public init(basis: EligibilityBasis? = nil, newRefund: RefundOrder? = nil, refundUpdate: RefundUpdate? = nil,
-                events: [OutboxEvent] = [], trackingKeys: [TrackingKey] = []) {
+                events: [OutboxEvent] = [], trackingKeys: [TrackingKey] = [], response: IdempotentResponse? = nil) {
         self.basis = basis
         self.newRefund = newRefund
         self.refundUpdate = refundUpdate
         self.events = events
         self.trackingKeys = trackingKeys
+        self.response = response
     }
 
     /// Nothing else.

@@ -10,6 +10,12 @@ public protocol ReasonCatalogRepository: Sendable {
     /// - Throws: ``DomainError/versionConflict(expected:actual:)`` (actual 0 when there is no entry).
     func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason
 
+    /// ``upsertReason(_:expectedVersion:at:)`` under an idempotency key: the response (what `respond`
+    /// makes of the stored entry) is kept with the change, and an identical retry gets it back.
+    /// - Returns: the encoded response, made now or stored by the identical call that spent the key.
+    func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp, call: IdempotentCall,
+                      respond: @escaping @Sendable (StoredReason) -> [UInt8]) async throws -> [UInt8]
+
     /// The stored reasons as a catalog (a repository may keep it built between changes).
     func reasonCatalog() async throws -> ReasonCatalog
 }

@@ -11,10 +11,21 @@ public protocol RefundRepository: Sendable {
     /// first) to `claim.owner` in one transaction, so no refund goes to two workers.
     func claimRefunds(_ claim: RefundClaim) async throws -> [RefundOrder]
 
+    /// ``claimRefunds(_:)`` under an idempotency key: the claim's response (what `respond` makes of
+    /// the leased refunds) is stored with the leases, and an identical retry gets it back, leasing
+    /// nothing more.
+    /// - Returns: the encoded response, made now or stored by the identical call that spent the key.
+    /// - Throws: ``RepositoryError/idempotencyKeyReused(key:)`` when the key was spent on another call.
+    func claimRefunds(_ claim: RefundClaim, call: IdempotentCall,
+                      respond: @escaping @Sendable ([RefundOrder]) -> [UInt8]) async throws -> [UInt8]
+
     /// Stores `update` if the stored refund is still at its expected version, with `events` and
     /// the trace record of who changed it (on the refund's case).
     /// - Throws: ``DomainError/versionConflict(expected:actual:)``; ``RepositoryError/refundNotFound(_:)``.
-    func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent]) async throws
+    /// - Returns: ``ChangeOutcome/replayed(_:)`` when `response`'s key was already spent on the same call.
+    @discardableResult
+    func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent],
+                      response: IdempotentResponse?) async throws -> ChangeOutcome
 
     /// Records a refused report (and its trace record on the case); nothing else changes.
     func recordRefusedReport(_ refused: RefusedRefundReport) async throws

@@ -18,7 +18,8 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     /// A case was created.
     public static let caseCreated = EventType(rawValue: 1)
 
-    /// A case was approved (by the merchant or automatically).
+    /// A case was approved: by the merchant (ReviewAfterSale), by its review timer, or at creation for
+    /// a refund-only case (which then publishes CASE_CREATED, CASE_APPROVED and REFUND_REQUESTED).
     public static let caseApproved = EventType(rawValue: 2)
 
     /// A case was rejected by the merchant.

@@ -76,8 +76,15 @@ public struct OrderAfterSaleState: RawRepresentable, Hashable, Sendable, CaseIte
     /// No case is open and goods came back with a refund (退货成功).
     public static let returned = OrderAfterSaleState(rawValue: 4)
 
+    /// No case is open, no money went back, and goods were exchanged (换货完成). Money outranks goods:
+    /// an order with a refund and an exchange shows REFUNDED or RETURNED.
+    public static let exchanged = OrderAfterSaleState(rawValue: 5)
+
+    /// No case is open, no money went back, no exchange, and goods were repaired (维修完成).
+    public static let repaired = OrderAfterSaleState(rawValue: 6)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [OrderAfterSaleState] = [.unspecified, .none, .inProgress, .refunded, .returned]
+    public static let allCases: [OrderAfterSaleState] = [.unspecified, .none, .inProgress, .refunded, .returned, .exchanged, .repaired]
 
     /// The value's protobuf name, "ORDER_AFTER_SALE_STATE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -87,6 +94,8 @@ public struct OrderAfterSaleState: RawRepresentable, Hashable, Sendable, CaseIte
         case 2: return "ORDER_AFTER_SALE_STATE_IN_PROGRESS"
         case 3: return "ORDER_AFTER_SALE_STATE_REFUNDED"
         case 4: return "ORDER_AFTER_SALE_STATE_RETURNED"
+        case 5: return "ORDER_AFTER_SALE_STATE_EXCHANGED"
+        case 6: return "ORDER_AFTER_SALE_STATE_REPAIRED"
         default: return String(rawValue)
         }
     }
@@ -336,7 +345,8 @@ public struct OrderAfterSaleView: ProtoMessage {
     public var orderVersion: Int64 = 0
     /// The state shown on the order page.
     public var state: OrderAfterSaleState = OrderAfterSaleState()
-    /// Whether the state covers part of the order or all of it.
+    /// Whether the state covers part of the order or all of it: WHOLE when completed cases cover every
+    /// line in full quantity; UNSPECIFIED while the state is NONE or IN_PROGRESS.
     public var scope: AfterSaleScope = AfterSaleScope()
     /// True when the order may be completed now (no case is open).
     public var mayComplete: Bool = false
@@ -344,7 +354,10 @@ public struct OrderAfterSaleView: ProtoMessage {
     public var openCaseNumbers: [String] = []
     /// Total refunded on the order so far, shipping included.
     public var refundedTotal: Money? = nil
-    /// Total that may still be refunded on the order.
+    /// Total that may still be refunded on the order: every line's paid amount not yet claimed by an
+    /// open or completed case, plus the shipping fee while the order has not shipped (PAID) and no
+    /// case carries it. Shipping goes back only when the order is refunded in full before it ships:
+    /// the refund-only case that, with the cases before it, covers every line in full carries it.
     public var refundableTotal: Money? = nil
     /// Per-line figures.
     public var lines: [LineAfterSaleState] = []

@@ -192,9 +192,9 @@ enum CaseRows {
     static func insertTrace(_ record: TraceRecord, on connection: SQLiteConnection) throws {
         try connection.run("""
             INSERT INTO trace_records (case_id, seq, at, step, actor_role, actor_id, actor_shop_id, from_status, to_status,
-                                       outcome, details, refund_id)
+                                       outcome, details, refund_id, trace_id)
             VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM trace_records WHERE case_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
             """) {
             $0.bind(1, id(of: record.caseNumber))
             $0.bind(2, record.at.millisecondsSinceEpoch)
@@ -207,13 +207,14 @@ enum CaseRows {
             $0.bind(9, record.outcome.rawValue)
             $0.bind(10, record.details)
             $0.bind(11, record.refundID)
+            $0.bind(12, record.traceID)
         }
     }
 
     static func traces(of caseID: Int64, on connection: SQLiteConnection) throws -> [TraceRecord] {
         let number = try number(of: caseID)
         return try connection.query("""
-            SELECT at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, outcome, details, refund_id
+            SELECT at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, outcome, details, refund_id, trace_id
             FROM trace_records WHERE case_id = ?1 ORDER BY seq
             """, bind: { $0.bind(1, caseID) }) { row in
             TraceRecord(caseNumber: number,
@@ -223,7 +224,7 @@ enum CaseRows {
                         to: try decodeEnum(row.string(6), as: CaseStatus.self),
                         at: Timestamp(millisecondsSinceEpoch: row.int64(0)),
                         outcome: try decodeEnum(row.string(7), as: TraceOutcome.self), details: row.string(8),
-                        refundID: row.optionalString(9))
+                        refundID: row.optionalString(9), traceID: row.string(10))
         }
     }
 

@@ -108,12 +108,18 @@ extension SQLiteRepository {
         try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
     }
 
-    public func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws {
+    @discardableResult
+    public func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws -> ChangeOutcome {
         try StorageContract.check(transition, expectedVersion: expectedVersion, effects: effects)
         let afterSale = transition.afterSale
         let entries = transition.entries
         let encoded = CaseRows.Encoded(afterSale)
-        let lastEvent = try await write { connection -> Int64? in
+        let (outcome, lastEvent) = try await write { connection -> (ChangeOutcome, Int64?) in
+            // A key spent by an identical call replays its response before anything else is checked:
+            // the retry of a change that committed must not meet its own version conflict.
+            if let response = effects.response, let stored = try IdempotencyRows.response(for: response.call, on: connection) {
+                return (.replayed(stored), nil)
+            }
             if let basis = effects.basis { try Self.check(basis, on: connection) }
             guard try CaseRows.update(encoded, expectedVersion: expectedVersion, on: connection) else {
                 guard let actual = try CaseRows.version(of: encoded.id, on: connection) else {
@@ -129,9 +135,15 @@ extension SQLiteRepository {
                 try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
             }
             try EventRows.insertTracking(effects.trackingKeys, caseID: encoded.id, on: connection)
-            return try EventRows.append(effects.events, on: connection)
+            if let response = effects.response { try IdempotencyRows.insert(response, at: afterSale.updatedAt, on: connection) }
+            return (.applied, try EventRows.append(effects.events, on: connection))
         }
         if let lastEvent { feedSignal.advance(to: lastEvent) }
+        return outcome
+    }
+
+    public func storedResponse(for call: IdempotentCall) async throws -> [UInt8]? {
+        try await read { connection in try IdempotencyRows.response(for: call, on: connection) }
     }
 
     public func recordTrace(_ record: TraceRecord) async throws {

@@ -25,7 +25,9 @@ enum EventRows {
     static func read(after cursor: Int64, types: Set<EventType>?, limit: Int, scanLimit: Int,
                      on connection: SQLiteConnection) throws -> EventBatch {
         let head = try self.head(on: connection)
-        let ceiling = min(head, cursor + Int64(max(1, scanLimit)))
+        // Saturating: a cursor near Int64.max must not overflow (the service refuses one past the head).
+        let (reach, overflow) = cursor.addingReportingOverflow(Int64(max(1, scanLimit)))
+        let ceiling = min(head, overflow ? Int64.max : reach)
         guard ceiling > cursor else { return EventBatch(events: [], scannedThrough: max(cursor, head)) }
         let wanted = types.map { Set($0.map(\.rawValue)) }
         var events: [StoredEvent] = []

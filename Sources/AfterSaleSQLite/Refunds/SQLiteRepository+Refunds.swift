@@ -13,22 +13,41 @@ extension SQLiteRepository {
     }
 
     public func claimRefunds(_ claim: RefundClaim) async throws -> [RefundOrder] {
+        try await write { connection in try Self.claim(claim, on: connection) }
+    }
+
+    public func claimRefunds(_ claim: RefundClaim, call: IdempotentCall,
+                             respond: @escaping @Sendable ([RefundOrder]) -> [UInt8]) async throws -> [UInt8] {
         try await write { connection in
-            try RefundClaimWindow.claim(claim, candidates: { limit in
-                try RefundRows.claimable(at: claim.at.millisecondsSinceEpoch, limit: limit, on: connection)
-            }, store: { next, prior in
-                try RefundRows.update(next, expectedVersion: prior.version, on: connection)
-            })
+            if let stored = try IdempotencyRows.response(for: call, on: connection) { return stored }
+            let response = respond(try Self.claim(claim, on: connection))
+            try IdempotencyRows.insert(IdempotentResponse(call: call, response: response), at: claim.at, on: connection)
+            return response
         }
     }
 
-    public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent]) async throws {
-        let lastEvent = try await write { connection -> Int64? in
+    private static func claim(_ claim: RefundClaim, on connection: SQLiteConnection) throws -> [RefundOrder] {
+        try RefundClaimWindow.claim(claim, candidates: { limit in
+            try RefundRows.claimable(at: claim.at.millisecondsSinceEpoch, limit: limit, on: connection)
+        }, store: { next, prior in
+            try RefundRows.update(next, expectedVersion: prior.version, on: connection)
+        })
+    }
+
+    @discardableResult
+    public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent],
+                             response: IdempotentResponse?) async throws -> ChangeOutcome {
+        let (outcome, lastEvent) = try await write { connection -> (ChangeOutcome, Int64?) in
+            if let response, let stored = try IdempotencyRows.response(for: response.call, on: connection) {
+                return (.replayed(stored), nil)
+            }
             try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
             if let trace { try CaseRows.insertTrace(trace, on: connection) }
-            return try EventRows.append(events, on: connection)
+            if let response { try IdempotencyRows.insert(response, at: update.refund.updatedAt, on: connection) }
+            return (.applied, try EventRows.append(events, on: connection))
         }
         if let lastEvent { feedSignal.advance(to: lastEvent) }
+        return outcome
     }
 
     public func recordRefusedReport(_ refused: RefusedRefundReport) async throws {

@@ -38,7 +38,16 @@ public enum Schema {
         Migration(version: 4, name: "trace records name the refund order acted on",
                   sql: "ALTER TABLE trace_records ADD COLUMN refund_id TEXT;"),
         Migration(version: 5, name: "refund orders replace refund requests; event cursors without AUTOINCREMENT", sql: version5),
+        Migration(version: 6, name: "trace records keep the caller's trace id; idempotency keys keep the response they replay",
+                  sql: version6),
     ]
+
+    /// Trace records name the call's `x-trace-id`; a key spent on a state-changing call keeps the
+    /// response it returned, replayed to an identical retry.
+    static let version6 = """
+        ALTER TABLE trace_records ADD COLUMN trace_id TEXT NOT NULL DEFAULT '';
+        ALTER TABLE idempotency_keys ADD COLUMN response BLOB;
+        """
 
     static let version1 = """
         -- Orders as the order system last sent them; `version` is the order system's.

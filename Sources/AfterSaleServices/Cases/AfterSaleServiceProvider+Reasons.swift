@@ -21,9 +21,9 @@ extension AfterSaleServiceProvider {
     }
 
     public func upsertReason(_ request: UpsertReasonRequest, context: ServerContext) async throws -> UpsertReasonResponse {
-        let principal = try context.principal
+        let caller = try context.caller
         return try await mapped {
-            try Permissions.require(principal, .editReasonCatalog)
+            try Permissions.require(caller.principal, .editReasonCatalog)
             guard let wire = request.reason else {
                 throw DomainError.invalidArgument(field: "reason", message: "is required")
             }
@@ -32,10 +32,17 @@ extension AfterSaleServiceProvider {
             if let expected = request.expectedVersion?.value, expected < 0 {
                 throw DomainError.invalidArgument(field: "expected_version", message: "must not be negative")
             }
-            let stored = try await reasons.upsertReason(reason, expectedVersion: request.expectedVersion?.value, at: clock.now())
-            var response = UpsertReasonResponse()
-            response.reason = ProtoMapping.reason(stored)
-            return response
+            let respond: @Sendable (StoredReason) -> UpsertReasonResponse = { stored in
+                var response = UpsertReasonResponse()
+                response.reason = ProtoMapping.reason(stored)
+                return response
+            }
+            guard let call = caller.idempotentCall(AfterSaleService.upsertReason.info, request) else {
+                return respond(try await reasons.upsertReason(reason, expectedVersion: request.expectedVersion?.value, at: clock.now()))
+            }
+            return try CaseWorkflow.decode(try await reasons.upsertReason(
+                reason, expectedVersion: request.expectedVersion?.value, at: clock.now(), call: call,
+                respond: { respond($0).serializedBytes() }))
         }
     }
 }

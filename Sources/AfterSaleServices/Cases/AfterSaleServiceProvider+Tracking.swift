@@ -6,9 +6,9 @@ import RPCWire
 // Carrier tracking events coming in from logistics.
 extension AfterSaleServiceProvider {
     public func ingestTrackingEvent(_ request: IngestTrackingEventRequest, context: ServerContext) async throws -> IngestTrackingEventResponse {
-        let principal = try context.principal
+        let caller = try context.caller
         return try await mapped {
-            try Permissions.require(principal, .ingestTracking)
+            try Permissions.require(caller.principal, .ingestTracking)
             try TextRules.code(request.carrier, field: "carrier")
             try TextRules.code(request.trackingNumber, field: "tracking_number")
             let status = try ProtoMapping.trackingStatus(request.status, field: "status")
@@ -28,23 +28,27 @@ extension AfterSaleServiceProvider {
             }
             let event = AfterSaleDomain.TrackingEvent(status: status, occurredAt: Timestamp(millisecondsSinceEpoch: request.occurredAtUnixMs),
                                                       location: request.location, detail: request.detail)
-            var response = IngestTrackingEventResponse()
-            response.caseNumber = number.rawValue
+            // A carrier's repeat is told apart by the event itself (status and time), so no key is needed.
             do {
-                let committed = try await workflow.act(on: number, by: principal, expectedVersion: nil, trackingKeys: [key]) { _ in
-                    .recordTracking(event, trackingNumber: request.trackingNumber)
-                }
-                let after = committed.transition.afterSale
-                response.advanced = after.status != committed.before.status
-                response.status = ProtoMapping.status(after.status)
-                response.version = after.version
+                return try await workflow.act(on: number, by: caller, call: nil, expectedVersion: nil, trackingKeys: [key],
+                                              respond: { committed in
+                    let after = committed.transition.afterSale
+                    var response = IngestTrackingEventResponse()
+                    response.caseNumber = number.rawValue
+                    response.advanced = after.status != committed.before.status
+                    response.status = ProtoMapping.status(after.status)
+                    response.version = after.version
+                    return response
+                }) { _ in .recordTracking(event, trackingNumber: request.trackingNumber) }
             } catch DomainError.duplicate {
+                var response = IngestTrackingEventResponse()
+                response.caseNumber = number.rawValue
                 guard let current = try await cases.afterSale(number) else { throw RepositoryError.caseNotFound(number) }
                 response.duplicate = true
                 response.status = ProtoMapping.status(current.status)
                 response.version = current.version
+                return response
             }
-            return response
         }
     }
 }

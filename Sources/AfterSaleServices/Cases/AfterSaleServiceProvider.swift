@@ -2,6 +2,7 @@ import AfterSaleDomain
 import AfterSaleProto
 import Foundation
 import RPCServer
+import ProtoRuntime
 import RPCWire
 import ServiceKit
 
@@ -15,6 +16,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     let reasons: any ReasonCatalogRepository
     let refunds: any RefundRepository
     let feed: any EventFeedRepository
+    let idempotency: any IdempotencyRepository
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
@@ -26,13 +28,15 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     /// The service over each port it uses.
     public init(cases: any CaseRepository, orders: any OrderRepository, messages: any MessageRepository,
                 reasons: any ReasonCatalogRepository, refunds: any RefundRepository, feed: any EventFeedRepository,
-                clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+                idempotency: any IdempotencyRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
+                logger: Logger = .disabled) {
         self.cases = cases
         self.orders = orders
         self.messages = messages
         self.reasons = reasons
         self.refunds = refunds
         self.feed = feed
+        self.idempotency = idempotency
         self.clock = clock
         self.policy = policy
         self.logger = logger
@@ -42,17 +46,20 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
                 logger: Logger = .disabled) {
         self.init(cases: store, orders: store, messages: store, reasons: store, refunds: store, feed: store,
-                  clock: clock, policy: policy, logger: logger)
+                  idempotency: store, clock: clock, policy: policy, logger: logger)
     }
 
     /// The shared domain core: decide, then commit with refund orders and events.
-    var workflow: CaseWorkflow { CaseWorkflow(cases: cases, orders: orders, clock: clock, policy: policy, logger: logger) }
+    var workflow: CaseWorkflow {
+        CaseWorkflow(cases: cases, orders: orders, idempotency: idempotency, clock: clock, policy: policy, logger: logger)
+    }
 
     // MARK: - Cases
 
     public func createAfterSale(_ request: CreateAfterSaleRequest, context: ServerContext) async throws -> CreateAfterSaleResponse {
-        let principal = try context.principal
-        guard let key = try CallerMetadata.idempotencyKey(from: context.metadata) else {
+        let caller = try context.caller
+        let principal = caller.principal
+        guard let key = caller.idempotencyKey else {
             throw RPCError(.invalidArgument, "idempotency-key metadata is required")
         }
         return try await mapped {
@@ -79,6 +86,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 let (refund, events) = try workflow.creationEffects(of: transition, order: creation.order,
                                                                      existingCases: creation.existingCases)
                 transition.trace.refundID = refund?.id
+                transition.trace.traceID = caller.traceID
                 guard let created = try await DecideAgain.commit({
                     try await cases.createCase(CaseCreation(transition: transition, idempotency: idempotency,
                                                             basis: creation.basis, refund: refund, events: events))
@@ -154,16 +162,15 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     }
 
     public func withdrawAfterSale(_ request: WithdrawAfterSaleRequest, context: ServerContext) async throws -> WithdrawAfterSaleResponse {
-        var response = WithdrawAfterSaleResponse()
-        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+        try await act(AfterSaleService.withdrawAfterSale, request, on: request.caseNumber, expectedVersion: request.expectedVersion,
+                      context: context) { _ in
             .withdraw(note: request.note)
         }
-        return response
     }
 
     public func reviewAfterSale(_ request: ReviewAfterSaleRequest, context: ServerContext) async throws -> ReviewAfterSaleResponse {
-        var response = ReviewAfterSaleResponse()
-        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { current in
+        try await act(AfterSaleService.reviewAfterSale, request, on: request.caseNumber, expectedVersion: request.expectedVersion,
+                      context: context) { current in
             switch request.decision {
             case .approve:
                 let fee = try request.serviceFee.map { wire throws(DomainError) in
@@ -176,12 +183,11 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 throw DomainError.invalidArgument(field: "decision", message: "must be APPROVE or REJECT")
             }
         }
-        return response
     }
 
     public func submitReturnShipment(_ request: SubmitReturnShipmentRequest, context: ServerContext) async throws -> SubmitReturnShipmentResponse {
-        var response = SubmitReturnShipmentResponse()
-        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+        try await act(AfterSaleService.submitReturnShipment, request, on: request.caseNumber, expectedVersion: request.expectedVersion,
+                      context: context) { _ in
             switch request.method {
             case .unspecified, .selfShip:
                 // UNSPECIFIED reads as self-ship: the common case, and the one the tracking number describes.
@@ -204,61 +210,59 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 throw DomainError.invalidArgument(field: "method", message: "is not a known return method (\(request.method.rawValue))")
             }
         }
-        return response
     }
 
     public func confirmReturnReceived(_ request: ConfirmReturnReceivedRequest, context: ServerContext) async throws -> ConfirmReturnReceivedResponse {
-        var response = ConfirmReturnReceivedResponse()
-        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+        try await act(AfterSaleService.confirmReturnReceived, request, on: request.caseNumber, expectedVersion: request.expectedVersion,
+                      context: context) { _ in
             let condition = try ProtoMapping.condition(request.condition, field: "condition")
             return .confirmReturnReceived(condition: condition, note: request.note,
                                           evidence: try ProtoMapping.evidence(request.evidence, field: "evidence"))
         }
-        return response
     }
 
     public func shipReplacement(_ request: ShipReplacementRequest, context: ServerContext) async throws -> ShipReplacementResponse {
-        var response = ShipReplacementResponse()
-        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+        try await act(AfterSaleService.shipReplacement, request, on: request.caseNumber, expectedVersion: request.expectedVersion,
+                      context: context) { _ in
             .shipReplacement(carrier: request.carrier, trackingNumber: request.trackingNumber, note: request.note)
         }
-        return response
     }
 
     public func confirmReplacementReceived(_ request: ConfirmReplacementReceivedRequest, context: ServerContext) async throws -> ConfirmReplacementReceivedResponse {
-        var response = ConfirmReplacementReceivedResponse()
-        response.afterSale = try await act(on: request.caseNumber, expectedVersion: request.expectedVersion, context: context) { _ in
+        try await act(AfterSaleService.confirmReplacementReceived, request, on: request.caseNumber, expectedVersion: request.expectedVersion,
+                      context: context) { _ in
             .confirmReplacementReceived(note: request.note)
         }
-        return response
     }
 
     public func forceRefund(_ request: ForceRefundRequest, context: ServerContext) async throws -> ForceRefundResponse {
-        let principal = try context.principal
-        return try await mapped {
-            let number = try Fields.caseNumber(request.caseNumber)
-            let committed = try await workflow.act(on: number, by: principal, expectedVersion: request.expectedVersion?.value) { current in
-                let amount = try request.amount.map { wire throws(DomainError) in
-                    try ProtoMapping.money(wire, field: "amount", defaultCurrency: current.currency)
-                }
-                return .forceRefund(amount: amount, ruling: request.ruling)
+        try await act(AfterSaleService.forceRefund, request, on: request.caseNumber, expectedVersion: request.expectedVersion,
+                      context: context) { current in
+            let amount = try request.amount.map { wire throws(DomainError) in
+                try ProtoMapping.money(wire, field: "amount", defaultCurrency: current.currency)
             }
-            var response = ForceRefundResponse()
-            response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund, timers: policy.timers)
-            response.refund = committed.refund.map(ProtoMapping.refundOrder)
-            return response
+            return .forceRefund(amount: amount, ruling: request.ruling)
         }
     }
 
     /// Decides `makeAction(case)` by the caller and commits it through the workflow (which decides
-    /// again when the case or its order moved, and records refusals).
-    private func act(on caseNumber: String, expectedVersion: Int64Value?, context: ServerContext,
-                     _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action) async throws(RPCError) -> AfterSaleProto.AfterSaleCase {
-        let principal = try context.principal
+    /// again when the case or its order moved, records refusals, and replays the stored response of
+    /// an identical retry under the same idempotency key).
+    private func act<Request: ProtoMessage, Response: CaseChangeResponse>(
+        _ method: RPCMethod<Request, Response>, _ request: Request, on caseNumber: String, expectedVersion: Int64Value?,
+        context: ServerContext, _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action
+    ) async throws(RPCError) -> Response {
+        let caller = try context.caller
         return try await mapped {
             let number = try Fields.caseNumber(caseNumber)
-            let committed = try await workflow.act(on: number, by: principal, expectedVersion: expectedVersion?.value, makeAction)
-            return ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund, timers: policy.timers)
+            return try await workflow.act(on: number, by: caller, call: caller.idempotentCall(method.info, request),
+                                          expectedVersion: expectedVersion?.value, respond: { committed in
+                var response = Response()
+                response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund,
+                                                            timers: policy.timers)
+                response.refund = committed.refund.map(ProtoMapping.refundOrder)
+                return response
+            }, makeAction)
         }
     }
 
@@ -280,3 +284,27 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
         return ProtoMapping.afterSale(afterSale, refund: refund, timers: policy.timers)
     }
 }
+
+/// The response of a call that changes one case: it carries the case as it is after the change,
+/// and the refund order the change created or moved (when the response has room for it).
+protocol CaseChangeResponse: ProtoMessage {
+    /// The case after the change.
+    var afterSale: AfterSaleProto.AfterSaleCase? { get set }
+    /// The refund order the change created or moved; ignored by responses without one.
+    var refund: AfterSaleProto.RefundOrder? { get set }
+}
+
+extension CaseChangeResponse {
+    var refund: AfterSaleProto.RefundOrder? {
+        get { nil }
+        set {}
+    }
+}
+
+extension WithdrawAfterSaleResponse: CaseChangeResponse {}
+extension ReviewAfterSaleResponse: CaseChangeResponse {}
+extension SubmitReturnShipmentResponse: CaseChangeResponse {}
+extension ConfirmReturnReceivedResponse: CaseChangeResponse {}
+extension ShipReplacementResponse: CaseChangeResponse {}
+extension ConfirmReplacementReceivedResponse: CaseChangeResponse {}
+extension ForceRefundResponse: CaseChangeResponse {}

@@ -1,5 +1,5 @@
 import AfterSaleDomain
-import AfterSaleProto
+import ProtoRuntime
 import RPCWire
 import ServiceKit
 
@@ -13,6 +13,7 @@ import ServiceKit
 struct CaseWorkflow: Sendable {
     let cases: any CaseRepository
     let orders: any OrderRepository
+    let idempotency: any IdempotencyRepository
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
@@ -24,35 +25,58 @@ struct CaseWorkflow: Sendable {
         var refund: AfterSaleDomain.RefundOrder?
     }
 
-    /// Loads case `number`, decides `makeAction(case)` by `principal`, and commits it; decides again
-    /// on fresh state when the case or its order moved meanwhile (a stale `expectedVersion` is
-    /// ABORTED by the decision). A refused action leaves a trace record.
-    func act(on number: CaseNumber, by principal: Principal, expectedVersion: Int64?, trackingKeys: [TrackingKey] = [],
-             _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action) async throws -> Committed {
-        try await DecideAgain.run("case \(number) kept changing while the action was decided; retry") { () async throws -> Committed? in
+    /// Loads case `number`, decides `makeAction(case)` by the caller, commits it, and answers with
+    /// `respond(committed)`; decides again on fresh state when the case or its order moved
+    /// meanwhile (a stale `expectedVersion` is ABORTED by the decision). A refused action leaves a
+    /// trace record.
+    ///
+    /// Under an idempotency key (`call`), the response is stored with the change, and a retry of
+    /// the same request gets that response back instead of deciding again: before anything is read,
+    /// and again inside the commit (a retry racing its original replays, never conflicts).
+    func act<Response: ProtoMessage>(on number: CaseNumber, by caller: Caller, call: IdempotentCall?, expectedVersion: Int64?,
+                                     trackingKeys: [TrackingKey] = [], respond: (Committed) -> Response,
+                                     _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action) async throws -> Response {
+        try await DecideAgain.run("case \(number) kept changing while the action was decided; retry") { () async throws -> Response? in
+            if let call, let stored = try await idempotency.storedResponse(for: call) { return try Self.decode(stored) }
             guard let current = try await cases.afterSale(number) else { throw RepositoryError.caseNotFound(number) }
             let action = try makeAction(current)
-            let transition = try await decideRecordingRefusal(current, action, by: principal, expectedVersion: expectedVersion)
+            let transition = try await decideRecordingRefusal(current, action, by: caller, expectedVersion: expectedVersion)
             return try await DecideAgain.commit {
-                let refund = try await commit(transition, before: current, trackingKeys: trackingKeys)
-                return Committed(before: current, transition: transition, refund: refund)
+                switch try await commit(transition, before: current, trackingKeys: trackingKeys, call: call,
+                                        respond: { respond($0).serializedBytes() }) {
+                case .applied(let committed): return respond(committed)
+                case .replayed(let stored): return try Self.decode(stored)
+                }
             }
+        }
+    }
+
+    /// `bytes` as the response they encode (a stored response of this very call).
+    static func decode<Response: ProtoMessage>(_ bytes: [UInt8]) throws -> Response {
+        do {
+            return try Response(serializedBytes: bytes)
+        } catch {
+            throw RepositoryError.storageFailure("a stored response is not a valid \(Response.protoName)")
         }
     }
 
     /// ``decide(_:_:by:at:expectedVersion:policy:)`` at the clock's now; an illegal or unauthorised
     /// action is recorded as a refused trace record (best effort: a failure to record is logged)
     /// before its error is thrown.
-    func decideRecordingRefusal(_ current: AfterSaleDomain.AfterSaleCase, _ action: Action, by principal: Principal,
+    func decideRecordingRefusal(_ current: AfterSaleDomain.AfterSaleCase, _ action: Action, by caller: Caller,
                                 expectedVersion: Int64?) async throws -> Transition {
         let now = clock.now()
         do throws(DomainError) {
-            return try decide(current, action, by: principal, at: now, expectedVersion: expectedVersion, policy: policy)
+            var transition = try decide(current, action, by: caller.principal, at: now, expectedVersion: expectedVersion, policy: policy)
+            transition.trace.traceID = caller.traceID
+            return transition
         } catch {
             switch error {
             case .illegalTransition, .permissionDenied:
                 do {
-                    try await cases.recordTrace(TraceRecord.refused(current, action, by: principal, at: now, error: error))
+                    var refused = TraceRecord.refused(current, action, by: caller.principal, at: now, error: error)
+                    refused.traceID = caller.traceID
+                    try await cases.recordTrace(refused)
                 } catch let failure {
                     logger.log(.warning, "could not record a refused action", [
                         "case": current.number.rawValue, "action": action.kind.rawValue, "error": String(describing: failure),
@@ -70,8 +94,14 @@ struct CaseWorkflow: Sendable {
     /// - Returns: the refund order created or moved, if any.
     /// - Throws: ``RepositoryError/eligibilityChanged(orderID:)`` or ``DomainError/versionConflict(expected:actual:)``
     ///   when the case, its order or the refund moved: decide again.
-    func commit(_ decided: Transition, before: AfterSaleDomain.AfterSaleCase,
-                refundUpdate: RefundUpdate? = nil, trackingKeys: [TrackingKey] = []) async throws -> AfterSaleDomain.RefundOrder? {
+    /// - Parameters:
+    ///   - call: the idempotency key the change is made under, if any; `respond` then encodes the
+    ///     response stored with it (given the change as committed).
+    /// - Returns: the committed change, or the stored response when the key was spent by an
+    ///   identical call already (then nothing was written).
+    func commit(_ decided: Transition, before: AfterSaleDomain.AfterSaleCase, refundUpdate: RefundUpdate? = nil,
+                trackingKeys: [TrackingKey] = [], call: IdempotentCall? = nil,
+                respond: (Committed) -> [UInt8] = { _ in [] }) async throws -> CommitOutcome {
         var transition = decided
         let order = try await orders.order(before.orderID)
         let siblings = try await cases.cases(ofOrder: before.orderID)
@@ -86,12 +116,24 @@ struct CaseWorkflow: Sendable {
         transition.trace.refundID = refund?.id
         let events = try outbox(for: transition, before: before, refund: refund, order: order,
                                 casesBefore: siblings, casesAfter: siblings.map { $0.number == after.number ? after : $0 })
+        let committed = Committed(before: before, transition: transition, refund: refund)
         let effects = CaseChangeEffects(
             basis: order.map { EligibilityBasis(order: $0, existingCases: siblings) }, newRefund: newRefund,
             refundUpdate: refundUpdate, events: events,
-            trackingKeys: Self.newTrackingKeys(before: before, after: after) + trackingKeys)
-        try await cases.applyTransition(transition, expectedVersion: before.version, effects: effects)
-        return refund
+            trackingKeys: Self.newTrackingKeys(before: before, after: after) + trackingKeys,
+            response: call.map { IdempotentResponse(call: $0, response: respond(committed)) })
+        switch try await cases.applyTransition(transition, expectedVersion: before.version, effects: effects) {
+        case .applied: return .applied(committed)
+        case .replayed(let stored): return .replayed(stored)
+        }
+    }
+
+    /// What a commit did.
+    enum CommitOutcome: Sendable {
+        /// The change was stored.
+        case applied(Committed)
+        /// The call's key was spent by an identical call: its stored response.
+        case replayed([UInt8])
     }
 
     /// The events of a new case (what CreateAfterSale stores with it), and its refund order.
@@ -127,3 +169,4 @@ struct CaseWorkflow: Sendable {
         }
     }
 }
+

@@ -1,4 +1,5 @@
 import AfterSaleDomain
+import ProtoRuntime
 import RPCServer
 import RPCWire
 
@@ -71,6 +72,38 @@ public struct MetadataAuthenticator: Authenticator {
     }
 }
 
+/// Who makes a call and what every change they make records: the principal, the trace id, and the
+/// idempotency key when the call carries one.
+struct Caller: Sendable {
+    /// The authenticated principal.
+    let principal: Principal
+    /// The call's `x-trace-id`, empty when it carried none; trace records keep it.
+    let traceID: String
+    /// The call's `idempotency-key`, nil when it carried none.
+    let idempotencyKey: String?
+
+    /// The call `request` makes on `method` under the caller's key; nil without a key.
+    func idempotentCall<Request: ProtoMessage>(_ method: RPCMethodInfo, _ request: Request) -> IdempotentCall? {
+        idempotencyKey.map { key in
+            IdempotentCall(record: IdempotencyRecord(key: key, principal: principal,
+                                                     fingerprint: RequestFingerprint.of(request.serializedBytes(), operation: method.path)),
+                           operation: method.path)
+        }
+    }
+}
+
+extension ServerContext {
+    /// The caller, with the trace id and idempotency key of the call.
+    /// - Throws: `UNAUTHENTICATED` without a principal; `INVALID_ARGUMENT` for a malformed key or trace id.
+    var caller: Caller {
+        get throws(RPCError) {
+            let principal = try principal
+            let traceID = try CallerMetadata.traceID(from: metadata)
+            return Caller(principal: principal, traceID: traceID, idempotencyKey: try CallerMetadata.idempotencyKey(from: metadata))
+        }
+    }
+}
+
 /// The call metadata the after-sale services read.
 public enum CallerMetadata {
     /// The caller's role: buyer, merchant, agent, platform or system.
@@ -103,6 +136,19 @@ public enum CallerMetadata {
             throw RPCError(.unauthenticated, "\(id) metadata is malformed: \(message)")
         }
         return principal
+    }
+
+    /// The most bytes an `x-trace-id` may have.
+    public static let maximumTraceIDBytes = 128
+
+    /// The trace id, empty when absent.
+    /// - Throws: `INVALID_ARGUMENT` when it is too long or has control characters.
+    public static func traceID(from metadata: Metadata) throws(RPCError) -> String {
+        guard let id = metadata[Metadata.Keys.traceID] else { return "" }
+        guard id.utf8.count <= maximumTraceIDBytes, id.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw RPCError(.invalidArgument, "\(Metadata.Keys.traceID) metadata must be at most \(maximumTraceIDBytes) bytes without control characters")
+        }
+        return id
     }
 
     /// The idempotency key, nil when absent.

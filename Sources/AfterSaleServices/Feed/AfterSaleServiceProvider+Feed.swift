@@ -25,7 +25,12 @@ extension AfterSaleServiceProvider {
             }
             let start: Int64
             if let from = request.fromCursor {
-                start = from.value < 0 ? try await feed.eventFeedHead() : from.value
+                let head = try await feed.eventFeedHead()
+                guard from.value <= head else {
+                    // Starting past the head would skip the events written in between.
+                    throw RPCError(.outOfRange, "from_cursor \(from.value) is past the feed's head \(head)")
+                }
+                start = from.value < 0 ? head : from.value
             } else {
                 start = try await feed.consumerCursor(request.consumerName) ?? 0
             }

@@ -125,7 +125,7 @@ extension ProtoMapping {
         return t
     }
 
-    static func trace(_ record: AfterSaleDomain.TraceRecord, id: String, traceID: String = "") -> AfterSaleProto.TraceRecord {
+    static func trace(_ record: AfterSaleDomain.TraceRecord, id: String) -> AfterSaleProto.TraceRecord {
         var t = AfterSaleProto.TraceRecord()
         t.recordId = id
         t.caseNumber = record.caseNumber.rawValue
@@ -137,7 +137,7 @@ extension ProtoMapping {
         t.atUnixMs = record.at.millisecondsSinceEpoch
         t.outcome = outcome(record.outcome)
         t.details = record.details
-        t.traceId = traceID
+        t.traceId = record.traceID
         t.refundId = record.refundID ?? ""
         return t
     }

@@ -97,6 +97,8 @@ extension ProtoMapping {
         case .inProgress: .inProgress
         case .refunded: .refunded
         case .returned: .returned
+        case .exchanged: .exchanged
+        case .repaired: .repaired
         }
         p.scope = switch view.scope {
         case nil: AfterSaleProto.AfterSaleScope.unspecified

@@ -2,6 +2,7 @@ import AfterSaleDomain
 import AfterSaleProto
 import Foundation
 import RPCServer
+import ProtoRuntime
 import RPCWire
 import ServiceKit
 
@@ -13,6 +14,7 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
     let refunds: any RefundRepository
     let cases: any CaseRepository
     let orders: any OrderRepository
+    let idempotency: any IdempotencyRepository
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
@@ -24,19 +26,24 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
 
     /// The bridge over the refund orders, the cases they pay and the orders of those cases.
     public init(refunds: any RefundRepository, cases: any CaseRepository, orders: any OrderRepository,
-                clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+                idempotency: any IdempotencyRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
+                logger: Logger = .disabled) {
         self.refunds = refunds
         self.cases = cases
         self.orders = orders
+        self.idempotency = idempotency
         self.clock = clock
         self.policy = policy
         self.logger = logger
     }
 
-    var workflow: CaseWorkflow { CaseWorkflow(cases: cases, orders: orders, clock: clock, policy: policy, logger: logger) }
+    var workflow: CaseWorkflow {
+        CaseWorkflow(cases: cases, orders: orders, idempotency: idempotency, clock: clock, policy: policy, logger: logger)
+    }
 
     public func claimRefunds(_ request: ClaimRefundsRequest, context: ServerContext) async throws -> ClaimRefundsResponse {
-        let principal = try context.principal
+        let caller = try context.caller
+        let principal = caller.principal
         return try await mapped {
             try Permissions.require(principal, .claimRefunds)
             let limit = try Fields.pageSize(request.maxRefunds, Self.claimPaging, field: "max_refunds")
@@ -45,23 +52,30 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
             }
             let leaseMs = policy.refunds.lease(requestedMs: request.leaseMs)
             let tokens = (0..<limit).map { _ in UUID().uuidString.lowercased() }
-            let claimed = try await refunds.claimRefunds(
-                RefundClaim(owner: principal.id, limit: limit, channels: Set(request.paymentChannels), leaseMs: leaseMs,
-                            at: clock.now(), tokens: tokens))
-            var response = ClaimRefundsResponse()
-            response.leases = claimed.map { refund in
-                var lease = RefundLease()
-                lease.refund = ProtoMapping.refundOrder(refund)
-                lease.leaseToken = refund.lease?.token ?? ""
-                lease.leaseExpiresAtUnixMs = refund.lease?.expiresAt.millisecondsSinceEpoch ?? 0
-                return lease
+            let claim = RefundClaim(owner: principal.id, limit: limit, channels: Set(request.paymentChannels), leaseMs: leaseMs,
+                                    at: clock.now(), tokens: tokens)
+            let respond: @Sendable ([AfterSaleDomain.RefundOrder]) -> ClaimRefundsResponse = { claimed in
+                var response = ClaimRefundsResponse()
+                response.leases = claimed.map { refund in
+                    var lease = RefundLease()
+                    lease.refund = ProtoMapping.refundOrder(refund)
+                    lease.leaseToken = refund.lease?.token ?? ""
+                    lease.leaseExpiresAtUnixMs = refund.lease?.expiresAt.millisecondsSinceEpoch ?? 0
+                    return lease
+                }
+                return response
             }
-            return response
+            // Under a key, a worker that lost the answer gets the same leases again instead of new ones.
+            guard let call = caller.idempotentCall(RefundBridge.claimRefunds.info, request) else {
+                return respond(try await refunds.claimRefunds(claim))
+            }
+            return try CaseWorkflow.decode(try await refunds.claimRefunds(claim, call: call, respond: { respond($0).serializedBytes() }))
         }
     }
 
     public func reportRefundResult(_ request: ReportRefundResultRequest, context: ServerContext) async throws -> ReportRefundResultResponse {
-        let principal = try context.principal
+        let caller = try context.caller
+        let principal = caller.principal
         return try await mapped {
             try Permissions.require(principal, .reportRefundResults)
             guard !request.refundId.isEmpty else { throw DomainError.invalidArgument(field: "refund_id", message: "must not be empty") }
@@ -77,7 +91,7 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
                     decision = try refund.reporting(report, at: now, policy: policy.refunds)
                 } catch {
                     if case .refundConflict(_, let message) = error {
-                        try await recordRefusal(of: report, on: refund, by: principal, reason: message, at: now)
+                        try await recordRefusal(of: report, on: refund, by: caller, reason: message, at: now)
                     }
                     throw error
                 }
@@ -91,7 +105,7 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
                     guard let current = try await cases.afterSale(refund.caseNumber) else {
                         throw RepositoryError.caseNotFound(refund.caseNumber)
                     }
-                    let transition = try await workflow.decideRecordingRefusal(current, caseAction, by: principal, expectedVersion: nil)
+                    let transition = try await workflow.decideRecordingRefusal(current, caseAction, by: caller, expectedVersion: nil)
                     // The refund or its case may have moved (a concurrent report): then look again.
                     guard try await DecideAgain.commit({
                         try await workflow.commit(transition, before: current,
@@ -130,13 +144,13 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
     }
 
     /// Records a refused report on the refund's log and as a refused trace record on its case.
-    private func recordRefusal(of report: RefundReport, on refund: AfterSaleDomain.RefundOrder, by principal: Principal,
+    private func recordRefusal(of report: RefundReport, on refund: AfterSaleDomain.RefundOrder, by caller: Caller,
                                reason: String, at now: Timestamp) async throws {
         let status = try await cases.afterSale(refund.caseNumber)?.status ?? .pendingRefund
         let step: CaseStep = if case .succeeded = report.outcome { .refundSucceeded } else { .refundFailed }
-        let trace = TraceRecord(caseNumber: refund.caseNumber, actor: principal, step: step, from: status, to: status, at: now,
+        let trace = TraceRecord(caseNumber: refund.caseNumber, actor: caller.principal, step: step, from: status, to: status, at: now,
                                 outcome: .rejected, details: "refund \(refund.id) \(reason); report \(report.fingerprint)",
-                                refundID: refund.id)
+                                refundID: refund.id, traceID: caller.traceID)
         try await refunds.recordRefusedReport(RefusedRefundReport(refundID: refund.id, report: report, reason: reason, trace: trace))
     }
 
@@ -186,10 +200,13 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
     }
 
     public func requeueRefund(_ request: RequeueRefundRequest, context: ServerContext) async throws -> RequeueRefundResponse {
-        let principal = try context.principal
+        let caller = try context.caller
+        let principal = caller.principal
         return try await mapped {
             try Permissions.require(principal, .requeueRefunds)
             try TextRules.optional(request.note, field: "note")
+            let call = caller.idempotentCall(RefundBridge.requeueRefund.info, request)
+            if let call, let stored = try await idempotency.storedResponse(for: call) { return try CaseWorkflow.decode(stored) }
             guard let refund = try await refunds.refund(request.refundId) else {
                 throw RepositoryError.refundNotFound(request.refundId)
             }
@@ -201,11 +218,14 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
             let events = EventPlanner.events(forRequeued: next, of: afterSale, by: principal, note: request.note, at: now)
             let trace = TraceRecord(caseNumber: afterSale.number, actor: principal, step: .refundRequeued, from: afterSale.status,
                                     to: afterSale.status, at: now, outcome: .applied,
-                                    details: request.note.isEmpty ? "re-queued" : "re-queued: \(request.note)", refundID: next.id)
-            try await refunds.updateRefund(RefundUpdate(refund: next, expectedVersion: refund.version), trace: trace,
-                                              events: events.map(ProtoMapping.outbox))
+                                    details: request.note.isEmpty ? "re-queued" : "re-queued: \(request.note)", refundID: next.id,
+                                    traceID: caller.traceID)
             var response = RequeueRefundResponse()
             response.refund = ProtoMapping.refundOrder(next)
+            let outcome = try await refunds.updateRefund(RefundUpdate(refund: next, expectedVersion: refund.version), trace: trace,
+                                                         events: events.map(ProtoMapping.outbox),
+                                                         response: call.map { IdempotentResponse(call: $0, response: response.serializedBytes()) })
+            if case .replayed(let stored) = outcome { return try CaseWorkflow.decode(stored) }
             return response
         }
     }

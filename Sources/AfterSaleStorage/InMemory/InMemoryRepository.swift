@@ -133,10 +133,14 @@ public final class InMemoryRepository: AfterSaleRepository {
         try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
     }
 
-    public func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws {
+    @discardableResult
+    public func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws -> ChangeOutcome {
         try StorageContract.check(transition, expectedVersion: expectedVersion, effects: effects)
         let afterSale = transition.afterSale
-        let last = try state.withLock { state throws -> Int64? in
+        let (outcome, last) = try state.withLock { state throws -> (ChangeOutcome, Int64?) in
+            if let response = effects.response, let stored = try Self.storedResponse(for: response.call, in: state) {
+                return (.replayed(stored), nil)
+            }
             if let basis = effects.basis { try Self.check(basis, in: state) }
             guard let stored = state.cases[afterSale.number] else { throw RepositoryError.caseNotFound(afterSale.number) }
             guard stored.afterSale.version == expectedVersion else {
@@ -150,9 +154,15 @@ public final class InMemoryRepository: AfterSaleRepository {
             for key in effects.trackingKeys where !key.trackingNumber.isEmpty {
                 state.tracking[key, default: []].insert(afterSale.number)
             }
-            return Self.append(effects.events, in: &state)
+            if let response = effects.response { Self.store(response, in: &state) }
+            return (.applied, Self.append(effects.events, in: &state))
         }
         if let last { feedSignal.advance(to: last) }
+        return outcome
+    }
+
+    public func storedResponse(for call: IdempotentCall) async throws -> [UInt8]? {
+        try state.withLock { state throws(RepositoryError) in try Self.storedResponse(for: call, in: state) }
     }
 
     public func caseNumber(shippingWith key: TrackingKey) async throws -> CaseNumber? {
@@ -238,15 +248,28 @@ public final class InMemoryRepository: AfterSaleRepository {
     }
 
     public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason {
-        try state.withLock { state throws(DomainError) in
-            let current = state.reasons[reason.code]?.version ?? 0
-            if let expectedVersion, expectedVersion != current {
-                throw .versionConflict(expected: expectedVersion, actual: current)
-            }
-            let stored = StoredReason(reason: reason, version: current + 1, updatedAt: instant)
-            state.reasons[reason.code] = stored
-            return stored
+        try state.withLock { state throws(DomainError) in try Self.upsert(reason, expectedVersion: expectedVersion, at: instant, in: &state) }
+    }
+
+    public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp, call: IdempotentCall,
+                             respond: @escaping @Sendable (StoredReason) -> [UInt8]) async throws -> [UInt8] {
+        try state.withLock { state throws -> [UInt8] in
+            if let stored = try Self.storedResponse(for: call, in: state) { return stored }
+            let response = respond(try Self.upsert(reason, expectedVersion: expectedVersion, at: instant, in: &state))
+            Self.store(IdempotentResponse(call: call, response: response), in: &state)
+            return response
         }
+    }
+
+    private static func upsert(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp,
+                               in state: inout State) throws(DomainError) -> StoredReason {
+        let current = state.reasons[reason.code]?.version ?? 0
+        if let expectedVersion, expectedVersion != current {
+            throw .versionConflict(expected: expectedVersion, actual: current)
+        }
+        let stored = StoredReason(reason: reason, version: current + 1, updatedAt: instant)
+        state.reasons[reason.code] = stored
+        return stored
     }
 
     // MARK: - Refunds
@@ -260,28 +283,45 @@ public final class InMemoryRepository: AfterSaleRepository {
     }
 
     public func claimRefunds(_ claim: RefundClaim) async throws -> [RefundOrder] {
-        try state.withLock { state in
-            // Work on a copy: a claim that throws halfway leaves nothing behind, as a rolled-back transaction.
-            var working = state
-            let claimed = try RefundClaimWindow.claim(claim, candidates: { limit in
-                Self.claimable(at: claim.at, limit: limit, in: working)
-            }, store: { next, prior in
-                try Self.checkUpdate(RefundUpdate(refund: next, expectedVersion: prior.version), in: working)
-                working.refunds[next.id] = next
-            })
-            state = working
-            return claimed
+        try state.withLock { state in try Self.claim(claim, in: &state) }
+    }
+
+    public func claimRefunds(_ claim: RefundClaim, call: IdempotentCall,
+                             respond: @escaping @Sendable ([RefundOrder]) -> [UInt8]) async throws -> [UInt8] {
+        try state.withLock { state throws -> [UInt8] in
+            if let stored = try Self.storedResponse(for: call, in: state) { return stored }
+            let response = respond(try Self.claim(claim, in: &state))
+            Self.store(IdempotentResponse(call: call, response: response), in: &state)
+            return response
         }
     }
 
-    public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent]) async throws {
-        let last = try state.withLock { state throws -> Int64? in
+    private static func claim(_ claim: RefundClaim, in state: inout State) throws -> [RefundOrder] {
+        // Work on a copy: a claim that throws halfway leaves nothing behind, as a rolled-back transaction.
+        var working = state
+        let claimed = try RefundClaimWindow.claim(claim, candidates: { limit in
+            Self.claimable(at: claim.at, limit: limit, in: working)
+        }, store: { next, prior in
+            try Self.checkUpdate(RefundUpdate(refund: next, expectedVersion: prior.version), in: working)
+            working.refunds[next.id] = next
+        })
+        state = working
+        return claimed
+    }
+
+    @discardableResult
+    public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent],
+                             response: IdempotentResponse?) async throws -> ChangeOutcome {
+        let (outcome, last) = try state.withLock { state throws -> (ChangeOutcome, Int64?) in
+            if let response, let stored = try Self.storedResponse(for: response.call, in: state) { return (.replayed(stored), nil) }
             try Self.checkUpdate(update, in: state)
             state.refunds[update.refund.id] = update.refund
             if let trace { state.cases[trace.caseNumber]?.traces.append(trace) }
-            return Self.append(events, in: &state)
+            if let response { Self.store(response, in: &state) }
+            return (.applied, Self.append(events, in: &state))
         }
         if let last { feedSignal.advance(to: last) }
+        return outcome
     }
 
     public func recordRefusedReport(_ refused: RefusedRefundReport) async throws {
@@ -319,7 +359,8 @@ public final class InMemoryRepository: AfterSaleRepository {
     public func events(after cursor: Int64, types: Set<EventType>?, limit: Int, scanLimit: Int) async throws -> EventBatch {
         state.withLock { state in
             let head = Int64(state.events.count)
-            let ceiling = min(head, cursor + Int64(max(1, scanLimit)))
+            let (reach, overflow) = cursor.addingReportingOverflow(Int64(max(1, scanLimit)))
+            let ceiling = min(head, overflow ? Int64.max : reach)
             guard ceiling > cursor else { return EventBatch(events: [], scannedThrough: max(cursor, head)) }
             var events: [StoredEvent] = []
             var scanned = cursor
@@ -373,6 +414,14 @@ public final class InMemoryRepository: AfterSaleRepository {
                                                          stored: state.idempotency[IdempotencyKey(idempotency)]) else { return nil }
         guard let number = try? CaseNumber(parsing: result) else { throw .idempotencyKeyReused(key: idempotency.key) }
         return CreatedCase(number: number, replayed: true)
+    }
+
+    private static func storedResponse(for call: IdempotentCall, in state: State) throws(RepositoryError) -> [UInt8]? {
+        try IdempotencyReplay.response(of: call, stored: state.idempotency[IdempotencyKey(call.record)])
+    }
+
+    private static func store(_ response: IdempotentResponse, in state: inout State) {
+        state.idempotency[IdempotencyKey(response.call.record)] = StoredIdempotencyKey(response)
     }
 
     private static func cases(ofOrder orderID: String, in state: State) -> [AfterSaleCase] {

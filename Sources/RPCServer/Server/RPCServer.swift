@@ -187,7 +187,12 @@ public final class RPCServer: Sendable {
             loop.execute { loop.unregister(fd); close(fd) }
         }
         for c in core.allConnections { c.announceShutdown() }
-        await wait(for: core.configuration.shutdownGrace, on: &iterator, notify) {
+        // Streams get a moment to end by themselves (a health watch sends its NOT_SERVING and
+        // returns), then end with UNAVAILABLE; unary calls get the whole grace period.
+        let streamGrace = min(core.configuration.shutdownGrace, .milliseconds(250))
+        await wait(for: streamGrace, on: &iterator, notify) { !core.allConnections.contains(where: { $0.streamsInFlight > 0 }) }
+        for c in core.allConnections { c.endStreams() }
+        await wait(for: core.configuration.shutdownGrace - streamGrace, on: &iterator, notify) {
             !core.allConnections.contains(where: { $0.callsInFlight > 0 })
         }
         for c in core.allConnections {

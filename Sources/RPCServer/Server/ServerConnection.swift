@@ -17,6 +17,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         let route: Int
         let startNanos: UInt64
         let traceID: String?
+        /// A server-streaming call: it ends at shutdown's GOAWAY instead of running through the grace.
+        let isStream: Bool
         var task: Task<Void, Never>?
         var timer: TimerID?
     }
@@ -80,6 +82,26 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         connection.send(Envelope(kind: .goAway, callID: 0, status: RPCStatus(code: .unavailable, message: "server is shutting down")))
     }
 
+    /// Server-streaming calls in flight.
+    var streamsInFlight: Int { calls.withLock { $0.values.count(where: \.isStream) } }
+
+    /// Ends every server-streaming call still in flight with UNAVAILABLE: streams would otherwise
+    /// run until the grace period ends, holding the shutdown back for nothing.
+    func endStreams() {
+        let streams = calls.withLock { c -> [(UInt64, ActiveCall)] in
+            let ending = c.filter { $0.value.isStream }.map { ($0.key, $0.value) }
+            for (id, _) in ending { c[id] = nil }
+            return ending
+        }
+        for (id, call) in streams {
+            call.task?.cancel()
+            if let timer = call.timer { connection.loop.cancelTimer(timer) }
+            respond(id, .failure(RPCError(.unavailable, "server is shutting down")))
+            core.finished(shard: shard, route: call.route, code: .unavailable, startNanos: call.startNanos, callID: id,
+                          traceID: call.traceID, note: "stream ended at shutdown")
+        }
+    }
+
     // MARK: Calls
 
     /// Writes a call's final frame. `coalesce` leaves the write to the loop when other calls are
@@ -117,6 +139,9 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
         switch route.handler {
         case let .inline(body):
+            // The same per-connection rules as every other REQUEST: a call id still open is a
+            // protocol error, and a call over the limit is refused, whichever route answers it.
+            guard admitInline(id, route: routeIndex, start: start, traceID: context.traceID) else { return }
             let result: Result<[UInt8], RPCError>
             do throws(RPCError) { result = .success(try body(request.payload, context, core.router.interceptors)) } catch { result = .failure(error) }
             respond(id, result)
@@ -124,7 +149,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                           traceID: context.traceID, note: result.errorMessage)
 
         case let .unary(body):
-            guard let token = admit(id, route: routeIndex, start: start, traceID: context.traceID, deadline: deadline) else { return }
+            guard let token = admit(id, route: routeIndex, start: start, traceID: context.traceID, deadline: deadline, isStream: false) else { return }
             let task = Task {
                 let result: Result<[UInt8], RPCError>
                 do throws(RPCError) { result = .success(try await body(request.payload, context, self.core.router.interceptors)) } catch { result = .failure(error) }
@@ -133,7 +158,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             attach(task, to: id, token: token)
 
         case let .serverStreaming(body):
-            guard let token = admit(id, route: routeIndex, start: start, traceID: context.traceID, deadline: deadline) else { return }
+            guard let token = admit(id, route: routeIndex, start: start, traceID: context.traceID, deadline: deadline, isStream: true) else { return }
             let sink = StreamSink { [self] bytes throws(RPCError) in
                 guard isActive(id, token: token) else { throw RPCError(.cancelled, "the call is over") }
                 guard await connection.waitUntilWritable() else { throw RPCError(.unavailable, "the connection closed") }
@@ -149,15 +174,39 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         }
     }
 
+    /// Checks an inline call against the calls in flight; false (after answering) when its id is
+    /// taken or the connection is at its limit. Inline calls finish before the next frame is read,
+    /// so they are never registered themselves.
+    private func admitInline(_ id: UInt64, route: Int, start: UInt64, traceID: String?) -> Bool {
+        enum Outcome { case admitted, duplicate, full }
+        let limit = core.configuration.maxCallsPerConnection
+        let outcome = calls.withLock { c -> Outcome in
+            if c[id] != nil { return .duplicate }
+            if c.count >= limit { return .full }
+            return .admitted
+        }
+        switch outcome {
+        case .admitted:
+            return true
+        case .duplicate:
+            goAway(RPCError(.invalidArgument, "call id \(id) is already in flight on this connection"))
+            return false
+        case .full:
+            respond(id, .failure(RPCError(.resourceExhausted, "more than \(limit) calls in flight on this connection")))
+            core.finished(shard: shard, route: route, code: .resourceExhausted, startNanos: start, callID: id, traceID: traceID, note: "too many calls")
+            return false
+        }
+    }
+
     /// Registers an async call; nil (after answering) when the id is taken or the limit is reached.
-    private func admit(_ id: UInt64, route: Int, start: UInt64, traceID: String?, deadline: UInt64?) -> UInt64? {
+    private func admit(_ id: UInt64, route: Int, start: UInt64, traceID: String?, deadline: UInt64?, isStream: Bool) -> UInt64? {
         let token = nextToken.wrappingAdd(1, ordering: .relaxed).newValue
         enum Outcome { case admitted, duplicate, full }
         let limit = core.configuration.maxCallsPerConnection
         let outcome = calls.withLock { c -> Outcome in
             if c[id] != nil { return .duplicate }
             if c.count >= limit { return .full }
-            c[id] = ActiveCall(token: token, route: route, startNanos: start, traceID: traceID)
+            c[id] = ActiveCall(token: token, route: route, startNanos: start, traceID: traceID, isStream: isStream)
             return .admitted
         }
         switch outcome {

@@ -26,9 +26,12 @@ struct Payout: Sendable, Equatable {
     let amountMinor: Int64
 }
 
-/// A payment channel (like Alipay's refund API): idempotent on the refund id passed as its
-/// out_refund_no, so it pays a refund id at most once and answers a repeat with the same
-/// transaction id; it can be switched down (every call throws), and it counts everything.
+/// A payment channel (like Alipay's refund API): it answers a repeat of a refund id with the same
+/// transaction id, can be switched down (every call throws), and counts everything.
+///
+/// Every accepted request counts as a payout, repeats included: a real channel might not dedupe
+/// (or might dedupe only within a window), so a system that asks twice for one refund has paid
+/// twice as far as these tests are concerned, and "paid exactly once" checks can fail.
 actor FakeChannel {
     private var down = false
     private var payouts: [String: Payout] = [:]
@@ -41,6 +44,7 @@ actor FakeChannel {
     func refund(refundID: String, amountMinor: Int64) throws -> String {
         requestCounts[refundID, default: 0] += 1
         if down { throw ChannelUnavailable() }
+        payoutCounts[refundID, default: 0] += 1
         if let existing = payouts[refundID] {
             guard existing.amountMinor == amountMinor else { throw ChannelAmountMismatch(refundID: refundID) }
             return existing.transaction
@@ -48,13 +52,20 @@ actor FakeChannel {
         sequence += 1
         let transaction = "CH\(String(format: "%06d", sequence))-\(refundID)"
         payouts[refundID] = Payout(transaction: transaction, amountMinor: amountMinor)
-        payoutCounts[refundID, default: 0] += 1
         return transaction
+    }
+
+    /// The payout already made for `refundID`, if any, without paying (a channel's refund query,
+    /// like Alipay's `alipay.trade.fastpay.refund.query`); counts as a request, not a payout.
+    func query(refundID: String) throws -> Payout? {
+        requestCounts[refundID, default: 0] += 1
+        if down { throw ChannelUnavailable() }
+        return payouts[refundID]
     }
 
     /// Every refund id paid, with its payout.
     var paid: [String: Payout] { payouts }
-    /// How many times money actually left for each refund id (never more than one by construction of the key).
+    /// How many payout requests the channel accepted for each refund id (each one counts as money leaving).
     var payoutsByRefund: [String: Int] { payoutCounts }
     /// How many times each refund id was asked for (including while down and repeats).
     func requests(_ refundID: String) -> Int { requestCounts[refundID] ?? 0 }
@@ -105,11 +116,16 @@ struct PaymentWorker: Sendable {
     }
 
     /// Pays one leased refund on the channel and reports the outcome: success with the channel's
-    /// transaction id, or a transient failure when the channel is down.
+    /// transaction id, or a transient failure when the channel is down. On a later attempt (a lease
+    /// that expired, a server that restarted before the report committed) it first asks the channel
+    /// whether the refund id was paid already, and reports that payout instead of paying again.
     func pay(_ lease: AfterSaleProto.RefundLease) async throws -> ReportRefundResultResponse {
         let refund = try #require(lease.refund)
         let amount = refund.amount?.amountMinor ?? 0
         do {
+            if refund.attempts > 1, let earlier = try await channel.query(refundID: refund.refundId) {
+                return try await report(successReport(lease, transaction: earlier.transaction))
+            }
             let transaction = try await channel.refund(refundID: refund.refundId, amountMinor: amount)
             return try await report(successReport(lease, transaction: transaction))
         } catch is ChannelUnavailable {

@@ -923,22 +923,26 @@ const ProtobufCEnumDescriptor aftersale__v1__order_status__descriptor =
   aftersale__v1__order_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue aftersale__v1__order_after_sale_state__enum_values_by_number[5] =
+static const ProtobufCEnumValue aftersale__v1__order_after_sale_state__enum_values_by_number[7] =
 {
   { "ORDER_AFTER_SALE_STATE_UNSPECIFIED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_UNSPECIFIED", 0 },
   { "ORDER_AFTER_SALE_STATE_NONE", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_NONE", 1 },
   { "ORDER_AFTER_SALE_STATE_IN_PROGRESS", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_IN_PROGRESS", 2 },
   { "ORDER_AFTER_SALE_STATE_REFUNDED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_REFUNDED", 3 },
   { "ORDER_AFTER_SALE_STATE_RETURNED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_RETURNED", 4 },
+  { "ORDER_AFTER_SALE_STATE_EXCHANGED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_EXCHANGED", 5 },
+  { "ORDER_AFTER_SALE_STATE_REPAIRED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_REPAIRED", 6 },
 };
 static const ProtobufCIntRange aftersale__v1__order_after_sale_state__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 7}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__order_after_sale_state__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex aftersale__v1__order_after_sale_state__enum_values_by_name[7] =
 {
+  { "ORDER_AFTER_SALE_STATE_EXCHANGED", 5 },
   { "ORDER_AFTER_SALE_STATE_IN_PROGRESS", 2 },
   { "ORDER_AFTER_SALE_STATE_NONE", 1 },
   { "ORDER_AFTER_SALE_STATE_REFUNDED", 3 },
+  { "ORDER_AFTER_SALE_STATE_REPAIRED", 6 },
   { "ORDER_AFTER_SALE_STATE_RETURNED", 4 },
   { "ORDER_AFTER_SALE_STATE_UNSPECIFIED", 0 },
 };
@@ -949,9 +953,9 @@ const ProtobufCEnumDescriptor aftersale__v1__order_after_sale_state__descriptor 
   "OrderAfterSaleState",
   "Aftersale__V1__OrderAfterSaleState",
   "aftersale.v1",
-  5,
+  7,
   aftersale__v1__order_after_sale_state__enum_values_by_number,
-  5,
+  7,
   aftersale__v1__order_after_sale_state__enum_values_by_name,
   1,
   aftersale__v1__order_after_sale_state__value_ranges,

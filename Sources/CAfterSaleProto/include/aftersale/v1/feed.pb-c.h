@@ -41,7 +41,8 @@ typedef enum _Aftersale__V1__EventType {
    */
   AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_CASE_CREATED = 1,
   /*
-   * A case was approved (by the merchant or automatically).
+   * A case was approved: by the merchant (ReviewAfterSale), by its review timer, or at creation for
+   * a refund-only case (which then publishes CASE_CREATED, CASE_APPROVED and REFUND_REQUESTED).
    */
   AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_CASE_APPROVED = 2,
   /*

@@ -81,7 +81,16 @@ typedef enum _Aftersale__V1__OrderAfterSaleState {
   /*
    * No case is open and goods came back with a refund (退货成功).
    */
-  AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_RETURNED = 4
+  AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_RETURNED = 4,
+  /*
+   * No case is open, no money went back, and goods were exchanged (换货完成). Money outranks goods:
+   * an order with a refund and an exchange shows REFUNDED or RETURNED.
+   */
+  AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_EXCHANGED = 5,
+  /*
+   * No case is open, no money went back, no exchange, and goods were repaired (维修完成).
+   */
+  AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_REPAIRED = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__ORDER_AFTER_SALE_STATE)
 } Aftersale__V1__OrderAfterSaleState;
 /*
@@ -309,7 +318,8 @@ struct  Aftersale__V1__OrderAfterSaleView
    */
   Aftersale__V1__OrderAfterSaleState state;
   /*
-   * Whether the state covers part of the order or all of it.
+   * Whether the state covers part of the order or all of it: WHOLE when completed cases cover every
+   * line in full quantity; UNSPECIFIED while the state is NONE or IN_PROGRESS.
    */
   Aftersale__V1__AfterSaleScope scope;
   /*
@@ -326,7 +336,10 @@ struct  Aftersale__V1__OrderAfterSaleView
    */
   Aftersale__V1__Money *refunded_total;
   /*
-   * Total that may still be refunded on the order.
+   * Total that may still be refunded on the order: every line's paid amount not yet claimed by an
+   * open or completed case, plus the shipping fee while the order has not shipped (PAID) and no
+   * case carries it. Shipping goes back only when the order is refunded in full before it ships:
+   * the refund-only case that, with the cases before it, covers every line in full carries it.
    */
   Aftersale__V1__Money *refundable_total;
   /*

@@ -1,0 +1,107 @@
+import AfterSaleDomain
+import AfterSaleProto
+import RPCServer
+import RPCWire
+
+/// Who may call a method, declared once per method in ``MethodAccess/table``: the authorization
+/// interceptor enforces the role gates before the handler runs, the handlers add ownership (a
+/// buyer's own cases, a merchant's own shop), and PROTOCOL.md's method × role table is generated
+/// from it.
+public enum MethodAccess: Sendable, Hashable {
+    /// Anyone, without an identity (health checks, reflection).
+    case open
+    /// The roles of a domain operation (``Operation/allowedRoles``), checked by the interceptor.
+    case operation(Operation)
+    /// The roles of the case actions the method may take (``ActionKind/allowedRoles``), checked by
+    /// the domain's decision so that a refused attempt leaves a trace record on the case.
+    case actions([ActionKind])
+
+    /// The roles that may call the method; nil for an open method.
+    public var allowedRoles: Set<AfterSaleDomain.ActorRole>? {
+        switch self {
+        case .open: nil
+        case .operation(let operation): operation.allowedRoles
+        case .actions(let actions): actions.reduce(into: Set<AfterSaleDomain.ActorRole>()) { $0.formUnion($1.allowedRoles) }
+        }
+    }
+
+    /// Every method of the contracts with its access. A method missing here is refused to every
+    /// caller (deny by default); a test checks that every declared method is listed.
+    public static let table: [String: MethodAccess] = {
+        var table: [String: MethodAccess] = [:]
+        for method in Health.methods + Reflection.methods { table[method.path] = .open }
+        let entries: [(RPCMethodInfo, MethodAccess)] = [
+            (AfterSaleService.createAfterSale.info, .operation(.apply)),
+            (AfterSaleService.getAfterSale.info, .operation(.viewCase)),
+            (AfterSaleService.listAfterSales.info, .operation(.viewCase)),
+            (AfterSaleService.withdrawAfterSale.info, .actions([.withdraw])),
+            (AfterSaleService.reviewAfterSale.info, .actions([.approve, .reject])),
+            (AfterSaleService.submitReturnShipment.info, .actions([.shipReturn, .bookPickup])),
+            (AfterSaleService.confirmReturnReceived.info, .actions([.confirmReturnReceived])),
+            (AfterSaleService.shipReplacement.info, .actions([.shipReplacement])),
+            (AfterSaleService.confirmReplacementReceived.info, .actions([.confirmReplacementReceived])),
+            (AfterSaleService.forceRefund.info, .actions([.forceRefund])),
+            (AfterSaleService.addMessage.info, .operation(.addMessage)),
+            (AfterSaleService.listMessages.info, .operation(.viewCase)),
+            (AfterSaleService.getReasonCatalog.info, .operation(.viewCase)),
+            (AfterSaleService.upsertReason.info, .operation(.editReasonCatalog)),
+            (AfterSaleService.ingestTrackingEvent.info, .operation(.ingestTracking)),
+            (AfterSaleService.subscribe.info, .operation(.readEventFeed)),
+            (AfterSaleService.acknowledgeEvents.info, .operation(.readEventFeed)),
+            (OrderBridge.upsertOrder.info, .operation(.upsertOrders)),
+            (OrderBridge.getOrderAfterSaleState.info, .operation(.viewCase)),
+            (RefundBridge.claimRefunds.info, .operation(.claimRefunds)),
+            (RefundBridge.reportRefundResult.info, .operation(.reportRefundResults)),
+            (RefundBridge.listRefunds.info, .operation(.listRefunds)),
+            (RefundBridge.requeueRefund.info, .operation(.requeueRefunds)),
+        ]
+        for (method, access) in entries { table[method.path] = access }
+        return table
+    }()
+
+    /// What a role that may call the method gets to see or change, per method (the ownership rules
+    /// the handlers apply), for the protocol document.
+    public static let scope: [String: String] = [
+        AfterSaleService.getAfterSale.info.path: "buyers: their own cases; merchants: their shop's; others: any. Another's case is NOT_FOUND; trace records need agent, platform or system",
+        AfterSaleService.listAfterSales.info.path: "buyers: their own cases; merchants: their shop's (the filter is forced); others: any",
+        AfterSaleService.listMessages.info.path: "the conversation of a case the caller may see",
+        AfterSaleService.addMessage.info.path: "a case the caller may see",
+        AfterSaleService.getReasonCatalog.info.path: "retired reasons (include_inactive) need agent or platform",
+        AfterSaleService.createAfterSale.info.path: "buyers: their own orders; agents and the platform on a buyer's behalf",
+        AfterSaleService.withdrawAfterSale.info.path: "the buyer's own case",
+        AfterSaleService.reviewAfterSale.info.path: "the merchant's own shop's case",
+        AfterSaleService.submitReturnShipment.info.path: "the buyer's own case",
+        AfterSaleService.confirmReturnReceived.info.path: "merchants: their shop's case; system: any (timers)",
+        AfterSaleService.shipReplacement.info.path: "the merchant's own shop's case",
+        AfterSaleService.confirmReplacementReceived.info.path: "buyers: their own case; system: any (timers)",
+        AfterSaleService.forceRefund.info.path: "any case",
+        OrderBridge.getOrderAfterSaleState.info.path: "buyers: their own orders; merchants: their shop's; others: any",
+    ]
+}
+
+/// Enforces ``MethodAccess/table`` after the identity interceptor: a method not in the table is
+/// refused to everyone, an operation's role gate is checked here, and an action's is left to the
+/// domain's decision (which records refused attempts).
+public struct AuthorizationInterceptor: ServerInterceptor {
+    /// The access of each method, by path.
+    public let table: [String: MethodAccess]
+
+    /// The interceptor over `table`.
+    public init(table: [String: MethodAccess] = MethodAccess.table) {
+        self.table = table
+    }
+
+    public func intercept(_ context: inout ServerContext) throws(RPCError) {
+        guard let access = table[context.method.path] else {
+            throw RPCError(.permissionDenied, "method \(context.method.path) is not open to any caller")
+        }
+        guard case .operation(let operation) = access else { return }
+        do {
+            try Permissions.require(try context.principal, operation)
+        } catch let error as DomainError {
+            throw error.rpcError
+        } catch {
+            throw RPCError(wrapping: error)
+        }
+    }
+}

@@ -18,9 +18,12 @@ public struct ServiceHost: Sendable {
     /// The full host: every business service over `store`.
     /// - Parameter authenticators: how callers are identified, tried in order.
     public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
-                authenticators: [any Authenticator] = [MetadataAuthenticator()], logger: Logger = .disabled) {
+                authenticators: [any Authenticator] = [MetadataAuthenticator()], logger: Logger = .disabled,
+                faults: FaultInjection = .none) {
+        var afterSale = AfterSaleServiceProvider(store: store, clock: clock, policy: policy, logger: logger)
+        afterSale.faults = faults
         self.init(services: [
-            AfterSaleServiceProvider(store: store, clock: clock, policy: policy, logger: logger).routes,
+            afterSale.routes,
             OrderBridgeProvider(orders: store, cases: store).routes,
             RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, clock: clock, policy: policy,
                                  logger: logger).routes,

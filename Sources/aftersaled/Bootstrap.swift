@@ -19,7 +19,8 @@ struct Bootstrap {
     func services(announce: @escaping @Sendable (String) -> Void) throws -> [any Service] {
         try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true)
         let store = try SQLiteRepository.open(dataDirectory: configuration.dataDir, logger: logger.with(["component": "storage"]))
-        let host = ServiceHost(store: store, policy: configuration.policy, logger: logger)
+        let host = ServiceHost(store: store, policy: configuration.policy, logger: logger,
+                               faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
         var parts: [any Service] = [
             ServiceAdapter(name: "sqlite-store", shutdown: { store.close() }),

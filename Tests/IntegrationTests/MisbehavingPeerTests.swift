@@ -343,5 +343,35 @@ extension Integration {
             peer.close()
             await server.shutdown()
         }
+
+        @Test("a health check reusing the id of an open stream gets GOAWAY INVALID_ARGUMENT, as any REQUEST does")
+        func inlineRouteReusingAnOpenID() async throws {
+            let server = try await TestServer.start(router: TestRoutes.router(probe: Probe()))
+            let peer = try RawPeer(port: server.port)
+            #expect(await peer.send(RawPeer.request(5, Health.watch.path, HealthCheckRequest().serializedBytes())))
+            let first = await peer.read(until: { $0.kind == .streamMessage }, timeout: .seconds(2))
+            #expect(first.envelope?.callID == 5, "the watch is open: \(first)")
+            #expect(await peer.send(RawPeer.request(5, Health.check.path, HealthCheckRequest().serializedBytes())))
+            let goAway = await peer.read(until: { $0.kind == .goAway || ($0.kind == .response && $0.callID == 5) }, timeout: .seconds(2))
+            #expect(goAway.envelope?.kind == .goAway, "\(goAway)")
+            #expect(goAway.envelope?.status?.code == .invalidArgument, "\(goAway)")
+            #expect(await peer.waitForClose(timeout: .seconds(2)))
+            peer.close()
+            await server.shutdown()
+        }
+
+        @Test("a health check over --max-calls-per-connection gets RESOURCE_EXHAUSTED, as any REQUEST does")
+        func inlineRouteOverTheLimit() async throws {
+            let server = try await TestServer.start(router: TestRoutes.router(probe: Probe())) { $0.maxCallsPerConnection = 2 }
+            let peer = try RawPeer(port: server.port)
+            let slow = healthRequest("1s#limit").serializedBytes()
+            #expect(await peer.send(RawPeer.request(1, TestMethods.sleep.path, slow)))
+            #expect(await peer.send(RawPeer.request(2, TestMethods.sleep.path, slow)))
+            #expect(await peer.send(RawPeer.request(3, Health.check.path, HealthCheckRequest().serializedBytes())))
+            let answer = await peer.read(until: { $0.callID == 3 }, timeout: .seconds(2))
+            #expect(answer.envelope?.status?.code == .resourceExhausted, "\(answer)")
+            peer.close()
+            await server.shutdown()
+        }
     }
 }

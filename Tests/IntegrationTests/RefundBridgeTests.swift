@@ -89,6 +89,22 @@ private func expectPaidExactlyOnce(_ f: IntegrationFixture, _ cases: [AfterSaleP
     #expect(Set(refunds.map(\.refundId)).count == refunds.count, "one row per refund order", sourceLocation: sourceLocation)
     #expect(Set(refunds.map(\.caseNumber)).count == refunds.count, "at most one refund order per case", sourceLocation: sourceLocation)
     #expect(payouts.values.reduce(0, +) == paid.count, sourceLocation: sourceLocation)
+    let doubled = await channel.doublePayments()
+    #expect(doubled.isEmpty, "paid more than once: \(doubled)", sourceLocation: sourceLocation)
+}
+
+@Suite("The exactly-once check itself")
+struct ExactlyOnceCheckTests {
+    @Test("a refund the channel was asked to pay twice is reported, so the payment tests can fail")
+    func catchesADoublePayment() async throws {
+        let channel = FakeChannel()
+        _ = try await channel.refund(refundID: "RF1", amountMinor: 100)
+        _ = try await channel.refund(refundID: "RF2", amountMinor: 100)
+        #expect(await channel.doublePayments().isEmpty)
+        _ = try await channel.refund(refundID: "RF1", amountMinor: 100)
+        #expect(await channel.doublePayments() == ["RF1 paid 2 times"])
+        #expect(await channel.payoutsByRefund["RF1"] == 2)
+    }
 }
 
 extension Integration {

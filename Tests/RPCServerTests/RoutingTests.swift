@@ -46,8 +46,8 @@ struct RoutingTests {
         let context = Self.context(route.info)
         let bytes: [UInt8]
         switch route.handler {
-        case .inline(let body): bytes = try body(request.serializedBytes(), context, router.interceptors)
-        case .unary(let body): bytes = try await body(request.serializedBytes(), context, router.interceptors)
+        case .inline(let body): bytes = try body(request.serializedBytes(), context, router.interceptors(at: router.index(of: route.info.path) ?? 0))
+        case .unary(let body): bytes = try await body(request.serializedBytes(), context, router.interceptors(at: router.index(of: route.info.path) ?? 0))
         case .serverStreaming: throw RPCError(.internal, "not a unary route")
         }
         do { return try Note(serializedBytes: bytes) } catch { throw RPCError(.internal, "bad response") }
@@ -102,7 +102,7 @@ struct RoutingTests {
         let route = router.route(at: try #require(router.index(of: Self.echo.path)))
         guard case .unary(let body) = route.handler else { Issue.record("not unary"); return }
         do {
-            _ = try await body([0xFF, 0xFF, 0xFF], Self.context(route.info), router.interceptors)
+            _ = try await body([0xFF, 0xFF, 0xFF], Self.context(route.info), router.interceptors(at: 0))
             Issue.record("garbage decoded")
         } catch {
             #expect((error as RPCError).code == .invalidArgument)
@@ -120,6 +120,21 @@ struct RoutingTests {
         let notes = try #require(router.catalog.first { $0.service == "test.v1.Notes" })
         #expect(notes.methods.map(\.info.name).sorted() == ["Echo", "Quick"])
         #expect(notes.methods.first { $0.info.name == "Quick" }?.implemented == false)
+    }
+
+    @Test("an interceptor that does not apply to a method is not run for it")
+    func skipsMethods() async throws {
+        struct OnlyEcho: ServerInterceptor {
+            func applies(to method: RPCMethodInfo) -> Bool { method.name == "Echo" }
+            func intercept(_ context: inout ServerContext) throws(RPCError) { throw RPCError(.permissionDenied, "echo is gated") }
+        }
+        var router = Router()
+        router.add([Self.tagEcho(), Route(unary: Self.quick) { request, _ in request }])
+        router.intercept(with: OnlyEcho())
+        let quick = try #require(router.index(of: Self.quick.path))
+        #expect(try await Self.call(router.route(at: quick), router, Note("free")).text == "free")
+        let echo = try #require(router.index(of: Self.echo.path))
+        await #expect(throws: RPCError.self) { _ = try await Self.call(router.route(at: echo), router, Note("x")) }
     }
 
     @Test("context values are kept by key type and absent until set")

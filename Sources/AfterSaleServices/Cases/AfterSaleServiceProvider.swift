@@ -20,6 +20,8 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
+    /// Test-only faults (see ``FaultInjection``).
+    var faults = FaultInjection.none
 
     /// Pages of ListAfterSales and ListMessages.
     static let casePaging = Paging(defaultSize: 20, maximumSize: 100)
@@ -92,6 +94,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                                                             basis: creation.basis, refund: refund, events: events))
                 }) else { return nil }
                 guard !created.replayed else { return try await createdResponse(created) }
+                faults.committed(AfterSaleService.createAfterSale.name)
                 // Stored as decided: answer from the values in hand instead of reading them back.
                 var response = CreateAfterSaleResponse()
                 response.afterSale = ProtoMapping.afterSale(transition.afterSale, refund: refund, timers: policy.timers)
@@ -255,14 +258,16 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
         let caller = try context.caller
         return try await mapped {
             let number = try Fields.caseNumber(caseNumber)
-            return try await workflow.act(on: number, by: caller, call: caller.idempotentCall(method.info, request),
-                                          expectedVersion: expectedVersion?.value, respond: { committed in
+            let response = try await workflow.act(on: number, by: caller, call: caller.idempotentCall(method.info, request),
+                                                  expectedVersion: expectedVersion?.value, respond: { committed in
                 var response = Response()
                 response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund,
                                                             timers: policy.timers)
                 response.refund = committed.refund.map(ProtoMapping.refundOrder)
                 return response
             }, makeAction)
+            faults.committed(method.name)
+            return response
         }
     }
 

@@ -91,6 +91,14 @@ public struct AuthorizationInterceptor: ServerInterceptor {
         self.table = table
     }
 
+    /// Open methods and methods gated by their actions need nothing here.
+    public func applies(to method: RPCMethodInfo) -> Bool {
+        switch table[method.path] {
+        case nil, .operation?: true
+        case .open?, .actions?: false
+        }
+    }
+
     public func intercept(_ context: inout ServerContext) throws(RPCError) {
         guard let access = table[context.method.path] else {
             throw RPCError(.permissionDenied, "method \(context.method.path) is not open to any caller")

@@ -48,8 +48,11 @@ public struct IdentityInterceptor: ServerInterceptor {
         self.missingCredentials = missingCredentials
     }
 
+    public func applies(to method: RPCMethodInfo) -> Bool { !publicServices.contains(method.service) }
+
     public func intercept(_ context: inout ServerContext) throws(RPCError) {
         guard !publicServices.contains(context.method.service) else { return }
+        _ = try CallerMetadata.traceID(from: context.metadata)  // stored in trace records: refuse a malformed one up front
         for authenticator in authenticators {
             if let principal = try authenticator.authenticate(context) {
                 context[PrincipalKey.self] = principal

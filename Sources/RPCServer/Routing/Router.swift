@@ -8,22 +8,30 @@ public struct Router: Sendable {
     private(set) var declared: [RPCMethodInfo] = []
     /// What every call goes through before its handler.
     public private(set) var interceptors = Interceptors.none
+    /// For each route (by index), the interceptors that apply to it.
+    private var routeInterceptors: [Interceptors] = []
 
     public init() {}
 
-    /// Adds an interceptor; it runs after those added before it, for every route.
+    /// Adds an interceptor; it runs after those added before it, for every route it applies to.
     public mutating func intercept(with interceptor: any ServerInterceptor) {
         interceptors = Interceptors(interceptors.list + [interceptor])
+        routeInterceptors = routes.map { interceptors.applying(to: $0.info) }
     }
+
+    /// The interceptors of the route at `index`.
+    func interceptors(at index: Int) -> Interceptors { routeInterceptors[index] }
 
     /// Serves these routes; a later route for the same path replaces an earlier one.
     public mutating func add(_ newRoutes: [Route]) {
         for route in newRoutes {
             if let i = indexByPath[route.info.path] {
                 routes[i] = route
+                routeInterceptors[i] = interceptors.applying(to: route.info)
             } else {
                 indexByPath[route.info.path] = routes.count
                 routes.append(route)
+                routeInterceptors.append(interceptors.applying(to: route.info))
             }
         }
     }

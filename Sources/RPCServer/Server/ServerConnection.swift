@@ -143,7 +143,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             // protocol error, and a call over the limit is refused, whichever route answers it.
             guard admitInline(id, route: routeIndex, start: start, traceID: context.traceID) else { return }
             let result: Result<[UInt8], RPCError>
-            do throws(RPCError) { result = .success(try body(request.payload, context, core.router.interceptors)) } catch { result = .failure(error) }
+            do throws(RPCError) { result = .success(try body(request.payload, context, core.router.interceptors(at: routeIndex))) } catch { result = .failure(error) }
             respond(id, result)
             core.finished(shard: shard, route: routeIndex, code: result.code, startNanos: start, callID: id,
                           traceID: context.traceID, note: result.errorMessage)
@@ -152,7 +152,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             guard let token = admit(id, route: routeIndex, start: start, traceID: context.traceID, deadline: deadline, isStream: false) else { return }
             let task = Task {
                 let result: Result<[UInt8], RPCError>
-                do throws(RPCError) { result = .success(try await body(request.payload, context, self.core.router.interceptors)) } catch { result = .failure(error) }
+                do throws(RPCError) { result = .success(try await body(request.payload, context, self.core.router.interceptors(at: routeIndex))) } catch { result = .failure(error) }
                 self.complete(id, token: token, result)
             }
             attach(task, to: id, token: token)
@@ -167,7 +167,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             }
             let task = Task {
                 let result: Result<[UInt8], RPCError>
-                do throws(RPCError) { try await body(request.payload, context, self.core.router.interceptors, sink); result = .success([]) } catch { result = .failure(error) }
+                do throws(RPCError) { try await body(request.payload, context, self.core.router.interceptors(at: routeIndex), sink); result = .success([]) } catch { result = .failure(error) }
                 self.complete(id, token: token, result)
             }
             attach(task, to: id, token: token)

@@ -67,6 +67,10 @@ actor FakeChannel {
     var paid: [String: Payout] { payouts }
     /// How many payout requests the channel accepted for each refund id (each one counts as money leaving).
     var payoutsByRefund: [String: Int] { payoutCounts }
+    /// Every refund id paid other than exactly once, as sentences; empty when each was paid once.
+    func doublePayments() -> [String] {
+        payoutCounts.filter { $0.value != 1 }.map { "\($0.key) paid \($0.value) times" }.sorted()
+    }
     /// How many times each refund id was asked for (including while down and repeats).
     func requests(_ refundID: String) -> Int { requestCounts[refundID] ?? 0 }
     var allRequests: [String: Int] { requestCounts }

@@ -28,6 +28,9 @@ public struct ClientConfiguration: Sendable {
     public var keepaliveInterval: Duration? = nil
     /// The event loop the connection's reads run on; nil uses a loop shared by every client in the process.
     public var loop: EventLoop? = nil
+    /// How long a target whose connection failed is passed over (it is still tried when every
+    /// target is down).
+    public var downTime: Duration = .seconds(1)
 
     public init() {}
 }

@@ -182,3 +182,12 @@ public final class SQLiteRepository: AfterSaleRepository {
         }
     }
 }
+
+// MARK: - Health
+
+extension SQLiteRepository {
+    /// A trivial read through a reader connection: the file is open and readable.
+    public func checkHealth() async throws {
+        _ = try await read { connection in try connection.queryOne("SELECT 1", row: { $0.int64(0) }) }
+    }
+}

@@ -14,7 +14,8 @@ struct Bootstrap {
     let logger: Logger
 
     /// The parts of the process, started in this order: the store (opened and migrated before
-    /// anything listens), the RPC server, the metrics endpoint.
+    /// anything listens), its health monitor, the RPC server, the HTTP endpoint (metrics and
+    /// probes); stopped in the reverse order.
     /// - Throws: when the data directory or the store cannot be opened.
     func services(announce: @escaping @Sendable (String) -> Void) throws -> [any Service] {
         try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true)
@@ -22,15 +23,23 @@ struct Bootstrap {
         let host = ServiceHost(store: store, policy: configuration.policy, logger: logger,
                                faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
+        let monitor = StoreHealthMonitor(store: store, health: host.health, logger: logger.with(["component": "health"]))
         var parts: [any Service] = [
             ServiceAdapter(name: "sqlite-store", shutdown: { store.close() }),
+            monitor,
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.
                 host.health.shutDown()
                 await server.shutdown()
             }),
         ]
-        let metrics = MetricsService(address: configuration.metricsListen, render: { server.metrics.render() })
+        let metrics = MetricsService(address: configuration.metricsListen, probes: [
+            "/healthz": { ProbeAnswer(status: 200, body: "alive") },
+            "/readyz": {
+                let (ready, reason) = monitor.readiness
+                return ProbeAnswer(status: ready && !server.isShuttingDown ? 200 : 503, body: server.isShuttingDown ? "shutting down" : reason)
+            },
+        ], render: { server.metrics.render() })
         parts.append(metrics)
         let configuration = configuration
         let logger = logger
@@ -46,15 +55,17 @@ struct Bootstrap {
     }
 }
 
-/// The Prometheus endpoint, when an address is configured.
+/// The HTTP endpoint (Prometheus metrics, `/healthz`, `/readyz`), when an address is configured.
 final class MetricsService: Service, @unchecked Sendable {
-    let name = "metrics-endpoint"
+    let name = "http-endpoint"
     private let address: SocketAddress?
+    private let probes: [String: @Sendable () -> ProbeAnswer]
     private let render: @Sendable () -> String
     private var endpoint: MetricsEndpoint?
 
-    init(address: SocketAddress?, render: @escaping @Sendable () -> String) {
+    init(address: SocketAddress?, probes: [String: @Sendable () -> ProbeAnswer], render: @escaping @Sendable () -> String) {
         self.address = address
+        self.probes = probes
         self.render = render
     }
 
@@ -63,7 +74,7 @@ final class MetricsService: Service, @unchecked Sendable {
 
     func start() async throws {
         guard let address else { return }
-        endpoint = try MetricsEndpoint(address: address, render: render)
+        endpoint = try MetricsEndpoint(address: address, probes: probes, render: render)
     }
 
     func shutdown() async { endpoint?.close() }

@@ -47,6 +47,11 @@ extension Integration {
                 let text = try await MetricsTests.httpGet(port: try #require(metricsPort), path: "/metrics")
                 #expect(text.hasPrefix("HTTP/1.1 200 OK"))
                 #expect(text.contains(#"aftersale_rpc_calls_total{method="/aftersale.v1.Health/Check",code="OK"} 1"#), "\(text)")
+                // The probes on the same port: alive, and ready (the store answers).
+                let alive = try await MetricsTests.httpGet(port: try #require(metricsPort), path: "/healthz")
+                #expect(alive.hasPrefix("HTTP/1.1 200 OK") && alive.hasSuffix("alive\n"), "\(alive)")
+                let readyz = try await MetricsTests.httpGet(port: try #require(metricsPort), path: "/readyz")
+                #expect(readyz.hasPrefix("HTTP/1.1 200 OK") && readyz.hasSuffix("ready\n"), "\(readyz)")
             } else {
                 Issue.record("the ready line does not announce the metrics address: \(ready)")
             }

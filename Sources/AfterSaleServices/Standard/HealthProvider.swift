@@ -9,6 +9,7 @@ public final class HealthRegistry: Sendable {
         var statuses: [String: ServingStatus] = [:]
         var watchers: [UInt64: (service: String, continuation: AsyncStream<ServingStatus>.Continuation)] = [:]
         var nextWatcher: UInt64 = 0
+        var shutDown = false
     }
 
     private let state = Mutex(State())
@@ -35,9 +36,21 @@ public final class HealthRegistry: Sendable {
         for w in watchers { w.yield(status) }
     }
 
+    /// Sets every status (the server's and each service's) and tells their watchers; does
+    /// nothing once shut down.
+    public func setAll(_ status: ServingStatus) {
+        let watchers = state.withLock { s -> [AsyncStream<ServingStatus>.Continuation] in
+            guard !s.shutDown else { return [] }
+            for key in s.statuses.keys { s.statuses[key] = status }
+            return s.watchers.values.map(\.continuation)
+        }
+        for w in watchers { w.yield(status) }
+    }
+
     /// Marks everything NOT_SERVING (shutdown) and ends every watch.
     public func shutDown() {
         let watchers = state.withLock { s -> [AsyncStream<ServingStatus>.Continuation] in
+            s.shutDown = true
             for key in s.statuses.keys { s.statuses[key] = .notServing }
             let all = s.watchers.values.map(\.continuation)
             s.watchers.removeAll()

@@ -399,6 +399,11 @@ public final class InMemoryRepository: AfterSaleRepository {
         await feedSignal.wait(after: cursor, timeout: timeout)
     }
 
+    // MARK: - Health
+
+    /// Memory is always there.
+    public func checkHealth() async throws {}
+
     // MARK: - Rules inside one step
 
     private static func day(of number: CaseNumber) -> Int64 {

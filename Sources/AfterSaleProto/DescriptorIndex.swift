@@ -1,7 +1,8 @@
 import CAfterSaleProto
 import CProtobufC
 
-/// Looks message types up in the generated C descriptor index.
+/// Looks message and enum types up in the generated C descriptor index (the contracts and the
+/// well-known wrappers they import, "google.protobuf.Int64Value" included).
 public enum DescriptorIndex {
     /// The descriptor of a fully qualified message name.
     public static func message(named name: String) -> UnsafePointer<ProtobufCMessageDescriptor>? {
@@ -14,6 +15,40 @@ public enum DescriptorIndex {
     /// Every message type name, in schema order.
     public static var messageNames: [String] {
         (0..<aftersale_message_count()).compactMap { aftersale_message_at($0).map { String(cString: $0.pointee.name) } }
+    }
+
+    /// The descriptor of a fully qualified enum name, "aftersale.v1.OrderStatus".
+    public static func enumeration(named name: String) -> UnsafePointer<ProtobufCEnumDescriptor>? {
+        for i in 0..<aftersale_enum_count() {
+            if let d = aftersale_enum_at(i), String(cString: d.pointee.name) == name { return d }
+        }
+        return nil
+    }
+
+    /// Every enum type name, in schema order.
+    public static var enumNames: [String] {
+        (0..<aftersale_enum_count()).compactMap { aftersale_enum_at($0).map { String(cString: $0.pointee.name) } }
+    }
+
+    /// The values of an enum type, by number (as libprotobuf-c keeps them).
+    public static func values(of d: UnsafePointer<ProtobufCEnumDescriptor>) -> [EnumValue] {
+        guard let values = d.pointee.values else { return [] }
+        return (0..<Int(d.pointee.n_values)).map { i in
+            EnumValue(name: values[i].name.map { String(cString: $0) } ?? "", number: values[i].value)
+        }
+    }
+
+    /// One value of an enum type.
+    public struct EnumValue: Sendable, Equatable {
+        /// The value's name as declared, "ORDER_STATUS_PAID".
+        public var name: String
+        /// Its number.
+        public var number: Int32
+
+        public init(name: String, number: Int32) {
+            self.name = name
+            self.number = number
+        }
     }
 
     /// The fields of a message type, by field number.

@@ -6,6 +6,7 @@
 #include "aftersale/v1/cases.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/feed.pb-c.h"
+#include "google/protobuf/wrappers.pb-c.h"
 #include "aftersale/v1/after_sale_service.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
@@ -13,9 +14,6 @@
 #include "aftersale/v1/refund_bridge.pb-c.h"
 #include "aftersale/v1/rpc.pb-c.h"
 
-const ProtobufCMessageDescriptor *aftersale__v1__int64_value__descriptor_ref(void) { return &aftersale__v1__int64_value__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__string_value__descriptor_ref(void) { return &aftersale__v1__string_value__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__bool_value__descriptor_ref(void) { return &aftersale__v1__bool_value__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__money__descriptor_ref(void) { return &aftersale__v1__money__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__key_value__descriptor_ref(void) { return &aftersale__v1__key_value__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__address__descriptor_ref(void) { return &aftersale__v1__address__descriptor; }
@@ -40,6 +38,15 @@ const ProtobufCMessageDescriptor *aftersale__v1__stock_item__descriptor_ref(void
 const ProtobufCMessageDescriptor *aftersale__v1__pickup_instruction__descriptor_ref(void) { return &aftersale__v1__pickup_instruction__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__notification_instruction__descriptor_ref(void) { return &aftersale__v1__notification_instruction__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__event__descriptor_ref(void) { return &aftersale__v1__event__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__double_value__descriptor_ref(void) { return &google__protobuf__double_value__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__float_value__descriptor_ref(void) { return &google__protobuf__float_value__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__int64_value__descriptor_ref(void) { return &google__protobuf__int64_value__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__uint64_value__descriptor_ref(void) { return &google__protobuf__uint64_value__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__int32_value__descriptor_ref(void) { return &google__protobuf__int32_value__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__uint32_value__descriptor_ref(void) { return &google__protobuf__uint32_value__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__bool_value__descriptor_ref(void) { return &google__protobuf__bool_value__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__string_value__descriptor_ref(void) { return &google__protobuf__string_value__descriptor; }
+const ProtobufCMessageDescriptor *google__protobuf__bytes_value__descriptor_ref(void) { return &google__protobuf__bytes_value__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__create_after_sale_request__descriptor_ref(void) { return &aftersale__v1__create_after_sale_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__create_after_sale_response__descriptor_ref(void) { return &aftersale__v1__create_after_sale_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__get_after_sale_request__descriptor_ref(void) { return &aftersale__v1__get_after_sale_request__descriptor; }
@@ -102,9 +109,6 @@ const ProtobufCMessageDescriptor *aftersale__v1__status__descriptor_ref(void) { 
 const ProtobufCMessageDescriptor *aftersale__v1__envelope__descriptor_ref(void) { return &aftersale__v1__envelope__descriptor; }
 
 static const ProtobufCMessageDescriptor *const message_table[] = {
-    &aftersale__v1__int64_value__descriptor,
-    &aftersale__v1__string_value__descriptor,
-    &aftersale__v1__bool_value__descriptor,
     &aftersale__v1__money__descriptor,
     &aftersale__v1__key_value__descriptor,
     &aftersale__v1__address__descriptor,
@@ -129,6 +133,15 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__pickup_instruction__descriptor,
     &aftersale__v1__notification_instruction__descriptor,
     &aftersale__v1__event__descriptor,
+    &google__protobuf__double_value__descriptor,
+    &google__protobuf__float_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
+    &google__protobuf__uint64_value__descriptor,
+    &google__protobuf__int32_value__descriptor,
+    &google__protobuf__uint32_value__descriptor,
+    &google__protobuf__bool_value__descriptor,
+    &google__protobuf__string_value__descriptor,
+    &google__protobuf__bytes_value__descriptor,
     &aftersale__v1__create_after_sale_request__descriptor,
     &aftersale__v1__create_after_sale_response__descriptor,
     &aftersale__v1__get_after_sale_request__descriptor,
@@ -191,8 +204,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__envelope__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 87; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 87 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 93; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 93 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,

@@ -51,16 +51,30 @@ struct MessageEmitter {
     }
 
     private func emitMessage(_ m: ProtoMessageDef, _ w: inout CodeWriter) {
+        let wrapped = types.wrapperValue(of: m.fullName)
         w.doc(m.comment, fallback: "The protobuf message `\(m.fullName)`.")
         w.line("///")
-        w.line("/// Protobuf type `\(m.fullName)`, declared in `proto/\(file.path)`.")
-        w.block("public struct \(m.swiftName): ProtoMessage") { w in
+        w.line("/// Protobuf type `\(m.fullName)`, declared in `\(file.sourcePath)`.")
+        if wrapped != nil {
+            w.line("/// Fields of this type are generated as optional Swift scalars; this type is for whole-message use.")
+        }
+        w.block("public struct \(m.swiftName): \(wrapped == nil ? "ProtoMessage" : "ProtoWrapperMessage")") { w in
             for f in m.fields {
-                w.doc(f.comment, fallback: "Field `\(f.name)` (\(f.number)).")
+                if let inner = types.wrapperValue(of: f.typeName), !f.isRepeated {
+                    let fallback = "Field `\(f.name)` (\(f.number))."
+                    w.doc((f.comment.isEmpty ? fallback : f.comment) + "\n\n" + Self.wrapperNote(f.typeName, inner), fallback: fallback)
+                } else {
+                    w.doc(f.comment, fallback: "Field `\(f.name)` (\(f.number)).")
+                }
                 w.line("public var \(Naming.escape(f.jsonName)): \(swiftType(f)) = \(defaultValue(f))")
             }
             if !m.fields.isEmpty { w.line() }
             w.line("public init() {}")
+            if let wrapped {
+                w.line()
+                w.line("/// The wrapper holding `value`.")
+                w.line("public init(value: \(scalarSwiftType(wrapped))) { self.value = value }")
+            }
             w.line()
             w.line("public static let protoName = \"\(m.fullName)\"")
             w.line("public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { \(CIndexEmitter.accessor(m.fullName))() }")
@@ -77,6 +91,20 @@ struct MessageEmitter {
                 }
             }
         }
+    }
+
+    /// The doc comment paragraph of a wrapper field: what nil means, the wire type, the JSON form.
+    static func wrapperNote(_ typeName: String, _ inner: ProtoFieldDef) -> String {
+        let json: String
+        switch inner.type {
+        case .int64, .uint64, .sint64, .fixed64, .sfixed64: json = "a string such as \"3\" (a number is accepted too)"
+        case .bool: json = "true or false"
+        case .string: json = "a string"
+        case .bytes: json = "a base64 string"
+        default: json = "a number"
+        }
+        return "nil when absent. On the wire a `\(typeName)` message (present even for a zero value);\n"
+            + "in JSON the bare value, \(json), or null for nil."
     }
 
     private func emitMethodTable(_ s: ProtoServiceDef, _ w: inout CodeWriter) {
@@ -116,6 +144,7 @@ struct MessageEmitter {
     }
 
     private func swiftType(_ f: ProtoFieldDef) -> String {
+        if let inner = types.wrapperValue(of: f.typeName), !f.isRepeated { return scalarSwiftType(inner) + "?" }
         let base = scalarSwiftType(f)
         if f.isRepeated { return "[\(base)]" }
         return f.type == .message ? base + "?" : base
@@ -153,6 +182,7 @@ struct MessageEmitter {
     private func readExpression(_ f: ProtoFieldDef, index: Int) -> String {
         let a = accessor(f)
         let type = scalarSwiftType(f)
+        if types.wrapperValue(of: f.typeName) != nil, !f.isRepeated { return "r.wrapped(\(index), \(type).self)" }
         switch (f.type, f.isRepeated) {
         case (.message, false): return "r.message(\(index), \(type).self)"
         case (.message, true): return "r.messages(\(index), \(type).self)"
@@ -167,6 +197,9 @@ struct MessageEmitter {
     private func writeStatement(_ f: ProtoFieldDef, index: Int) -> String {
         let a = accessor(f)
         let name = Naming.escape(f.jsonName)
+        if types.wrapperValue(of: f.typeName) != nil, !f.isRepeated {
+            return "w.setWrapped(\(index), \(scalarSwiftType(f)).self, \(name))"
+        }
         switch (f.type, f.isRepeated) {
         case (.enum, false): return "w.setEnum(\(index), \(name).rawValue)"
         case (.enum, true): return "w.setEnums(\(index), \(name).map(\\.rawValue))"
@@ -177,18 +210,29 @@ struct MessageEmitter {
     }
 }
 
-/// Fully qualified protobuf names → Swift type names, across every file of the schema.
+/// Fully qualified protobuf names → Swift type names, across every file of the schema, and the
+/// wrapper messages of google/protobuf/wrappers.proto with the field each wraps.
 struct TypeTable {
     private var names: [String: String] = [:]
+    private var wrappers: [String: ProtoFieldDef] = [:]
 
     init(_ schema: ProtoSchema) {
         for file in schema.files {
-            for m in file.messages { names[m.fullName] = m.swiftName }
+            for m in file.messages {
+                names[m.fullName] = m.swiftName
+                if WellKnown.wrappers.contains(m.fullName), m.fields.count == 1, let value = m.fields.first,
+                   value.number == 1, value.name == "value", !value.isRepeated, value.type != .message, value.type != .enum {
+                    wrappers[m.fullName] = value
+                }
+            }
             for e in file.enums { names[e.fullName] = e.swiftName }
         }
     }
 
     func swiftName(_ fullName: String) -> String { names[fullName] ?? Naming.lastComponent(fullName) }
+
+    /// The `value` field of a google.protobuf wrapper message; nil for any other type.
+    func wrapperValue(of fullName: String) -> ProtoFieldDef? { wrappers[fullName] }
 }
 
 extension Naming {

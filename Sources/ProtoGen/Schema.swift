@@ -19,6 +19,46 @@ public struct ProtoFile: Sendable {
         let last = path.split(separator: "/").last.map(String.init) ?? path
         return last.hasSuffix(".proto") ? String(last.dropLast(6)) : last
     }
+
+    /// True for a well-known file of package `google.protobuf` (imported from the system's
+    /// protobuf include folder, not from proto/).
+    public var isWellKnown: Bool { package == WellKnown.package }
+
+    /// The stem of the generated Swift file names: "health" for proto/aftersale/v1/health.proto,
+    /// "google_protobuf_wrappers" for google/protobuf/wrappers.proto, so the two never collide.
+    public var swiftFileStem: String {
+        isWellKnown ? (path.hasSuffix(".proto") ? String(path.dropLast(6)) : path).replacingSlashes() : baseName
+    }
+
+    /// The file's path from the project root, "proto/aftersale/v1/health.proto", or from the
+    /// system's protobuf include folder, "google/protobuf/wrappers.proto".
+    public var sourcePath: String { isWellKnown ? path : "proto/\(path)" }
+
+    /// Where the file comes from, for generated comments: "proto/aftersale/v1/health.proto", or
+    /// "google/protobuf/wrappers.proto (protobuf's well-known types)".
+    public var sourceDescription: String { isWellKnown ? "\(path) (protobuf's well-known types)" : sourcePath }
+}
+
+/// The well-known types of package `google.protobuf` the generators support: the wrappers of
+/// google/protobuf/wrappers.proto, which give a scalar field presence (absent ≠ zero).
+public enum WellKnown {
+    /// The package of the well-known types.
+    public static let package = "google.protobuf"
+    /// The one well-known file a schema may import.
+    public static let wrappersFile = "google/protobuf/wrappers.proto"
+    /// The wrapper messages: one field `value = 1` of the named scalar type each.
+    public static let wrappers: Set<String> = [
+        "google.protobuf.DoubleValue", "google.protobuf.FloatValue", "google.protobuf.Int64Value",
+        "google.protobuf.UInt64Value", "google.protobuf.Int32Value", "google.protobuf.UInt32Value",
+        "google.protobuf.BoolValue", "google.protobuf.StringValue", "google.protobuf.BytesValue",
+    ]
+    /// The Swift name prefix of the types of package `google.protobuf`: "Google_Protobuf_Int64Value",
+    /// as SwiftProtobuf spells them, so they never clash with a type of the contracts.
+    static let swiftPrefix = "Google_Protobuf"
+}
+
+extension String {
+    func replacingSlashes() -> String { String(map { $0 == "/" ? "_" : $0 }) }
 }
 
 /// A message type.

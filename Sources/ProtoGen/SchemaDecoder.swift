@@ -1,7 +1,7 @@
 import CProtoDescriptor
 import CProtobufC
 
-/// Decodes a FileDescriptorSet (`protoc --descriptor_set_out --include_source_info`) with
+/// Decodes a FileDescriptorSet (`protoc --descriptor_set_out --include_imports --include_source_info`) with
 /// libprotobuf-c and keeps what the generators need, refusing constructs they do not support.
 public enum SchemaDecoder {
     public static func decode(_ bytes: [UInt8]) throws(ProtoGenError) -> ProtoSchema {
@@ -35,12 +35,14 @@ public enum SchemaDecoder {
         let comments = Comments(f.source_code_info)
         var messages: [ProtoMessageDef] = []
         var enums: [ProtoEnumDef] = []
+        // The well-known types get a prefix ("Google_Protobuf_Int64Value"); the contracts' types none.
+        let swiftPrefix = pkg == WellKnown.package ? WellKnown.swiftPrefix : ""
         for (i, m) in list(f.message_type, f.n_message_type).enumerated() {
-            try decodeMessage(m, scope: pkg, swiftPrefix: "", path: [4, Int32(i)], file: path, comments: comments,
+            try decodeMessage(m, scope: pkg, swiftPrefix: swiftPrefix, path: [4, Int32(i)], file: path, comments: comments,
                               messages: &messages, enums: &enums)
         }
         for (i, e) in list(f.enum_type, f.n_enum_type).enumerated() {
-            enums.append(decodeEnum(e, scope: pkg, swiftPrefix: "", path: [5, Int32(i)], comments: comments))
+            enums.append(decodeEnum(e, scope: pkg, swiftPrefix: swiftPrefix, path: [5, Int32(i)], comments: comments))
         }
         var services: [ProtoServiceDef] = []
         for (i, s) in list(f.service, f.n_service).enumerated() {
@@ -77,7 +79,7 @@ public enum SchemaDecoder {
             let fd = field.pointee
             let fname = str(fd.name)
             if fd.proto3_optional != 0 {
-                throw ProtoGenError("\(file): \(fullName).\(fname): proto3 'optional' is not supported by protoc-c 1.4.1; wrap the value in a message (Int64Value, StringValue, ...)")
+                throw ProtoGenError("\(file): \(fullName).\(fname): proto3 'optional' is not supported by protoc-c 1.4.1; use a wrapper of google/protobuf/wrappers.proto (google.protobuf.Int64Value, StringValue, ...)")
             }
             guard let type = fieldType(fd.type.rawValue) else {
                 throw ProtoGenError("\(file): \(fullName).\(fname): unsupported field type \(fd.type.rawValue)")

@@ -2,7 +2,7 @@ import Foundation
 import ProtoGen
 
 // aftersale-protogen --descriptor-set FILE --out ROOT
-// Reads a FileDescriptorSet made by `protoc --include_source_info` and writes every generated
+// Reads a FileDescriptorSet made by `protoc --include_imports --include_source_info` and writes every generated
 // Swift file and the C descriptor index under ROOT. scripts/generate.sh is the usual way in.
 
 func fail(_ message: String) -> Never {

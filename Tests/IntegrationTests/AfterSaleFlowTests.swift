@@ -105,12 +105,6 @@ private func createRequest(order: String, kind: AfterSaleProto.AfterSaleKind, re
     return r
 }
 
-private func version(_ value: Int64) -> Int64Value {
-    var v = Int64Value()
-    v.value = value
-    return v
-}
-
 private func returnAddress() -> AfterSaleProto.Address {
     var a = AfterSaleProto.Address()
     a.contactName = "Returns desk"
@@ -122,7 +116,7 @@ private func returnAddress() -> AfterSaleProto.Address {
 private func approval(_ c: AfterSaleProto.AfterSaleCase, fee: Int64? = nil) -> ReviewAfterSaleRequest {
     var r = ReviewAfterSaleRequest()
     r.caseNumber = c.caseNumber
-    r.expectedVersion = version(c.version)
+    r.expectedVersion = c.version
     r.decision = .approve
     if let fee {
         var money = AfterSaleProto.Money()
@@ -137,7 +131,7 @@ private func approval(_ c: AfterSaleProto.AfterSaleCase, fee: Int64? = nil) -> R
 private func shipment(_ c: AfterSaleProto.AfterSaleCase) -> SubmitReturnShipmentRequest {
     var r = SubmitReturnShipmentRequest()
     r.caseNumber = c.caseNumber
-    r.expectedVersion = version(c.version)
+    r.expectedVersion = c.version
     r.method = .selfShip
     r.carrier = "SF"
     r.trackingNumber = "SF1234567890"
@@ -147,7 +141,7 @@ private func shipment(_ c: AfterSaleProto.AfterSaleCase) -> SubmitReturnShipment
 private func receipt(_ c: AfterSaleProto.AfterSaleCase) -> ConfirmReturnReceivedRequest {
     var r = ConfirmReturnReceivedRequest()
     r.caseNumber = c.caseNumber
-    r.expectedVersion = version(c.version)
+    r.expectedVersion = c.version
     r.condition = .intact
     r.note = "arrived fine"
     return r
@@ -156,7 +150,7 @@ private func receipt(_ c: AfterSaleProto.AfterSaleCase) -> ConfirmReturnReceived
 private func replacement(_ c: AfterSaleProto.AfterSaleCase) -> ShipReplacementRequest {
     var r = ShipReplacementRequest()
     r.caseNumber = c.caseNumber
-    r.expectedVersion = version(c.version)
+    r.expectedVersion = c.version
     r.carrier = "YTO"
     r.trackingNumber = "YT9876543210"
     return r
@@ -165,7 +159,7 @@ private func replacement(_ c: AfterSaleProto.AfterSaleCase) -> ShipReplacementRe
 private func confirmation(_ c: AfterSaleProto.AfterSaleCase) -> ConfirmReplacementReceivedRequest {
     var r = ConfirmReplacementReceivedRequest()
     r.caseNumber = c.caseNumber
-    r.expectedVersion = version(c.version)
+    r.expectedVersion = c.version
     return r
 }
 
@@ -343,7 +337,7 @@ extension Integration {
                         options: caller("buyer", "b-1", key: "k-cr-\(round)")).afterSale)
                     var reject = ReviewAfterSaleRequest()
                     reject.caseNumber = c.caseNumber
-                    reject.expectedVersion = version(c.version)
+                    reject.expectedVersion = c.version
                     reject.decision = .reject
                     reject.rejectionReason = "the goods were used"
                     let client = f.afterSale
@@ -507,7 +501,7 @@ extension Integration {
                 reason.active = true
                 reason.sortOrder = 95
                 upsert.reason = reason
-                upsert.expectedVersion = version(0)
+                upsert.expectedVersion = 0
                 let refused = await rpcError { try await f.afterSale.upsertReason(upsert, options: buyer) }
                 #expect(refused?.code == .permissionDenied)
                 let stored = try await f.afterSale.upsertReason(upsert, options: caller("agent", "a-1"))

@@ -78,6 +78,36 @@ extension Integration {
             #expect(describe.status == 0, "\(describe.stderr)")
             #expect(describe.stdout.contains("string service = 1;"), "\(describe.stdout)")
 
+            // Enums are described too, value by value.
+            let describeEnum = try await ChildProcess.run(ctl, ["--server", target, "describe", "aftersale.v1.OrderStatus"])
+            #expect(describeEnum.status == 0, "\(describeEnum.stderr)")
+            #expect(describeEnum.stdout.hasPrefix("enum aftersale.v1.OrderStatus {"), "\(describeEnum.stdout)")
+            #expect(describeEnum.stdout.contains("  ORDER_STATUS_UNSPECIFIED = 0;\n"), "\(describeEnum.stdout)")
+            #expect(describeEnum.stdout.contains("  ORDER_STATUS_PAID = "), "\(describeEnum.stdout)")
+            let describeNothing = try await ChildProcess.run(ctl, ["--server", target, "describe", "aftersale.v1.NoSuchThing"])
+            #expect(describeNothing.status == 2, "\(describeNothing)")
+            #expect(describeNothing.stderr.contains("no service, method, message or enum named 'aftersale.v1.NoSuchThing'"), "\(describeNothing.stderr)")
+
+            // Wrapper fields: the well-known type, and its bare JSON form.
+            let describeWrapped = try await ChildProcess.run(ctl, ["--server", target, "describe", "aftersale.v1.SubscribeRequest"])
+            #expect(describeWrapped.status == 0, "\(describeWrapped.stderr)")
+            #expect(describeWrapped.stdout.contains(#"google.protobuf.Int64Value from_cursor = 2;  // JSON: fromCursor, the bare int64: a string such as "3", or null when absent"#),
+                    "\(describeWrapped.stdout)")
+            let describeWrapper = try await ChildProcess.run(ctl, ["--server", target, "describe", "google.protobuf.Int64Value"])
+            #expect(describeWrapper.status == 0, "\(describeWrapper.stderr)")
+            #expect(describeWrapper.stdout.contains("int64 value = 1;"), "\(describeWrapper.stdout)")
+
+            // A wrapper field is given as its bare value; the server sees 5 (past the empty feed's head).
+            let feed = ["--server", target, "-H", "x-caller-role=system", "-H", "x-caller-id=feed-reader", "call", "aftersale.v1.AfterSaleService/Subscribe"]
+            let pastHead = try await ChildProcess.run(ctl, feed + [#"{"consumerName": "ctl", "fromCursor": "5", "stopAtHead": true}"#])
+            #expect(pastHead.status == 1, "\(pastHead)")
+            #expect(pastHead.stderr.contains("OUT_OF_RANGE") && pastHead.stderr.contains("from_cursor 5 is past the feed's head"), "\(pastHead.stderr)")
+            let fromStart = try await ChildProcess.run(ctl, feed + [#"{"consumerName": "ctl", "fromCursor": 0, "stopAtHead": true}"#])
+            #expect(fromStart.status == 0, "\(fromStart)")
+            let objectForm = try await ChildProcess.run(ctl, feed + [#"{"consumerName": "ctl", "fromCursor": {"value": "0"}}"#])
+            #expect(objectForm.status == 2, "\(objectForm)")
+            #expect(objectForm.stderr.contains("fromCursor: google.protobuf.Int64Value is written as its bare value, not as an object"), "\(objectForm.stderr)")
+
             let badJSON = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.Health/Check", "{not json"])
             #expect(badJSON.status == 2, "\(badJSON)")
             #expect(badJSON.stderr.contains("bad JSON"), "\(badJSON.stderr)")

@@ -394,7 +394,7 @@ extension Integration {
                 func requeue(_ id: String, version: Int64, as options: CallOptions) async throws -> RequeueRefundResponse {
                     var r = RequeueRefundRequest()
                     r.refundId = id
-                    r.expectedVersion = Requests.expected(version)
+                    r.expectedVersion = version
                     r.note = "channel fixed"
                     return try await f.refundBridge.requeueRefund(r, options: options)
                 }

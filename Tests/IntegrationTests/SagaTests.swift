@@ -442,7 +442,7 @@ extension Integration {
                 #expect(noRuling?.code == .invalidArgument)
                 #expect(noRuling?.message.contains("ruling") == true)
                 var stale = Requests.forceRefund(c, ruling: "buyer wins")
-                stale.expectedVersion = Requests.expected(c.version + 1)
+                stale.expectedVersion = c.version + 1
                 #expect(await rpcError { try await f.afterSale.forceRefund(stale, options: Callers.platform()) }?.code == .aborted)
                 let tooMuch = await rpcError {
                     try await f.afterSale.forceRefund(Requests.forceRefund(c, ruling: "buyer wins", amount: (c.computedAmount?.amountMinor ?? 0) + 1),

@@ -205,10 +205,17 @@ struct MessageRoundTripTests {
 /// Builds proto3 JSON for any message type from its libprotobuf-c descriptor, with a non-default
 /// value in every field: the widest values of each integer type (negative for signed ones),
 /// non-ASCII strings, bytes containing zeros, a declared non-zero enum value, two elements in every
-/// repeated field, and nested messages filled the same way down to `maximumDepth`.
+/// repeated field, and nested messages filled the same way down to `maximumDepth`. A field of a
+/// google.protobuf wrapper type gets the bare value of the wrapped type, as the JSON mapping has it.
 struct SampleJSON {
     static let maximumDepth = 6
     private(set) var problems: [String] = []
+
+    /// The `value` field of a google.protobuf wrapper message (`Int64Value`, ...); nil for other types.
+    static func wrappedField(_ descriptor: UnsafePointer<ProtobufCMessageDescriptor>) -> ProtobufCFieldDescriptor? {
+        guard String(cString: descriptor.pointee.name).hasPrefix("google.protobuf."), descriptor.pointee.n_fields == 1 else { return nil }
+        return descriptor.pointee.fields[0]
+    }
 
     mutating func object(_ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, depth: Int, variant: Int) -> String {
         guard depth < Self.maximumDepth else { return "{}" }
@@ -265,6 +272,7 @@ struct SampleJSON {
             return "\"" + String(cString: (variant == 0 ? first : last).name) + "\""
         case PROTOBUF_C_TYPE_MESSAGE:
             let sub = field.descriptor.unsafelyUnwrapped.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
+            if let wrapped = Self.wrappedField(sub) { return scalar(wrapped, depth: depth, variant: variant, element: element) }
             return object(sub, depth: depth + 1, variant: variant)
         default:
             problems.append("field \(name) has a type this test does not know (\(field.type.rawValue))")
@@ -297,6 +305,13 @@ struct SampleJSON {
                 continue
             }
             let sub = field.descriptor.unsafelyUnwrapped.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
+            if wrappedField(sub) != nil {
+                // A wrapper is its bare value: present is all there is to check.
+                if field.label == PROTOBUF_C_LABEL_REPEATED, (value as? [Any])?.count != 2 {
+                    missing.append(fieldPath + " (not 2 elements)")
+                }
+                continue
+            }
             if field.label == PROTOBUF_C_LABEL_REPEATED {
                 let elements = value as? [Any] ?? []
                 if elements.count != 2 { missing.append(fieldPath + " (not 2 elements)") }

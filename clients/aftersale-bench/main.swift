@@ -195,9 +195,7 @@ if options.scenario == "drain" {
     guard let feedClient = try? RPCClient(target: options.server, configuration: config) else { fail("cannot connect") }
     var request = SubscribeRequest()
     request.consumerName = "bench-drain-\(runID)"
-    var from = Int64Value()
-    from.value = 0
-    request.fromCursor = from
+    request.fromCursor = 0
     request.stopAtHead = true
     let metadata: Metadata = ["x-caller-role": "system", "x-caller-id": "bench-drain"]
     let t0 = MonotonicClock.nanos()
@@ -229,9 +227,7 @@ let subscriber: Task<Void, Never>? = !options.subscribe ? nil : Task {
     let feedMetadata: Metadata = ["x-caller-role": "system", "x-caller-id": "bench-feed"]
     var request = SubscribeRequest()
     request.consumerName = "bench-\(runID)"
-    var from = Int64Value()
-    from.value = -1  // from the feed's head: only the events this run causes
-    request.fromCursor = from
+    request.fromCursor = -1  // from the feed's head: only the events this run causes
     let deadline = Duration.seconds(options.warmup + options.duration + 5)
     do {
         for try await event in feedClient.afterSale.subscribe(request, options: CallOptions(timeout: deadline, metadata: feedMetadata)) {

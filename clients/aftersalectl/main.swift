@@ -4,8 +4,8 @@ import Foundation
 import ProtoRuntime
 import RPCWire
 
-// aftersalectl: grpcurl for aftersale. Lists services and methods, describes services and
-// messages, and calls any method with a JSON request, printing the JSON response.
+// aftersalectl: grpcurl for aftersale. Lists services and methods, describes services, methods,
+// messages and enums, and calls any method with a JSON request, printing the JSON response.
 //
 // Exit codes: 0 success, 1 the call ended with a non-OK status, 2 bad usage or input,
 // 3 the server could not be reached.
@@ -13,7 +13,7 @@ import RPCWire
 let usage = """
 usage: aftersalectl [--server HOST:PORT] [--timeout SECONDS] [-H key=value]... COMMAND
   list                         services and their methods
-  describe NAME                a service, a method or a message type
+  describe NAME                a service, a method, a message type or an enum type
   call METHOD 'JSON'           call a method; METHOD as aftersale.v1.Health/Check or /aftersale.v1.Health/Check;
                                JSON '-' reads the request from standard input
 Environment: AFTERSALE_SERVER (default 127.0.0.1:7400)
@@ -86,8 +86,34 @@ func describeMessage(_ name: String) async -> Bool {
     print("message \(response.name) {")
     for f in response.fields {
         let type = f.typeName.isEmpty ? f.type : f.typeName
-        print("  \(f.repeated ? "repeated " : "")\(type) \(f.name) = \(f.number);  // JSON: \(f.jsonName)")
+        let form = wrapperJSONForm(f.typeName).map { ", " + $0 } ?? ""
+        print("  \(f.repeated ? "repeated " : "")\(type) \(f.name) = \(f.number);  // JSON: \(f.jsonName)\(form)")
     }
+    print("}")
+    return true
+}
+
+/// How the JSON mapping writes a field of a google.protobuf wrapper type (its bare value); nil for
+/// other types.
+func wrapperJSONForm(_ typeName: String) -> String? {
+    guard typeName.hasPrefix("google.protobuf."), let d = DescriptorIndex.message(named: typeName),
+          let value = DescriptorIndex.fields(of: d).first, value.name == "value" else { return nil }
+    let form = switch value.type {
+    case "int64", "uint64": #"a string such as "3""#
+    case "bool": "true or false"
+    case "string": "a string"
+    case "bytes": "base64"
+    default: "a number"
+    }
+    return "the bare \(value.type): \(form), or null when absent"
+}
+
+/// Prints an enum type from the descriptors compiled into this aftersalectl (the same ones `call`
+/// encodes JSON with); false when there is no enum of that name.
+func describeEnum(_ name: String) -> Bool {
+    guard let d = DescriptorIndex.enumeration(named: name) else { return false }
+    print("enum \(name) {  // JSON: the value name, or its number")
+    for v in DescriptorIndex.values(of: d) { print("  \(v.name) = \(v.number);") }
     print("}")
     return true
 }
@@ -119,8 +145,10 @@ case "describe":
         print("rpc \(m.name)(\(m.requestType)) returns (\(m.serverStreaming ? "stream " : "")\(m.responseType));  // \(m.path)")
     } else if await describeMessage(name.hasPrefix(".") ? String(name.dropFirst()) : name) {
         break
+    } else if describeEnum(name.hasPrefix(".") ? String(name.dropFirst()) : name) {
+        break
     } else {
-        exitWith(2, "no service, method or message named '\(name)'; try 'aftersalectl list'")
+        exitWith(2, "no service, method, message or enum named '\(name)'; try 'aftersalectl list'")
     }
 
 case "call":

@@ -239,7 +239,10 @@ public struct WithdrawAfterSaleRequest: ProtoMessage {
     /// The case number.
     public var caseNumber: String = ""
     /// The version the caller last saw; a stale one gets ABORTED and changes nothing.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
     /// Why the buyer withdraws.
     public var note: String = ""
 
@@ -250,13 +253,13 @@ public struct WithdrawAfterSaleRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         caseNumber = r.string(0)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
         note = r.string(2)
     }
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, caseNumber)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
         w.setString(2, note)
     }
 }
@@ -289,7 +292,10 @@ public struct ReviewAfterSaleRequest: ProtoMessage {
     /// The case number.
     public var caseNumber: String = ""
     /// The version the caller last saw; a stale one gets ABORTED and changes nothing.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
     /// Approve or reject.
     public var decision: ReviewDecision = ReviewDecision()
     /// Approve only: a service fee agreed with the buyer, deducted from the refund (0 ≤ fee ≤ computed amount); absent = none.
@@ -308,7 +314,7 @@ public struct ReviewAfterSaleRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         caseNumber = r.string(0)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
         decision = ReviewDecision(rawValue: r.enumValue(2))
         serviceFee = r.message(3, Money.self)
         rejectionReason = r.string(4)
@@ -318,7 +324,7 @@ public struct ReviewAfterSaleRequest: ProtoMessage {
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, caseNumber)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
         w.setEnum(2, decision.rawValue)
         w.setMessage(3, serviceFee)
         w.setString(4, rejectionReason)
@@ -355,7 +361,10 @@ public struct SubmitReturnShipmentRequest: ProtoMessage {
     /// The case number.
     public var caseNumber: String = ""
     /// The version the caller last saw; a stale one gets ABORTED and changes nothing.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
     /// Self-shipped or picked up.
     public var method: ReturnMethod = ReturnMethod()
     /// The carrier (required for self-ship; preferred carrier for a pickup, empty = logistics chooses).
@@ -376,7 +385,7 @@ public struct SubmitReturnShipmentRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         caseNumber = r.string(0)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
         method = ReturnMethod(rawValue: r.enumValue(2))
         carrier = r.string(3)
         trackingNumber = r.string(4)
@@ -387,7 +396,7 @@ public struct SubmitReturnShipmentRequest: ProtoMessage {
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, caseNumber)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
         w.setEnum(2, method.rawValue)
         w.setString(3, carrier)
         w.setString(4, trackingNumber)
@@ -425,7 +434,10 @@ public struct ConfirmReturnReceivedRequest: ProtoMessage {
     /// The case number.
     public var caseNumber: String = ""
     /// The version the caller last saw; a stale one gets ABORTED and changes nothing.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
     /// The condition of the goods received.
     public var condition: GoodsCondition = GoodsCondition()
     /// A note on the goods received.
@@ -440,7 +452,7 @@ public struct ConfirmReturnReceivedRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         caseNumber = r.string(0)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
         condition = GoodsCondition(rawValue: r.enumValue(2))
         note = r.string(3)
         evidence = r.messages(4, EvidenceRef.self)
@@ -448,7 +460,7 @@ public struct ConfirmReturnReceivedRequest: ProtoMessage {
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, caseNumber)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
         w.setEnum(2, condition.rawValue)
         w.setString(3, note)
         w.setMessages(4, evidence)
@@ -483,7 +495,10 @@ public struct ShipReplacementRequest: ProtoMessage {
     /// The case number.
     public var caseNumber: String = ""
     /// The version the caller last saw; a stale one gets ABORTED and changes nothing.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
     /// The carrier.
     public var carrier: String = ""
     /// The tracking number.
@@ -498,7 +513,7 @@ public struct ShipReplacementRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         caseNumber = r.string(0)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
         carrier = r.string(2)
         trackingNumber = r.string(3)
         note = r.string(4)
@@ -506,7 +521,7 @@ public struct ShipReplacementRequest: ProtoMessage {
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, caseNumber)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
         w.setString(2, carrier)
         w.setString(3, trackingNumber)
         w.setString(4, note)
@@ -541,7 +556,10 @@ public struct ConfirmReplacementReceivedRequest: ProtoMessage {
     /// The case number.
     public var caseNumber: String = ""
     /// The version the caller last saw; a stale one gets ABORTED and changes nothing.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
     /// A note for the timeline.
     public var note: String = ""
 
@@ -552,13 +570,13 @@ public struct ConfirmReplacementReceivedRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         caseNumber = r.string(0)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
         note = r.string(2)
     }
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, caseNumber)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
         w.setString(2, note)
     }
 }
@@ -591,7 +609,10 @@ public struct ForceRefundRequest: ProtoMessage {
     /// The case number.
     public var caseNumber: String = ""
     /// The version the caller last saw; a stale one gets ABORTED and changes nothing.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
     /// The amount to refund; absent = the case's computed amount; never more than what is still refundable.
     public var amount: Money? = nil
     /// The ruling, required: why the refund is forced.
@@ -604,14 +625,14 @@ public struct ForceRefundRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         caseNumber = r.string(0)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
         amount = r.message(2, Money.self)
         ruling = r.string(3)
     }
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, caseNumber)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
         w.setMessage(2, amount)
         w.setString(3, ruling)
     }
@@ -800,7 +821,10 @@ public struct UpsertReasonRequest: ProtoMessage {
     /// The entry to store, keyed by code; its version and updated_at are ignored.
     public var reason: Reason? = nil
     /// The entry version the caller last saw (0 = must not exist yet; absent = unconditional); stale gets ABORTED.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
 
     public init() {}
 
@@ -809,12 +833,12 @@ public struct UpsertReasonRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         reason = r.message(0, Reason.self)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
     }
 
     public func write(to w: inout ProtoWriter) {
         w.setMessage(0, reason)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
     }
 }
 
@@ -929,7 +953,10 @@ public struct SubscribeRequest: ProtoMessage {
     /// The consumer's name; the server stores one cursor per name.
     public var consumerName: String = ""
     /// Start after this cursor (0 = from the beginning; negative = from the feed's head, only new events); absent = after the consumer's last acknowledged cursor.
-    public var fromCursor: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var fromCursor: Int64? = nil
     /// Only these event types (empty = all).
     public var eventTypes: [EventType] = []
     /// End the stream with OK once every event committed so far has been sent, instead of waiting for more.
@@ -942,14 +969,14 @@ public struct SubscribeRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         consumerName = r.string(0)
-        fromCursor = r.message(1, Int64Value.self)
+        fromCursor = r.wrapped(1, Google_Protobuf_Int64Value.self)
         eventTypes = r.enumValues(2).map { EventType(rawValue: $0) }
         stopAtHead = r.bool(3)
     }
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, consumerName)
-        w.setMessage(1, fromCursor)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, fromCursor)
         w.setEnums(2, eventTypes.map(\.rawValue))
         w.setBool(3, stopAtHead)
     }

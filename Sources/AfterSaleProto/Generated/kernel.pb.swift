@@ -49,69 +49,6 @@ public struct ActorRole: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     public var description: String { protoName }
 }
 
-/// An int64 whose absence is distinguishable from zero (an unset message field means "not given").
-///
-/// Protobuf type `aftersale.v1.Int64Value`, declared in `proto/aftersale/v1/kernel.proto`.
-public struct Int64Value: ProtoMessage {
-    /// The value.
-    public var value: Int64 = 0
-
-    public init() {}
-
-    public static let protoName = "aftersale.v1.Int64Value"
-    public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { aftersale__v1__int64_value__descriptor_ref() }
-
-    public init(protoReader r: ProtoReader) {
-        value = r.int64(0)
-    }
-
-    public func write(to w: inout ProtoWriter) {
-        w.setInt64(0, value)
-    }
-}
-
-/// A string whose absence is distinguishable from the empty string.
-///
-/// Protobuf type `aftersale.v1.StringValue`, declared in `proto/aftersale/v1/kernel.proto`.
-public struct StringValue: ProtoMessage {
-    /// The value.
-    public var value: String = ""
-
-    public init() {}
-
-    public static let protoName = "aftersale.v1.StringValue"
-    public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { aftersale__v1__string_value__descriptor_ref() }
-
-    public init(protoReader r: ProtoReader) {
-        value = r.string(0)
-    }
-
-    public func write(to w: inout ProtoWriter) {
-        w.setString(0, value)
-    }
-}
-
-/// A bool whose absence is distinguishable from false.
-///
-/// Protobuf type `aftersale.v1.BoolValue`, declared in `proto/aftersale/v1/kernel.proto`.
-public struct BoolValue: ProtoMessage {
-    /// The value.
-    public var value: Bool = false
-
-    public init() {}
-
-    public static let protoName = "aftersale.v1.BoolValue"
-    public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { aftersale__v1__bool_value__descriptor_ref() }
-
-    public init(protoReader r: ProtoReader) {
-        value = r.bool(0)
-    }
-
-    public func write(to w: inout ProtoWriter) {
-        w.setBool(0, value)
-    }
-}
-
 /// An amount of money in integer minor units (fen for CNY); never a floating-point number.
 ///
 /// Protobuf type `aftersale.v1.Money`, declared in `proto/aftersale/v1/kernel.proto`.

@@ -383,7 +383,10 @@ public struct RequeueRefundRequest: ProtoMessage {
     /// The refund order.
     public var refundId: String = ""
     /// The refund version the caller last saw; a stale one gets ABORTED and changes nothing.
-    public var expectedVersion: Int64Value? = nil
+    ///
+    /// nil when absent. On the wire a `google.protobuf.Int64Value` message (present even for a zero value);
+    /// in JSON the bare value, a string such as "3" (a number is accepted too), or null for nil.
+    public var expectedVersion: Int64? = nil
     /// Why it is re-queued (what was fixed).
     public var note: String = ""
 
@@ -394,13 +397,13 @@ public struct RequeueRefundRequest: ProtoMessage {
 
     public init(protoReader r: ProtoReader) {
         refundId = r.string(0)
-        expectedVersion = r.message(1, Int64Value.self)
+        expectedVersion = r.wrapped(1, Google_Protobuf_Int64Value.self)
         note = r.string(2)
     }
 
     public func write(to w: inout ProtoWriter) {
         w.setString(0, refundId)
-        w.setMessage(1, expectedVersion)
+        w.setWrapped(1, Google_Protobuf_Int64Value.self, expectedVersion)
         w.setString(2, note)
     }
 }

@@ -2,12 +2,9 @@
 
 import ProtoRuntime
 
-/// Every Swift message type generated from the contracts, in schema order.
+/// Every Swift message type generated from the contracts and the well-known wrappers they import, in schema order.
 public enum MessageRegistry {
     public static let all: [any ProtoMessage.Type] = [
-        Int64Value.self,
-        StringValue.self,
-        BoolValue.self,
         Money.self,
         KeyValue.self,
         Address.self,
@@ -32,6 +29,15 @@ public enum MessageRegistry {
         PickupInstruction.self,
         NotificationInstruction.self,
         Event.self,
+        Google_Protobuf_DoubleValue.self,
+        Google_Protobuf_FloatValue.self,
+        Google_Protobuf_Int64Value.self,
+        Google_Protobuf_UInt64Value.self,
+        Google_Protobuf_Int32Value.self,
+        Google_Protobuf_UInt32Value.self,
+        Google_Protobuf_BoolValue.self,
+        Google_Protobuf_StringValue.self,
+        Google_Protobuf_BytesValue.self,
         CreateAfterSaleRequest.self,
         CreateAfterSaleResponse.self,
         GetAfterSaleRequest.self,

@@ -29,7 +29,7 @@ extension AfterSaleServiceProvider {
             }
             let reason = try ProtoMapping.reason(wire, field: "reason")
             try reason.validate()
-            if let expected = request.expectedVersion?.value, expected < 0 {
+            if let expected = request.expectedVersion, expected < 0 {
                 throw DomainError.invalidArgument(field: "expected_version", message: "must not be negative")
             }
             let respond: @Sendable (StoredReason) -> UpsertReasonResponse = { stored in
@@ -38,10 +38,10 @@ extension AfterSaleServiceProvider {
                 return response
             }
             guard let call = caller.idempotentCall(AfterSaleService.upsertReason.info, request) else {
-                return respond(try await reasons.upsertReason(reason, expectedVersion: request.expectedVersion?.value, at: clock.now()))
+                return respond(try await reasons.upsertReason(reason, expectedVersion: request.expectedVersion, at: clock.now()))
             }
             return try CaseWorkflow.decode(try await reasons.upsertReason(
-                reason, expectedVersion: request.expectedVersion?.value, at: clock.now(), call: call,
+                reason, expectedVersion: request.expectedVersion, at: clock.now(), call: call,
                 respond: { respond($0).serializedBytes() }))
         }
     }

@@ -252,14 +252,14 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     /// again when the case or its order moved, records refusals, and replays the stored response of
     /// an identical retry under the same idempotency key).
     private func act<Request: ProtoMessage, Response: CaseChangeResponse>(
-        _ method: RPCMethod<Request, Response>, _ request: Request, on caseNumber: String, expectedVersion: Int64Value?,
+        _ method: RPCMethod<Request, Response>, _ request: Request, on caseNumber: String, expectedVersion: Int64?,
         context: ServerContext, _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action
     ) async throws(RPCError) -> Response {
         let caller = try context.caller
         return try await mapped {
             let number = try Fields.caseNumber(caseNumber)
             let response = try await workflow.act(on: number, by: caller, call: caller.idempotentCall(method.info, request),
-                                                  expectedVersion: expectedVersion?.value, respond: { committed in
+                                                  expectedVersion: expectedVersion, respond: { committed in
                 var response = Response()
                 response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund,
                                                             timers: policy.timers)

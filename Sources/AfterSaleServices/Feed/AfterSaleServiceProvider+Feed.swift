@@ -26,11 +26,11 @@ extension AfterSaleServiceProvider {
             let start: Int64
             if let from = request.fromCursor {
                 let head = try await feed.eventFeedHead()
-                guard from.value <= head else {
+                guard from <= head else {
                     // Starting past the head would skip the events written in between.
-                    throw RPCError(.outOfRange, "from_cursor \(from.value) is past the feed's head \(head)")
+                    throw RPCError(.outOfRange, "from_cursor \(from) is past the feed's head \(head)")
                 }
-                start = from.value < 0 ? head : from.value
+                start = from < 0 ? head : from
             } else {
                 start = try await feed.consumerCursor(request.consumerName) ?? 0
             }

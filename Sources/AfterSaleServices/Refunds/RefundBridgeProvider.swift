@@ -211,7 +211,7 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
                 throw RepositoryError.refundNotFound(request.refundId)
             }
             let now = clock.now()
-            let next = try refund.requeued(expectedVersion: request.expectedVersion?.value, at: now)
+            let next = try refund.requeued(expectedVersion: request.expectedVersion, at: now)
             guard let afterSale = try await cases.afterSale(refund.caseNumber) else {
                 throw RepositoryError.caseNotFound(refund.caseNumber)
             }

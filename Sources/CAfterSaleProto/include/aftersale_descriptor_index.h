@@ -4,9 +4,6 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 
-const ProtobufCMessageDescriptor *aftersale__v1__int64_value__descriptor_ref(void);
-const ProtobufCMessageDescriptor *aftersale__v1__string_value__descriptor_ref(void);
-const ProtobufCMessageDescriptor *aftersale__v1__bool_value__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__money__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__key_value__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__address__descriptor_ref(void);
@@ -31,6 +28,15 @@ const ProtobufCMessageDescriptor *aftersale__v1__stock_item__descriptor_ref(void
 const ProtobufCMessageDescriptor *aftersale__v1__pickup_instruction__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__notification_instruction__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__event__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__double_value__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__float_value__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__int64_value__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__uint64_value__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__int32_value__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__uint32_value__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__bool_value__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__string_value__descriptor_ref(void);
+const ProtobufCMessageDescriptor *google__protobuf__bytes_value__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__create_after_sale_request__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__create_after_sale_response__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__get_after_sale_request__descriptor_ref(void);

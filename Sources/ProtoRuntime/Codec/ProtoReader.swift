@@ -58,6 +58,13 @@ public struct ProtoReader {
         return M(protoReader: ProtoReader(child, M.protoDescriptor))
     }
 
+    /// A field of a wrapper message type (`google.protobuf.Int64Value`, ...) as the value it wraps;
+    /// nil when the field is absent.
+    @inlinable
+    public func wrapped<M: ProtoWrapperMessage>(_ index: Int, _: M.Type = M.self) -> M.Wrapped? {
+        message(index, M.self)?.value
+    }
+
     @inlinable public func int32s(_ index: Int) -> [Int32] { array(index, Int32.self) }
     @inlinable public func int64s(_ index: Int) -> [Int64] { array(index, Int64.self) }
     @inlinable public func uint32s(_ index: Int) -> [UInt32] { array(index, UInt32.self) }

@@ -81,6 +81,14 @@ public struct ProtoWriter {
         store(index, UnsafeMutableRawPointer?(child(v)))
     }
 
+    /// Sets a field of a wrapper message type (`google.protobuf.Int64Value`, ...) from the value it
+    /// wraps; nil leaves it absent. A present zero is still written (as an empty wrapper message).
+    @inlinable
+    public mutating func setWrapped<M: ProtoWrapperMessage>(_ index: Int, _: M.Type, _ v: M.Wrapped?) {
+        guard let v else { return }
+        store(index, UnsafeMutableRawPointer?(child(M(value: v))))
+    }
+
     public mutating func setInt32s(_ index: Int, _ v: [Int32]) { storeArray(index, v) }
     public mutating func setInt64s(_ index: Int, _ v: [Int64]) { storeArray(index, v) }
     public mutating func setUInt32s(_ index: Int, _ v: [UInt32]) { storeArray(index, v) }

@@ -90,6 +90,23 @@ extension UnsafePointer where Pointee == ProtobufCMessageDescriptor {
         UnsafeBufferPointer(start: pointee.fields, count: Int(pointee.n_fields))
     }
 
+    /// The names of the wrapper messages of google/protobuf/wrappers.proto.
+    static let wellKnownWrappers: Set<String> = [
+        "google.protobuf.DoubleValue", "google.protobuf.FloatValue", "google.protobuf.Int64Value",
+        "google.protobuf.UInt64Value", "google.protobuf.Int32Value", "google.protobuf.UInt32Value",
+        "google.protobuf.BoolValue", "google.protobuf.StringValue", "google.protobuf.BytesValue",
+    ]
+
+    /// The `value` field of a google.protobuf wrapper message (`Int64Value`, `StringValue`, ...),
+    /// which the JSON mapping writes as that bare value; nil for any other message type.
+    var wrappedValueField: FieldDescriptor? {
+        guard pointee.n_fields == 1, let fields = pointee.fields, let name = pointee.name,
+              fields[0].id == 1, fields[0].label != PROTOBUF_C_LABEL_REPEATED,
+              fields[0].type != PROTOBUF_C_TYPE_MESSAGE, fields[0].type != PROTOBUF_C_TYPE_ENUM,
+              Self.wellKnownWrappers.contains(String(cString: name)) else { return nil }
+        return fields
+    }
+
     func field(at index: Int) -> FieldDescriptor {
         pointee.fields.unsafelyUnwrapped + index
     }

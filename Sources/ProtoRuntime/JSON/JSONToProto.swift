@@ -153,6 +153,18 @@ struct JSONToProto {
             slot.storeBytes(of: data, as: ProtobufCBinaryData.self)
         case PROTOBUF_C_TYPE_MESSAGE:
             let descriptor = field.messageDescriptor
+            if let wrapped = descriptor.wrappedValueField {
+                // A google.protobuf wrapper is its bare value ("3", true, "text"): the value goes
+                // into the wrapper's one field, and the wrapper is present even when it is zero.
+                if case .object = value {
+                    throw .at(path, "\(ProtoJSON.typeName(descriptor)) is written as its bare value, not as an object "
+                        + "(\(Self.wrapperExample(wrapped)), or null when absent)")
+                }
+                let child = ProtoWriter.allocateMessage(descriptor, arena: arena)
+                try store(value, wrapped, at: child + Int(wrapped.pointee.offset), path: path)
+                slot.storeBytes(of: UnsafeMutableRawPointer?(child), as: UnsafeMutableRawPointer?.self)
+                return
+            }
             guard case .object(let members) = value else {
                 throw .at(path, "expected a JSON object for \(ProtoJSON.typeName(descriptor)), got \(value.summary)")
             }
@@ -161,6 +173,17 @@ struct JSONToProto {
             slot.storeBytes(of: UnsafeMutableRawPointer?(child), as: UnsafeMutableRawPointer?.self)
         default:
             throw .at(path, "unsupported field type \(type.rawValue)")
+        }
+    }
+
+    /// What the bare JSON value of a wrapper looks like, for error messages.
+    static func wrapperExample(_ wrapped: FieldDescriptor) -> String {
+        switch wrapped.pointee.type {
+        case PROTOBUF_C_TYPE_INT64, PROTOBUF_C_TYPE_UINT64: return #"e.g. "3""#
+        case PROTOBUF_C_TYPE_BOOL: return "true or false"
+        case PROTOBUF_C_TYPE_STRING: return #"e.g. "text""#
+        case PROTOBUF_C_TYPE_BYTES: return #"base64, e.g. "AQI=""#
+        default: return "e.g. 3"
         }
     }
 

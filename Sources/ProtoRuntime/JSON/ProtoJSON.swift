@@ -30,6 +30,9 @@ public struct ProtoJSONError: Error, Equatable, CustomStringConvertible {
 /// - float and double use "NaN", "Infinity" and "-Infinity" for the non-finite values.
 /// - Fields at their default are left out of the output; `null` on input means "default".
 /// - Map fields (repeated `XxxEntry` messages with `key` and `value`) are JSON objects.
+/// - Fields of a google/protobuf/wrappers.proto type (`google.protobuf.Int64Value`, `StringValue`,
+///   ...) are the bare wrapped value, by the rules of its type (`"version": "3"`), zero
+///   included; `null` or no key means absent. The object form `{"value": ...}` is refused.
 ///
 /// The JSON is parsed by a small strict parser of its own (no Foundation): number literals are kept
 /// as text so 64-bit values are exact, duplicate keys and trailing commas are rejected, and nesting

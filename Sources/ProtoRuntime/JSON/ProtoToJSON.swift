@@ -124,7 +124,12 @@ enum ProtoToJSON {
             return .string(Base64.encode(UnsafeBufferPointer(start: start, count: data.len)))
         case PROTOBUF_C_TYPE_MESSAGE:
             guard let child = slot.loadUnaligned(as: UnsafeRawPointer?.self) else { return .object([]) }
-            return message(child, field.messageDescriptor)
+            let descriptor = field.messageDescriptor
+            if let wrapped = descriptor.wrappedValueField {
+                // A google.protobuf wrapper is written as its bare value, zero included.
+                return value(child + Int(wrapped.pointee.offset), wrapped)
+            }
+            return message(child, descriptor)
         default:
             return .null
         }

@@ -43,12 +43,6 @@ enum Requests {
         return m
     }
 
-    static func expected(_ version: Int64) -> Int64Value {
-        var v = Int64Value()
-        v.value = version
-        return v
-    }
-
     static func evidence() -> AfterSaleProto.EvidenceRef {
         var e = AfterSaleProto.EvidenceRef()
         e.url = "https://img.example.com/evidence/issue4.jpg"
@@ -97,7 +91,7 @@ enum Requests {
     static func approve(_ c: AfterSaleProto.AfterSaleCase, fee: Int64? = nil) -> ReviewAfterSaleRequest {
         var r = ReviewAfterSaleRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         r.decision = .approve
         if let fee { r.serviceFee = money(fee) }
         if c.kind != .refundOnly { r.returnAddress = returnAddress() }
@@ -108,7 +102,7 @@ enum Requests {
     static func reject(_ c: AfterSaleProto.AfterSaleCase, reason: String) -> ReviewAfterSaleRequest {
         var r = ReviewAfterSaleRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         r.decision = .reject
         r.rejectionReason = reason
         return r
@@ -117,7 +111,7 @@ enum Requests {
     static func selfShip(_ c: AfterSaleProto.AfterSaleCase, carrier: String = "SF", tracking: String) -> SubmitReturnShipmentRequest {
         var r = SubmitReturnShipmentRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         r.method = .selfShip
         r.carrier = carrier
         r.trackingNumber = tracking
@@ -127,7 +121,7 @@ enum Requests {
     static func pickup(_ c: AfterSaleProto.AfterSaleCase, carrier: String = "SF", windowStart: Int64, windowEnd: Int64) -> SubmitReturnShipmentRequest {
         var r = SubmitReturnShipmentRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         r.method = .pickup
         r.carrier = carrier
         r.pickupAddress = buyerAddress()
@@ -139,7 +133,7 @@ enum Requests {
     static func receive(_ c: AfterSaleProto.AfterSaleCase, condition: AfterSaleProto.GoodsCondition = .intact) -> ConfirmReturnReceivedRequest {
         var r = ConfirmReturnReceivedRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         r.condition = condition
         r.note = "received"
         return r
@@ -148,7 +142,7 @@ enum Requests {
     static func shipBack(_ c: AfterSaleProto.AfterSaleCase, carrier: String = "YTO", tracking: String) -> ShipReplacementRequest {
         var r = ShipReplacementRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         r.carrier = carrier
         r.trackingNumber = tracking
         return r
@@ -157,14 +151,14 @@ enum Requests {
     static func confirmReplacement(_ c: AfterSaleProto.AfterSaleCase) -> ConfirmReplacementReceivedRequest {
         var r = ConfirmReplacementReceivedRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         return r
     }
 
     static func withdraw(_ c: AfterSaleProto.AfterSaleCase, note: String) -> WithdrawAfterSaleRequest {
         var r = WithdrawAfterSaleRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         r.note = note
         return r
     }
@@ -172,7 +166,7 @@ enum Requests {
     static func forceRefund(_ c: AfterSaleProto.AfterSaleCase, ruling: String, amount: Int64? = nil) -> ForceRefundRequest {
         var r = ForceRefundRequest()
         r.caseNumber = c.caseNumber
-        r.expectedVersion = expected(c.version)
+        r.expectedVersion = c.version
         r.ruling = ruling
         if let amount { r.amount = money(amount) }
         return r

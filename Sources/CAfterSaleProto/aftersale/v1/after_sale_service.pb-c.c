@@ -1962,7 +1962,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__withdraw_after_sale_request
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__WithdrawAfterSaleRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2064,7 +2064,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__review_after_sale_request__
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__ReviewAfterSaleRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2218,7 +2218,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__submit_return_shipment_requ
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__SubmitReturnShipmentRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2385,7 +2385,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__confirm_return_received_req
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__ConfirmReturnReceivedRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2513,7 +2513,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__ship_replacement_request__f
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__ShipReplacementRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2641,7 +2641,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__confirm_replacement_receive
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__ConfirmReplacementReceivedRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2743,7 +2743,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__force_refund_request__field
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__ForceRefundRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -3177,7 +3177,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__upsert_reason_request__fiel
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__UpsertReasonRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -3472,7 +3472,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__subscribe_request__field_de
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__SubscribeRequest, from_cursor),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */

@@ -1107,7 +1107,7 @@ static const ProtobufCFieldDescriptor aftersale__v1__requeue_refund_request__fie
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Aftersale__V1__RequeueRefundRequest, expected_version),
-    &aftersale__v1__int64_value__descriptor,
+    &google__protobuf__int64_value__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */

@@ -19,6 +19,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "aftersale/v1/kernel.pb-c.h"
 #include "aftersale/v1/refunds.pb-c.h"
 #include "aftersale/v1/shipping.pb-c.h"
+#include "google/protobuf/wrappers.pb-c.h"
 
 typedef struct Aftersale__V1__CreateAfterSaleRequest Aftersale__V1__CreateAfterSaleRequest;
 typedef struct Aftersale__V1__CreateAfterSaleResponse Aftersale__V1__CreateAfterSaleResponse;
@@ -260,7 +261,7 @@ struct  Aftersale__V1__WithdrawAfterSaleRequest
   /*
    * The version the caller last saw; a stale one gets ABORTED and changes nothing.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
   /*
    * Why the buyer withdraws.
    */
@@ -300,7 +301,7 @@ struct  Aftersale__V1__ReviewAfterSaleRequest
   /*
    * The version the caller last saw; a stale one gets ABORTED and changes nothing.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
   /*
    * Approve or reject.
    */
@@ -356,7 +357,7 @@ struct  Aftersale__V1__SubmitReturnShipmentRequest
   /*
    * The version the caller last saw; a stale one gets ABORTED and changes nothing.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
   /*
    * Self-shipped or picked up.
    */
@@ -416,7 +417,7 @@ struct  Aftersale__V1__ConfirmReturnReceivedRequest
   /*
    * The version the caller last saw; a stale one gets ABORTED and changes nothing.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
   /*
    * The condition of the goods received.
    */
@@ -465,7 +466,7 @@ struct  Aftersale__V1__ShipReplacementRequest
   /*
    * The version the caller last saw; a stale one gets ABORTED and changes nothing.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
   /*
    * The carrier.
    */
@@ -513,7 +514,7 @@ struct  Aftersale__V1__ConfirmReplacementReceivedRequest
   /*
    * The version the caller last saw; a stale one gets ABORTED and changes nothing.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
   /*
    * A note for the timeline.
    */
@@ -553,7 +554,7 @@ struct  Aftersale__V1__ForceRefundRequest
   /*
    * The version the caller last saw; a stale one gets ABORTED and changes nothing.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
   /*
    * The amount to refund; absent = the case's computed amount; never more than what is still refundable.
    */
@@ -725,7 +726,7 @@ struct  Aftersale__V1__UpsertReasonRequest
   /*
    * The entry version the caller last saw (0 = must not exist yet; absent = unconditional); stale gets ABORTED.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
 };
 #define AFTERSALE__V1__UPSERT_REASON_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__upsert_reason_request__descriptor) \
@@ -834,7 +835,7 @@ struct  Aftersale__V1__SubscribeRequest
   /*
    * Start after this cursor (0 = from the beginning; negative = from the feed's head, only new events); absent = after the consumer's last acknowledged cursor.
    */
-  Aftersale__V1__Int64Value *from_cursor;
+  Google__Protobuf__Int64Value *from_cursor;
   /*
    * Only these event types (empty = all).
    */

@@ -15,9 +15,6 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 
-typedef struct Aftersale__V1__Int64Value Aftersale__V1__Int64Value;
-typedef struct Aftersale__V1__StringValue Aftersale__V1__StringValue;
-typedef struct Aftersale__V1__BoolValue Aftersale__V1__BoolValue;
 typedef struct Aftersale__V1__Money Aftersale__V1__Money;
 typedef struct Aftersale__V1__KeyValue Aftersale__V1__KeyValue;
 typedef struct Aftersale__V1__Address Aftersale__V1__Address;
@@ -59,54 +56,6 @@ typedef enum _Aftersale__V1__ActorRole {
 } Aftersale__V1__ActorRole;
 
 /* --- messages --- */
-
-/*
- * An int64 whose absence is distinguishable from zero (an unset message field means "not given").
- */
-struct  Aftersale__V1__Int64Value
-{
-  ProtobufCMessage base;
-  /*
-   * The value.
-   */
-  int64_t value;
-};
-#define AFTERSALE__V1__INT64_VALUE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__int64_value__descriptor) \
-    , 0 }
-
-
-/*
- * A string whose absence is distinguishable from the empty string.
- */
-struct  Aftersale__V1__StringValue
-{
-  ProtobufCMessage base;
-  /*
-   * The value.
-   */
-  char *value;
-};
-#define AFTERSALE__V1__STRING_VALUE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__string_value__descriptor) \
-    , (char *)protobuf_c_empty_string }
-
-
-/*
- * A bool whose absence is distinguishable from false.
- */
-struct  Aftersale__V1__BoolValue
-{
-  ProtobufCMessage base;
-  /*
-   * The value.
-   */
-  protobuf_c_boolean value;
-};
-#define AFTERSALE__V1__BOOL_VALUE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__bool_value__descriptor) \
-    , 0 }
-
 
 /*
  * An amount of money in integer minor units (fen for CNY); never a floating-point number.
@@ -240,63 +189,6 @@ struct  Aftersale__V1__EvidenceRef
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
-/* Aftersale__V1__Int64Value methods */
-void   aftersale__v1__int64_value__init
-                     (Aftersale__V1__Int64Value         *message);
-size_t aftersale__v1__int64_value__get_packed_size
-                     (const Aftersale__V1__Int64Value   *message);
-size_t aftersale__v1__int64_value__pack
-                     (const Aftersale__V1__Int64Value   *message,
-                      uint8_t             *out);
-size_t aftersale__v1__int64_value__pack_to_buffer
-                     (const Aftersale__V1__Int64Value   *message,
-                      ProtobufCBuffer     *buffer);
-Aftersale__V1__Int64Value *
-       aftersale__v1__int64_value__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   aftersale__v1__int64_value__free_unpacked
-                     (Aftersale__V1__Int64Value *message,
-                      ProtobufCAllocator *allocator);
-/* Aftersale__V1__StringValue methods */
-void   aftersale__v1__string_value__init
-                     (Aftersale__V1__StringValue         *message);
-size_t aftersale__v1__string_value__get_packed_size
-                     (const Aftersale__V1__StringValue   *message);
-size_t aftersale__v1__string_value__pack
-                     (const Aftersale__V1__StringValue   *message,
-                      uint8_t             *out);
-size_t aftersale__v1__string_value__pack_to_buffer
-                     (const Aftersale__V1__StringValue   *message,
-                      ProtobufCBuffer     *buffer);
-Aftersale__V1__StringValue *
-       aftersale__v1__string_value__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   aftersale__v1__string_value__free_unpacked
-                     (Aftersale__V1__StringValue *message,
-                      ProtobufCAllocator *allocator);
-/* Aftersale__V1__BoolValue methods */
-void   aftersale__v1__bool_value__init
-                     (Aftersale__V1__BoolValue         *message);
-size_t aftersale__v1__bool_value__get_packed_size
-                     (const Aftersale__V1__BoolValue   *message);
-size_t aftersale__v1__bool_value__pack
-                     (const Aftersale__V1__BoolValue   *message,
-                      uint8_t             *out);
-size_t aftersale__v1__bool_value__pack_to_buffer
-                     (const Aftersale__V1__BoolValue   *message,
-                      ProtobufCBuffer     *buffer);
-Aftersale__V1__BoolValue *
-       aftersale__v1__bool_value__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   aftersale__v1__bool_value__free_unpacked
-                     (Aftersale__V1__BoolValue *message,
-                      ProtobufCAllocator *allocator);
 /* Aftersale__V1__Money methods */
 void   aftersale__v1__money__init
                      (Aftersale__V1__Money         *message);
@@ -394,15 +286,6 @@ void   aftersale__v1__evidence_ref__free_unpacked
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
-typedef void (*Aftersale__V1__Int64Value_Closure)
-                 (const Aftersale__V1__Int64Value *message,
-                  void *closure_data);
-typedef void (*Aftersale__V1__StringValue_Closure)
-                 (const Aftersale__V1__StringValue *message,
-                  void *closure_data);
-typedef void (*Aftersale__V1__BoolValue_Closure)
-                 (const Aftersale__V1__BoolValue *message,
-                  void *closure_data);
 typedef void (*Aftersale__V1__Money_Closure)
                  (const Aftersale__V1__Money *message,
                   void *closure_data);
@@ -425,9 +308,6 @@ typedef void (*Aftersale__V1__EvidenceRef_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    aftersale__v1__actor_role__descriptor;
-extern const ProtobufCMessageDescriptor aftersale__v1__int64_value__descriptor;
-extern const ProtobufCMessageDescriptor aftersale__v1__string_value__descriptor;
-extern const ProtobufCMessageDescriptor aftersale__v1__bool_value__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__money__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__key_value__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__address__descriptor;

@@ -16,6 +16,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "aftersale/v1/kernel.pb-c.h"
 #include "aftersale/v1/refunds.pb-c.h"
+#include "google/protobuf/wrappers.pb-c.h"
 
 typedef struct Aftersale__V1__RefundLease Aftersale__V1__RefundLease;
 typedef struct Aftersale__V1__RefundTotal Aftersale__V1__RefundTotal;
@@ -338,7 +339,7 @@ struct  Aftersale__V1__RequeueRefundRequest
   /*
    * The refund version the caller last saw; a stale one gets ABORTED and changes nothing.
    */
-  Aftersale__V1__Int64Value *expected_version;
+  Google__Protobuf__Int64Value *expected_version;
   /*
    * Why it is re-queued (what was fixed).
    */

@@ -20,6 +20,26 @@ extension Integration {
             return UInt16(address[address.index(after: colon)...])
         }
 
+        @Test("the README's configuration table lists exactly the flags and environment variables of aftersaled --help")
+        func readmeListsEveryFlag() async throws {
+            let daemon = try Self.require("aftersaled")
+            let help = try await ChildProcess.run(daemon, ["--help"])
+            #expect(help.status == 0)
+            let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+            func pairs(_ text: String, _ pattern: String) throws -> Set<String> {
+                let regex = try NSRegularExpression(pattern: pattern)
+                return Set(regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+                    guard let flag = Range(match.range(at: 1), in: text), let env = Range(match.range(at: 2), in: text) else { return nil }
+                    return "\(text[flag]) \(text[env])"
+                })
+            }
+            let fromHelp = try pairs(help.stdout, #"^\s+(--[a-z-]+) .*\(env (AFTERSALE_[A-Z_]+)"#.replacingOccurrences(of: "^", with: "(?m)^"))
+            let fromReadme = try pairs(readme, #"\| `(--[a-z-]+)[^`]*` \| `(AFTERSALE_[A-Z_]+)` \|"#)
+            #expect(fromHelp.count >= 20, "\(help.stdout)")
+            #expect(fromReadme == fromHelp, "only in --help: \(fromHelp.subtracting(fromReadme).sorted()); only in the README: \(fromReadme.subtracting(fromHelp).sorted())")
+        }
+
         @Test("aftersaled serves on an ephemeral port, aftersalectl lists, describes and calls it, and SIGTERM stops it with status 0")
         func serverAndCLI() async throws {
             let daemon = try Self.require("aftersaled")

@@ -7,7 +7,7 @@ import PackageDescription
 /// The arrows (checked by ArchitectureTests):
 /// - runtime (ProtoRuntime, RPCWire, RPCTransport, RPCServer, RPCClient, ServiceKit, SignedTokens) names nothing of after-sales;
 /// - the domain (AfterSaleDomain) depends on nothing;
-/// - storage engines (AfterSaleSQLite) implement the domain's ports with the neutral rules of AfterSaleStorage;
+/// - storage engines (AfterSaleSQLite, AfterSalePostgres) implement the domain's ports with the neutral rules of AfterSaleStorage;
 /// - services (AfterSaleServices) depend on the domain's ports, never on a storage engine;
 /// - aftersaled is the one place that names a backend and wires the services.
 let package = Package(
@@ -68,8 +68,8 @@ let package = Package(
         // The embedded backend: SQLite with WAL, group commit and reader threads.
         .target(name: "AfterSaleSQLite", dependencies: ["AfterSaleStorage", "AfterSaleDomain", "ServiceKit", "CSQLite"]),
         // The backend for several replicas: PostgreSQL through libpq (Engine/: connections, pool,
-        // listener, advisory locks, migrations).
-        .target(name: "AfterSalePostgres", dependencies: ["CLibpq"]),
+        // listener, advisory locks, migrations; then Schema/ and a folder per concept).
+        .target(name: "AfterSalePostgres", dependencies: ["AfterSaleStorage", "AfterSaleDomain", "ServiceKit", "CLibpq"]),
         // The behaviour suite every storage backend runs (a test-support library, like FluentBenchmark).
         .target(name: "StorageConformance", dependencies: ["AfterSaleStorage", "AfterSaleDomain"]),
         // Service handlers (health, reflection, business services) over the domain's ports.
@@ -100,7 +100,7 @@ let package = Package(
         // MARK: Tests, mirroring Sources.
         .testTarget(name: "AfterSaleDomainTests", dependencies: ["AfterSaleDomain"]),
         .testTarget(name: "StorageConformanceTests", dependencies: ["StorageConformance", "AfterSaleStorage", "AfterSaleSQLite",
-                                                                    "AfterSaleDomain"]),
+                                                                    "AfterSalePostgres", "AfterSaleDomain"]),
         .testTarget(name: "AfterSaleStorageTests", dependencies: ["AfterSaleStorage", "StorageConformance", "AfterSaleDomain"]),
         .testTarget(name: "AfterSaleSQLiteTests", dependencies: ["AfterSaleSQLite", "AfterSaleStorage", "StorageConformance", "AfterSaleDomain"]),
         .testTarget(name: "AfterSaleServicesTests", dependencies: ["AfterSaleServices", "AfterSaleStorage", "StorageConformance",
@@ -115,7 +115,8 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "RPCClient", "AfterSaleServices", "RPCServer",
                                                              "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage",
                                                              "AfterSaleSQLite", "ServiceKit"]),
-        .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres"]),
+        .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres", "AfterSaleStorage", "StorageConformance",
+                                                                   "AfterSaleDomain", "ServiceKit"]),
         .testTarget(name: "SignedTokensTests", dependencies: ["SignedTokens"], resources: [.copy("Vectors")]),
     ],
     swiftLanguageModes: [.v6]

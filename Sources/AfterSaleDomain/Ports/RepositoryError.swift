@@ -24,6 +24,10 @@ public enum RepositoryError: Error, Sendable, Hashable, CustomStringConvertible 
     case closed
     /// The storage failed (disk full, I/O error, corrupt file); the write, if any, did not happen.
     case storageFailure(String)
+    /// The storage cannot be reached for now (a database server that is down, unreachable or lost
+    /// its connection): retry later. The message is the backend's own words, never a driver's or
+    /// server's text; for a write it says whether the change may have been made.
+    case unavailable(String)
 
     /// A human-readable message.
     public var description: String {
@@ -38,6 +42,7 @@ public enum RepositoryError: Error, Sendable, Hashable, CustomStringConvertible 
         case .invalidRequest(let message): "invalid repository request: \(message)"
         case .closed: "the repository is closed"
         case .storageFailure(let message): "storage failure: \(message)"
+        case .unavailable(let message): "storage unavailable: \(message)"
         }
     }
 }

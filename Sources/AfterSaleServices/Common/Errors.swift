@@ -10,7 +10,8 @@ import RPCWire
 // - An idempotency key reused with a different request is INVALID_ARGUMENT, as the contract
 //   (after_sale_service.proto, CreateAfterSale) states: the caller sent a bad request, nothing exists
 //   that it could mean (ALREADY_EXISTS would suggest it may fetch "its" resource).
-// - Storage failures are INTERNAL (the write did not happen); a closed repository is UNAVAILABLE.
+// - Storage failures are INTERNAL (the write did not happen); a closed repository, or a database
+//   that cannot be reached or lost its connection, is UNAVAILABLE (retry, with the same idempotency key).
 //   The storage's own text (SQL, driver messages) never reaches the caller: the backend logs it.
 
 extension DomainError: RPCErrorConvertible {
@@ -56,6 +57,8 @@ extension RepositoryError: RPCErrorConvertible {
         case .invalidRequest:
             RPCError(.internal, description)
         case .closed:
+            RPCError(.unavailable, description)
+        case .unavailable:
             RPCError(.unavailable, description)
         case .storageFailure:
             RPCError(.internal, "storage failure: the change was not made; retry later")

@@ -1,0 +1,189 @@
+import AfterSaleDomain
+import AfterSaleStorage
+
+/// Reading and writing the rows of a case: `cases`, `timeline_entries`, `trace_records`.
+enum CaseRows {
+    /// The columns a case row stores, computed on the caller's task before the write is queued.
+    struct Encoded: Sendable {
+        let id: Int64
+        let afterSale: AfterSaleCase
+        let summary: CaseSummary
+        let document: [UInt8]
+
+        init(_ afterSale: AfterSaleCase) {
+            id = CaseKey.id(of: afterSale.number)
+            self.afterSale = afterSale
+            summary = CaseSummary(afterSale)
+            document = CaseDocument.encode(afterSale)
+        }
+    }
+
+    /// Inserts a new case with its whole timeline and its trace record.
+    /// - Throws: ``RepositoryError/caseNumberTaken(_:)`` when the number names a case already.
+    static func insertNew(_ transition: Transition, encoded: Encoded, on connection: PostgresConnection) throws {
+        let summary = encoded.summary
+        try connection.execute("""
+            INSERT INTO cases (id, order_id, buyer_id, shop_id, shop_name, shop_contact, kind, status, created_at,
+                               updated_at, version, title, spec, image_url, quantity, line_count, refund_units, currency,
+                               document)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::bigint, $18, $19)
+            """, parameters: [
+                .int64(encoded.id), .text(summary.orderID), .text(summary.buyerID), .text(summary.shop.id),
+                .utf8(summary.shop.name), .utf8(summary.shop.contact), .text(summary.kind.rawValue),
+                .text(summary.status.rawValue), .time(summary.appliedAt), .time(summary.updatedAt), .int64(summary.version),
+                .utf8(summary.title), .utf8(summary.spec), .utf8(summary.imageURL), .int64(Int64(summary.quantity)),
+                .int64(Int64(summary.lineCount)), PostgresValue(summary.refundAmount?.minorUnits),
+                .text(encoded.afterSale.currency.code), .bytes(encoded.document),
+            ], onUniqueViolation: RepositoryError.caseNumberTaken(encoded.afterSale.number))
+        try insertTimeline(encoded.afterSale.timeline, caseID: encoded.id, firstSeq: 0, on: connection)
+        try insertTrace(transition.trace, on: connection)
+    }
+
+    /// Writes the columns a transition can change if the case is still at `expectedVersion`.
+    /// - Throws: ``DomainError/versionConflict(expected:actual:)``; ``RepositoryError/caseNotFound(_:)``.
+    static func update(_ encoded: Encoded, expectedVersion: Int64, on connection: PostgresConnection) throws {
+        let summary = encoded.summary
+        // A concurrent transition of the same case holds the row: this UPDATE waits for it, then
+        // sees its version and matches nothing.
+        let changed = try connection.execute("""
+            UPDATE cases SET status = $2, updated_at = $3, version = $4, refund_units = $5::bigint, document = $6
+            WHERE id = $1 AND version = $7
+            """, parameters: [.int64(encoded.id), .text(summary.status.rawValue), .time(summary.updatedAt),
+                              .int64(summary.version), PostgresValue(summary.refundAmount?.minorUnits),
+                              .bytes(encoded.document), .int64(expectedVersion)])
+        guard changed == 1 else {
+            guard let actual = try version(of: encoded.id, on: connection) else {
+                throw RepositoryError.caseNotFound(encoded.afterSale.number)
+            }
+            throw DomainError.versionConflict(expected: expectedVersion, actual: actual)
+        }
+    }
+
+    /// The stored version of case `id`, nil when there is no such case.
+    static func version(of id: Int64, on connection: PostgresConnection) throws -> Int64? {
+        try connection.queryOne("SELECT version FROM cases WHERE id = $1", .int64(id)) { try $0.int64(0) }
+    }
+
+    /// Appends `entries` to case `caseID`'s timeline at positions `firstSeq`, `firstSeq + 1`, …
+    static func insertTimeline(_ entries: [TimelineEntry], caseID: Int64, firstSeq: Int, on connection: PostgresConnection) throws {
+        guard !entries.isEmpty else { return }
+        var sql = StatementBuilder()
+        let rows = entries.enumerated().map { offset, entry -> [PostgresValue] in
+            [.int64(caseID), .int32(Int32(clamping: firstSeq + offset)), .time(entry.at), .text(entry.step.rawValue),
+             .text(entry.actor.role.rawValue), .text(entry.actor.id), PostgresValue(entry.actor.shopID), .name(entry.from),
+             .text(entry.to.rawValue), .utf8(entry.note)]
+        }
+        let values = sql.values(rows, types: ["bigint", "integer", "bigint", "text", "text", "text", "text", "text", "text", "bytea"])
+        try connection.execute("""
+            INSERT INTO timeline_entries (case_id, seq, at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, note)
+            VALUES \(values)
+            """, parameters: sql.parameters)
+    }
+
+    static let timelineColumns = "at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, note"
+
+    /// A timeline entry from ``timelineColumns`` starting at `offset`.
+    static func timelineEntry(_ row: PostgresRow, offset: Int = 0) throws -> TimelineEntry {
+        TimelineEntry(at: try row.timestamp(offset), step: try row.name(offset + 1, as: CaseStep.self),
+                      actor: try row.principal(offset + 2), from: try row.optionalName(offset + 5, as: CaseStatus.self),
+                      to: try row.name(offset + 6, as: CaseStatus.self), note: try row.utf8(offset + 7))
+    }
+
+    static func insertTrace(_ record: TraceRecord, on connection: PostgresConnection) throws {
+        try connection.execute("""
+            INSERT INTO trace_records (case_id, at, step, actor_role, actor_id, actor_shop_id, from_status, to_status,
+                                       outcome, details, refund_id, trace_id)
+            VALUES ($1, $2, $3, $4, $5, $6::text, $7::text, $8, $9, $10, $11::text, $12)
+            """, parameters: [.int64(CaseKey.id(of: record.caseNumber)), .time(record.at), .text(record.step.rawValue),
+                              .text(record.actor.role.rawValue), .text(record.actor.id), PostgresValue(record.actor.shopID),
+                              .name(record.from), .text(record.to.rawValue), .text(record.outcome.rawValue),
+                              .utf8(record.details), PostgresValue(record.refundID), .text(record.traceID)])
+    }
+
+    /// Inserts `record` only if its case exists (the reference adds a trace to a case it has, and
+    /// drops one about a case it does not).
+    static func insertTraceIfCaseExists(_ record: TraceRecord, on connection: PostgresConnection) throws {
+        guard try version(of: CaseKey.id(of: record.caseNumber), on: connection) != nil else { return }
+        try insertTrace(record, on: connection)
+    }
+
+    static func traces(of caseID: Int64, on connection: PostgresConnection) throws -> [TraceRecord] {
+        let number = try CaseKey.number(of: caseID)
+        return try connection.query("""
+            SELECT at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, outcome, details, refund_id, trace_id
+            FROM trace_records WHERE case_id = $1 ORDER BY id
+            """, .int64(caseID)) { row in
+            TraceRecord(caseNumber: number, actor: try row.principal(2), step: try row.name(1, as: CaseStep.self),
+                        from: try row.optionalName(5, as: CaseStatus.self), to: try row.name(6, as: CaseStatus.self),
+                        at: try row.timestamp(0), outcome: try row.name(7, as: TraceOutcome.self), details: try row.utf8(8),
+                        refundID: try row.optionalString(9), traceID: try row.string(10))
+        }
+    }
+
+    // MARK: loading
+
+    /// Case `id` with its timeline; call inside a snapshot so both come from one commit.
+    static func load(_ id: Int64, on connection: PostgresConnection) throws -> AfterSaleCase? {
+        guard let document = try connection.queryOne("SELECT document FROM cases WHERE id = $1", .int64(id),
+                                                      decode: { try $0.bytes(0) }) else { return nil }
+        let timeline = try connection.query("SELECT \(timelineColumns) FROM timeline_entries WHERE case_id = $1 ORDER BY seq",
+                                            .int64(id)) { try timelineEntry($0) }
+        return try CaseDocument.decode(document, timeline: timeline)
+    }
+
+    /// Every case of order `orderID`, oldest number first, with or without timelines; call inside a snapshot.
+    static func load(orderID: String, timelines: Bool = true, on connection: PostgresConnection) throws -> [AfterSaleCase] {
+        let documents = try connection.query("SELECT id, document FROM cases WHERE order_id = $1 ORDER BY id", .text(orderID)) {
+            (try $0.int64(0), try $0.bytes(1))
+        }
+        guard !documents.isEmpty else { return [] }
+        guard timelines else { return try documents.map { try CaseDocument.decode($0.1, timeline: []) } }
+        var entries: [Int64: [TimelineEntry]] = [:]
+        let rows = try connection.query("""
+            SELECT t.case_id, t.at, t.step, t.actor_role, t.actor_id, t.actor_shop_id, t.from_status, t.to_status, t.note
+            FROM cases AS c JOIN timeline_entries AS t ON t.case_id = c.id
+            WHERE c.order_id = $1 ORDER BY t.case_id, t.seq
+            """, .text(orderID)) { row in (try row.int64(0), try timelineEntry(row, offset: 1)) }
+        for (id, entry) in rows { entries[id, default: []].append(entry) }
+        return try documents.map { id, document in try CaseDocument.decode(document, timeline: entries[id] ?? []) }
+    }
+
+    // MARK: list rows
+
+    /// The columns a list row reads, in the order ``summary(_:)`` decodes them.
+    static let summaryColumns = """
+        id, order_id, buyer_id, shop_id, shop_name, shop_contact, kind, status, title, spec, image_url, quantity, \
+        line_count, refund_units, currency, created_at, updated_at, version
+        """
+
+    static func summary(_ row: PostgresRow) throws -> CaseSummary {
+        let currency = try decoding { try CurrencyCode(try row.string(14)) }
+        return CaseSummary(
+            number: try CaseKey.number(of: try row.int64(0)), orderID: try row.string(1), buyerID: try row.string(2),
+            shop: ShopInfo(id: try row.string(3), name: try row.utf8(4), contact: try row.utf8(5)),
+            kind: try row.name(6, as: AfterSaleKind.self), status: try row.name(7, as: CaseStatus.self),
+            title: try row.utf8(8), spec: try row.utf8(9), imageURL: try row.utf8(10), quantity: try row.int(11),
+            lineCount: try row.int(12), refundAmount: try row.optionalInt64(13).map { Money(minorUnits: $0, currency: currency) },
+            appliedAt: try row.timestamp(15), updatedAt: try row.timestamp(16), version: try row.int64(17))
+    }
+
+    // MARK: eligibility
+
+    /// Fails unless the order and its cases are exactly as the eligibility decision read them.
+    ///
+    /// Locks the order row (`FOR UPDATE`: one basis check per order at a time, and a newer snapshot
+    /// of the order waits) and shares its cases (`FOR SHARE`: a concurrent transition of one of them
+    /// waits for this transaction, or this one sees its new version), so what was checked cannot
+    /// change before the commit.
+    static func check(_ basis: EligibilityBasis, on connection: PostgresConnection) throws {
+        let orderVersion = try connection.queryOne("SELECT version FROM orders WHERE order_id = $1 FOR UPDATE",
+                                                   .text(basis.orderID)) { try $0.int64(0) }
+        let stored = try connection.query("SELECT id, version FROM cases WHERE order_id = $1 FOR SHARE", .text(basis.orderID)) {
+            (try $0.int64(0), try $0.int64(1))
+        }
+        let expected = Dictionary(basis.caseVersions.map { (CaseKey.id(of: $0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard orderVersion == basis.orderVersion, Dictionary(stored, uniquingKeysWith: { first, _ in first }) == expected else {
+            throw RepositoryError.eligibilityChanged(orderID: basis.orderID)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import AfterSaleDomain
+import AfterSaleStorage
+
+extension PostgresRepository {
+    /// Reserves the next number of the day from the database (see ``CaseNumberRows``), so replicas
+    /// never issue one number twice.
+    public func nextCaseNumber(at instant: Timestamp) async throws -> CaseNumber {
+        let day = CaseKey.day(of: try CaseNumber(at: instant, sequence: 0))
+        let sequence = try await read("nextCaseNumber") { connection in try CaseNumberRows.next(day: day, on: connection) }
+        guard (0...Int64(CaseNumber.maximumSequence)).contains(sequence) else {
+            throw RepositoryError.sequenceExhausted(day: String(day))
+        }
+        return try CaseNumber(at: instant, sequence: Int(sequence))
+    }
+
+    public func creationContext(orderID: String, idempotency: IdempotencyRecord) async throws -> CreationContext {
+        try await snapshot("creationContext") { connection in
+            if let replay = try Self.replay(idempotency, stored: try IdempotencyRows.find(idempotency, on: connection)) {
+                return CreationContext(replay: replay, order: nil, existingCases: [])
+            }
+            let order = try connection.queryOne("SELECT document FROM orders WHERE order_id = $1", .text(orderID)) {
+                try OrderDocument.decode(try $0.bytes(0))
+            }
+            return CreationContext(replay: nil, order: order,
+                                   existingCases: try CaseRows.load(orderID: orderID, timelines: false, on: connection))
+        }
+    }
+
+    /// The case an earlier create with this key made; nil when the key is unused.
+    /// - Throws: ``RepositoryError/idempotencyKeyReused(key:)`` when it was used for something else.
+    static func replay(_ record: IdempotencyRecord, stored: StoredIdempotencyKey?) throws -> CreatedCase? {
+        guard let result = try IdempotencyReplay.result(of: record, for: .createCase, stored: stored) else { return nil }
+        guard let number = try? CaseNumber(parsing: result) else { throw RepositoryError.idempotencyKeyReused(key: record.key) }
+        return CreatedCase(number: number, replayed: true)
+    }
+
+    /// Stores a new case. The idempotency key is claimed first, so of two concurrent creates with
+    /// one key (on any replicas) the second waits for the first and replays it.
+    public func createCase(_ creation: CaseCreation) async throws -> CreatedCase {
+        try StorageContract.check(creation)
+        let transition = creation.transition
+        let encoded = CaseRows.Encoded(transition.afterSale)
+        let channel = options.notificationChannel
+        let (created, last) = try await write("createCase") { connection -> (CreatedCase, Int64?) in
+            let number = transition.afterSale.number
+            if let stored = try IdempotencyRows.claim(creation.idempotency, operation: IdempotentOperation.createCase.rawValue,
+                                                      result: number.rawValue, at: transition.afterSale.createdAt, on: connection),
+               let replay = try Self.replay(creation.idempotency, stored: stored) {
+                return (replay, nil)
+            }
+            if let basis = creation.basis { try CaseRows.check(basis, on: connection) }
+            try CaseRows.insertNew(transition, encoded: encoded, on: connection)
+            if let refund = creation.refund { try RefundRows.insert(refund, on: connection) }
+            return (CreatedCase(number: number, replayed: false), try FeedRows.append(creation.events, channel: channel, on: connection))
+        }
+        announce(last)
+        return created
+    }
+
+    public func afterSale(_ number: CaseNumber) async throws -> AfterSaleCase? {
+        let id = CaseKey.id(of: number)
+        return try await snapshot("afterSale") { connection in try CaseRows.load(id, on: connection) }
+    }
+
+    public func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws {
+        try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
+    }
+
+    /// Stores a transition with everything that commits with it, in one transaction that ends by
+    /// appending its events (see ``FeedRows``).
+    @discardableResult
+    public func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws -> ChangeOutcome {
+        try StorageContract.check(transition, expectedVersion: expectedVersion, effects: effects)
+        let afterSale = transition.afterSale
+        let encoded = CaseRows.Encoded(afterSale)
+        let channel = options.notificationChannel
+        let (outcome, last) = try await write("applyTransition") { connection -> (ChangeOutcome, Int64?) in
+            // A key spent by an identical call replays its response before anything else is checked:
+            // the retry of a change that committed must not meet its own version conflict.
+            if let response = effects.response,
+               let stored = try IdempotencyRows.claim(response.call, response: response.response, at: afterSale.updatedAt,
+                                                      on: connection) {
+                return (.replayed(stored), nil)
+            }
+            if let basis = effects.basis { try CaseRows.check(basis, on: connection) }
+            try CaseRows.update(encoded, expectedVersion: expectedVersion, on: connection)
+            let entries = transition.entries
+            try CaseRows.insertTimeline(entries, caseID: encoded.id, firstSeq: afterSale.timeline.count - entries.count,
+                                        on: connection)
+            try CaseRows.insertTrace(transition.trace, on: connection)
+            if let refund = effects.newRefund { try RefundRows.insert(refund, on: connection) }
+            if let update = effects.refundUpdate {
+                try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
+            }
+            try FeedRows.insertTracking(effects.trackingKeys, caseID: encoded.id, on: connection)
+            return (.applied, try FeedRows.append(effects.events, channel: channel, on: connection))
+        }
+        announce(last)
+        return outcome
+    }
+
+    public func storedResponse(for call: IdempotentCall) async throws -> [UInt8]? {
+        try await read("storedResponse") { connection in try IdempotencyRows.response(for: call, on: connection) }
+    }
+
+    public func recordTrace(_ record: TraceRecord) async throws {
+        try await write("recordTrace") { connection in
+            guard try CaseRows.version(of: CaseKey.id(of: record.caseNumber), on: connection) != nil else {
+                throw RepositoryError.caseNotFound(record.caseNumber)
+            }
+            try CaseRows.insertTrace(record, on: connection)
+        }
+    }
+
+    public func listCases(_ query: CaseQuery) async throws -> CasePage {
+        let statement = try CaseListQuery(query)
+        let rows = try await read("listCases") { connection in
+            try connection.query(statement.sql, parameters: statement.parameters, decode: CaseRows.summary)
+        }
+        let (page, last) = KeysetPage.split(rows, pageSize: query.pageSize)
+        return CasePage(rows: page, next: last?.cursor)
+    }
+
+    public func cases(ofOrder orderID: String) async throws -> [AfterSaleCase] {
+        try await snapshot("casesOfOrder") { connection in try CaseRows.load(orderID: orderID, on: connection) }
+    }
+
+    public func traceRecords(of number: CaseNumber) async throws -> [TraceRecord] {
+        let id = CaseKey.id(of: number)
+        return try await read("traceRecords") { connection in try CaseRows.traces(of: id, on: connection) }
+    }
+
+    public func caseNumber(shippingWith key: TrackingKey) async throws -> CaseNumber? {
+        let id = try await read("caseNumberShipping") { connection in
+            try connection.queryOne("""
+                SELECT max(case_id) FROM shipment_tracking WHERE tracking_number = $1 AND carrier = $2
+                """, .text(key.trackingNumber), .text(key.carrier)) { try $0.optionalInt64(0) } ?? nil
+        }
+        return try id.map { try CaseKey.number(of: $0) }
+    }
+}

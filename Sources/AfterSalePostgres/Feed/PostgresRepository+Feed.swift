@@ -1,0 +1,42 @@
+import AfterSaleDomain
+import AfterSaleStorage
+
+extension PostgresRepository {
+    public func events(after cursor: Int64, types: Set<EventType>?, limit: Int, scanLimit: Int) async throws -> EventBatch {
+        try await read("events") { connection in
+            try FeedRows.read(after: cursor, types: types, limit: limit, scanLimit: scanLimit, on: connection)
+        }
+    }
+
+    public func eventFeedHead() async throws -> Int64 {
+        try await read("eventFeedHead") { connection in try FeedRows.head(on: connection) }
+    }
+
+    public func consumerCursor(_ consumer: String) async throws -> Int64? {
+        try await read("consumerCursor") { connection in try FeedRows.consumerCursor(consumer, on: connection) }
+    }
+
+    /// Moves the consumer's cursor forward, never back; the head only grows, so checking it first
+    /// and storing after cannot let a cursor pass it.
+    /// - Throws: ``DomainError/invalidArgument(field:message:)`` past the feed's head, as the reference does.
+    public func acknowledge(consumer: String, cursor: Int64, at instant: Timestamp) async throws -> Int64 {
+        try await write("acknowledge") { connection in
+            let head = try FeedRows.head(on: connection)
+            guard cursor <= head else {
+                throw DomainError.invalidArgument(field: "cursor", message: "\(cursor) is beyond the feed's head \(head)")
+            }
+            return try FeedRows.acknowledge(consumer, cursor: cursor, at: instant, on: connection)
+        }
+    }
+
+    /// Returns once an event after `cursor` committed on any replica (this one's commits at once,
+    /// others' when their notification arrives), after `timeout`, or when the task is cancelled.
+    public func waitForEvents(after cursor: Int64, timeout: Duration) async {
+        await wakeUps.signal.wait(after: cursor, timeout: timeout)
+    }
+
+    /// Advances this process's readers past a commit that appended events up to `last`.
+    func announce(_ last: Int64?) {
+        if let last { wakeUps.advance(to: last) }
+    }
+}

@@ -1,0 +1,38 @@
+import AfterSaleDomain
+import AfterSaleStorage
+
+extension PostgresRepository {
+    public func storedReasons() async throws -> [StoredReason] {
+        try await cachedCatalog().stored
+    }
+
+    /// The catalog, built once per change of the stored reasons on any replica, not once per call.
+    public func reasonCatalog() async throws -> ReasonCatalog {
+        try await cachedCatalog().catalog
+    }
+
+    private func cachedCatalog() async throws -> ReasonCatalogGenerationCache.Entry {
+        let generation = try await read("reasonCatalogGeneration") { connection in try ReasonRows.generation(on: connection) }
+        if let cached = reasonCache.entry(of: generation) { return cached }
+        let (current, stored) = try await snapshot("storedReasons") { connection in try ReasonRows.load(on: connection) }
+        let entry = ReasonCatalogGenerationCache.Entry(generation: current, stored: stored, catalog: ReasonCatalog(stored.map(\.reason)))
+        reasonCache.keep(entry)
+        return entry
+    }
+
+    public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason {
+        try await write("upsertReason") { connection in
+            try ReasonRows.upsert(reason, expectedVersion: expectedVersion, at: instant, on: connection)
+        }
+    }
+
+    public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp, call: IdempotentCall,
+                             respond: @escaping @Sendable (StoredReason) -> [UInt8]) async throws -> [UInt8] {
+        try await write("upsertReason") { connection in
+            if let stored = try IdempotencyRows.claim(call, at: instant, on: connection) { return stored }
+            let response = respond(try ReasonRows.upsert(reason, expectedVersion: expectedVersion, at: instant, on: connection))
+            try IdempotencyRows.store(response: response, for: call.record, on: connection)
+            return response
+        }
+    }
+}

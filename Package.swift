@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "aftersale-seed", targets: ["aftersale-seed"]),
         .executable(name: "aftersale-protogen", targets: ["aftersale-protogen"]),
         .executable(name: "aftersale-docs", targets: ["aftersale-docs"]),
+        .executable(name: "aftersale-copy", targets: ["aftersale-copy"]),
         .library(name: "AfterSaleClient", targets: ["AfterSaleClient"]),
     ],
     targets: [
@@ -70,14 +71,21 @@ let package = Package(
         // The backend for several replicas: PostgreSQL through libpq (Engine/: connections, pool,
         // listener, advisory locks, migrations; then Schema/ and a folder per concept).
         .target(name: "AfterSalePostgres", dependencies: ["AfterSaleStorage", "AfterSaleDomain", "ServiceKit", "CLibpq"]),
+        // Where the store lives and how to open it: SQLite or PostgreSQL, chosen by the processes.
+        .target(name: "StoreBackends", dependencies: ["AfterSaleSQLite", "AfterSalePostgres", "AfterSaleDomain", "ServiceKit"]),
+        // Copies a SQLite store into an empty PostgreSQL database (aftersale-copy).
+        .target(name: "StoreCopy", dependencies: ["AfterSaleSQLite", "AfterSalePostgres"]),
         // The behaviour suite every storage backend runs (a test-support library, like FluentBenchmark).
         .target(name: "StorageConformance", dependencies: ["AfterSaleStorage", "AfterSaleDomain"]),
         // Service handlers (health, reflection, business services) over the domain's ports.
         .target(name: "AfterSaleServices", dependencies: ["RPCServer", "RPCWire", "ProtoRuntime", "ServiceKit",
                                                           "AfterSaleProto", "AfterSaleDomain", "CAfterSaleProto", "CProtobufC"]),
         // The server executable: settings, the one composition root, the lifecycle.
-        .executableTarget(name: "aftersaled", dependencies: ["AfterSaleServices", "AfterSaleSQLite", "AfterSaleStorage",
+        .executableTarget(name: "aftersaled", dependencies: ["AfterSaleServices", "StoreBackends", "AfterSalePostgres", "AfterSaleStorage",
                                                             "AfterSaleDomain", "RPCServer", "RPCTransport", "ServiceKit"]),
+
+        // Copies a SQLite store into PostgreSQL (docs/OPERATIONS.md §7).
+        .executableTarget(name: "aftersale-copy", dependencies: ["StoreCopy", "AfterSalePostgres", "ServiceKit"]),
 
         // Rewrites the tables of docs/PROTOCOL.md that are generated from the code.
         .executableTarget(name: "aftersale-docs", dependencies: ["AfterSaleServices"]),
@@ -94,8 +102,8 @@ let package = Package(
                           path: "clients/aftersalectl"),
         .executableTarget(name: "aftersale-bench", dependencies: ["AfterSaleClient", "AfterSaleProto", "RPCWire"],
                           path: "clients/aftersale-bench"),
-        .executableTarget(name: "aftersale-seed", dependencies: ["AfterSaleSQLite", "AfterSaleDomain"],
-                          path: "clients/aftersale-seed"),
+        .executableTarget(name: "aftersale-seed", dependencies: ["StoreBackends", "AfterSalePostgres", "AfterSaleServices",
+                                                                "AfterSaleProto", "AfterSaleDomain", "RPCServer", "RPCWire", "ServiceKit"]),
 
         // MARK: Tests, mirroring Sources.
         .testTarget(name: "AfterSaleDomainTests", dependencies: ["AfterSaleDomain"]),

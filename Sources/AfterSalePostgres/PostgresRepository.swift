@@ -106,7 +106,7 @@ public final class PostgresRepository: AfterSaleRepository {
     ///   configuration's connect timeout); ``RepositoryError/storageFailure(_:)`` when migrating fails.
     public static func open(configuration: PostgresConfiguration, options: Options = Options(),
                             logger: Logger = .disabled) async throws -> PostgresRepository {
-        let log = logger.with(["component": "storage", "backend": "postgres"])
+        let log = logger.with(["backend": "postgres"])
         let pool = PostgresPool(configuration: configuration, size: max(1, options.poolSize), name: "aftersale-pg")
         let applied: [Int]
         do {

@@ -48,7 +48,7 @@ do {
                                                               idleInTransactionTimeoutMilliseconds: 0),
                                     batchRows: batchRows) { line in
         print(line)
-        fflush(stdout)
+        fflush(nil)
     }
     print(report.description)
 } catch {

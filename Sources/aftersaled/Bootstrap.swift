@@ -1,13 +1,13 @@
 import AfterSaleDomain
 import AfterSaleServices
-import AfterSaleSQLite
 import AfterSaleStorage
 import Foundation
 import RPCServer
 import RPCTransport
 import ServiceKit
+import StoreBackends
 
-/// The one composition root: it names the storage backend, builds the services over its ports,
+/// The one composition root: it opens the configured storage backend, builds the services over its ports,
 /// and lists the process's parts in the order they start (and stop in reverse).
 struct Bootstrap {
     let configuration: Configuration
@@ -16,16 +16,17 @@ struct Bootstrap {
     /// The parts of the process, started in this order: the store (opened and migrated before
     /// anything listens), its health monitor, the RPC server, the HTTP endpoint (metrics and
     /// probes); stopped in the reverse order.
-    /// - Throws: when the data directory or the store cannot be opened.
-    func services(announce: @escaping @Sendable (String) -> Void) throws -> [any Service] {
-        try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true)
-        let store = try SQLiteRepository.open(dataDirectory: configuration.dataDir, logger: logger.with(["component": "storage"]))
+    /// - Throws: when the store cannot be opened (the data directory is unusable, the database cannot
+    ///   be reached, a migration failed).
+    func services(announce: @escaping @Sendable (String) -> Void) async throws -> [any Service] {
+        let opened = try await configuration.store.open(logger: logger.with(["component": "storage"]))
+        let store = opened.repository
         let host = ServiceHost(store: store, policy: configuration.policy, logger: logger,
                                faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
         let monitor = StoreHealthMonitor(store: store, health: host.health, logger: logger.with(["component": "health"]))
         var parts: [any Service] = [
-            ServiceAdapter(name: "sqlite-store", shutdown: { store.close() }),
+            ServiceAdapter(name: "\(configuration.store.name)-store", shutdown: { opened.close() }),
             monitor,
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.
@@ -45,10 +46,10 @@ struct Bootstrap {
         let logger = logger
         parts.append(ServiceAdapter(name: "announcer", start: {
             let listen = "\(configuration.server.listen.host):\(server.port)"
-            var ready = "aftersaled ready: listening on \(listen) data-dir=\(configuration.dataDir) pid=\(getpid())"
+            var ready = "aftersaled ready: listening on \(listen) store=\(configuration.store.name):\(configuration.store.location) pid=\(getpid())"
             if let port = metrics.port { ready += " metrics=http://\(configuration.metricsListen?.host ?? "127.0.0.1"):\(port)/metrics" }
             announce(ready)
-            logger.log(.info, "serving", ["listen": listen, "data_dir": configuration.dataDir,
+            logger.log(.info, "serving", ["listen": listen, "store": configuration.store.name, "at": configuration.store.location,
                                           "event_loops": String(configuration.server.eventLoops)])
         }, shutdown: {}))
         return parts

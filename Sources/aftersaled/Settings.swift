@@ -1,7 +1,9 @@
 import AfterSaleDomain
+import AfterSalePostgres
 import RPCServer
 import RPCTransport
 import ServiceKit
+import StoreBackends
 
 /// Every setting of aftersaled, declared once: its flag, environment variable, default and help.
 /// `aftersaled --help` prints them; the README's configuration table lists the same flags (a test
@@ -10,7 +12,24 @@ enum Settings {
     static let listen = Setting("--listen", env: "AFTERSALE_LISTEN", default: "127.0.0.1:7400", value: "HOST:PORT",
                                 help: "where to serve RPC (port 0: any free port)")
     static let dataDir = Setting("--data-dir", env: "AFTERSALE_DATA_DIR", default: "./data", value: "PATH",
-                                 help: "where data lives (the SQLite store)")
+                                 help: "where the SQLite store lives (unused with --database)")
+    static let database = Setting("--database", env: "AFTERSALE_DATABASE", default: nil, value: "URL",
+                                  help: "PostgreSQL for several replicas: postgresql://USER:PASSWORD@HOST:PORT/DB?... "
+                                      + "(libpq's PG* variables fill in the rest; default: SQLite in --data-dir)",
+                                  redaction: .urlPassword)
+    static let databasePoolSize = Setting("--database-pool-size", env: "AFTERSALE_DATABASE_POOL_SIZE", default: "8", value: "N",
+                                          help: "PostgreSQL connections per replica")
+    static let databaseConnectTimeout = Setting("--database-connect-timeout", env: "AFTERSALE_DATABASE_CONNECT_TIMEOUT",
+                                                default: "5", value: "SECONDS", help: "how long one connection attempt may take")
+    static let databaseStatementTimeout = Setting("--database-statement-timeout-ms", env: "AFTERSALE_DATABASE_STATEMENT_TIMEOUT_MS",
+                                                  default: "10000", value: "MS",
+                                                  help: "PostgreSQL statement_timeout of every connection")
+    static let databaseLockTimeout = Setting("--database-lock-timeout-ms", env: "AFTERSALE_DATABASE_LOCK_TIMEOUT_MS",
+                                             default: "5000", value: "MS",
+                                             help: "PostgreSQL lock_timeout: a longer wait for a row lock fails UNAVAILABLE")
+    static let databaseIdleInTransactionTimeout = Setting(
+        "--database-idle-in-transaction-timeout-ms", env: "AFTERSALE_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", default: "30000",
+        value: "MS", help: "PostgreSQL idle_in_transaction_session_timeout")
     static let metricsListen = Setting("--metrics-listen", env: "AFTERSALE_METRICS_LISTEN", default: nil, value: "HOST:PORT",
                                        help: "serve Prometheus metrics at GET /metrics (default off)")
     static let logLevel = Setting("--log-level", env: "AFTERSALE_LOG_LEVEL", default: "info", value: "LEVEL",
@@ -57,7 +76,8 @@ enum Settings {
                                                 help: "whether a return reported delivered moves its case to awaiting receipt")
 
     static let table = SettingsTable(program: "aftersaled", settings: [
-        listen, dataDir, metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
+        listen, dataDir, database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout,
+        databaseIdleInTransactionTimeout, metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
         maxConnections, idleTimeout, incompleteFrameTimeout, shutdownGrace, eventLoops, outboundHighWater, outboundLowWater,
         refundMaxAttempts, refundInitialBackoff, refundMaxBackoff, refundDefaultLease, refundMaxLease, trackingAdvanceReturns,
     ])
@@ -66,7 +86,8 @@ enum Settings {
 /// What aftersaled runs with, read from the settings and checked.
 struct Configuration {
     var server = ServerConfiguration()
-    var dataDir = "./data"
+    /// SQLite under `--data-dir`, or PostgreSQL when `--database` is given.
+    var store = StoreBackend.sqlite(dataDirectory: "./data")
     var metricsListen: SocketAddress?
     var policy = PolicyConfig.standard
     /// The settings given, redacted, for the start-up log.
@@ -84,7 +105,7 @@ struct Configuration {
         } catch {
             throw .invalid(error.description)
         }
-        if let v = values.string(Settings.dataDir) { c.dataDir = v }
+        c.store = try store(values)
         if let v = values.string(Settings.logLevel) { c.server.logLevel = try level(v, Settings.logLevel) }
         if let v = values.string(Settings.callLogLevel) { c.server.callLogLevel = try level(v, Settings.callLogLevel) }
         let s = Settings.self
@@ -114,6 +135,23 @@ struct Configuration {
             throw .invalid("--outbound-low-water-bytes must not exceed --outbound-high-water-bytes")
         }
         return c
+    }
+
+    private static func store(_ values: SettingValues) throws(SettingsError) -> StoreBackend {
+        let s = Settings.self
+        guard let url = values.string(s.database) else {
+            return .sqlite(dataDirectory: values.string(s.dataDir) ?? "./data")
+        }
+        var configuration = PostgresConfiguration(url, applicationName: "aftersaled")
+        if let v = try values.int(s.databaseConnectTimeout, in: 1...3_600) { configuration.connectTimeoutSeconds = v }
+        if let v = try values.int(s.databaseStatementTimeout, in: 0...Int(Int32.max)) { configuration.statementTimeoutMilliseconds = v }
+        if let v = try values.int(s.databaseLockTimeout, in: 0...Int(Int32.max)) { configuration.lockTimeoutMilliseconds = v }
+        if let v = try values.int(s.databaseIdleInTransactionTimeout, in: 0...Int(Int32.max)) {
+            configuration.idleInTransactionTimeoutMilliseconds = v
+        }
+        var options = PostgresRepository.Options()
+        if let v = try values.int(s.databasePoolSize, in: 1...1_000) { options.poolSize = v }
+        return .postgres(configuration, options)
     }
 
     private static func level(_ text: String, _ setting: Setting) throws(SettingsError) -> LogLevel {

@@ -24,12 +24,12 @@ logger.log(.debug, "settings", KeyValuePairs(dictionaryLiteral: ("given", config
 
 let group: ServiceGroup
 do {
-    let parts = try Bootstrap(configuration: configuration, logger: logger).services { line in
+    let parts = try await Bootstrap(configuration: configuration, logger: logger).services { line in
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
     group = ServiceGroup(services: parts, logger: logger)
 } catch {
-    FileHandle.standardError.write(Data("aftersaled: cannot open the data store in \(configuration.dataDir): \(error)\n".utf8))
+    FileHandle.standardError.write(Data("aftersaled: cannot open the \(configuration.store.name) store at \(configuration.store.location): \(error)\n".utf8))
     exit(1)
 }
 

@@ -2,48 +2,53 @@ import AfterSaleClient
 import AfterSaleDomain
 import AfterSaleProto
 import AfterSaleServices
-import AfterSaleSQLite
 import AfterSaleStorage
 import Foundation
 import RPCServer
 import ServiceKit
 import RPCWire
+import StoreBackends
 import Testing
 
 // The after-sale service end to end: the generated client stub against the real server, over a
-// SQLite store in a temporary data directory. Orders are seeded straight into the repository (the
+// fresh store of the run's backend (TestBackend). Orders are seeded straight into the repository (the
 // order bridge that fills it in production arrives with issue 4).
 
-/// A server hosting AfterSaleService over a fresh SQLite store, and a client to it.
+/// A server hosting AfterSaleService over a fresh store, and a client to it.
 private final class AfterSaleFixture: @unchecked Sendable {
-    let directory: String
-    private(set) var repository: SQLiteRepository
+    let store: TestStore
+    private var opened: OpenedStore
     private(set) var server: TestServer
     private(set) var client: RPCClient
+    var repository: any AfterSaleRepository { opened.repository }
 
     init() async throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("aftersale-flow-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try await TestServer.start(router: ServiceHost(store: repository).router)
+        store = try await TestStore.create("flow")
+        do {
+            opened = try await store.open()
+        } catch {
+            await store.destroy()
+            throw error
+        }
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository).router)
         client = try server.client()
     }
 
-    /// Stops the server and closes the store, then opens both again on the same data directory.
+    /// Stops the server and closes the store, then opens both again on the same store.
     func restart() async throws {
         client.close()
         await server.shutdown()
-        repository.close()
-        repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try await TestServer.start(router: ServiceHost(store: repository).router)
+        opened.close()
+        opened = try await store.open()
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository).router)
         client = try server.client()
     }
 
     func stop() async {
         client.close()
         await server.shutdown()
-        repository.close()
-        try? FileManager.default.removeItem(atPath: directory)
+        opened.close()
+        await store.destroy()
     }
 
     var afterSale: AfterSaleServiceClient { client.afterSale }

@@ -2,21 +2,22 @@ import AfterSaleClient
 import AfterSaleDomain
 import AfterSaleProto
 import AfterSaleServices
-import AfterSaleSQLite
 import AfterSaleStorage
 import Foundation
 import RPCWire
+import StoreBackends
 import Synchronization
 import Testing
 
 // The server
 
 /// A server hosting every service of aftersaled (OrderBridge and RefundBridge included) over a
-/// fresh SQLite store in a temporary directory, a client to it, and the consumers it started.
+/// fresh store of the run's backend (``TestBackend``), a client to it, and the consumers it started.
 final class IntegrationFixture: @unchecked Sendable {
-    let directory: String
+    let store: TestStore
     let policy: PolicyConfig
-    private(set) var repository: SQLiteRepository
+    private var opened: OpenedStore
+    var repository: any AfterSaleRepository { opened.repository }
     private(set) var server: TestServer
     private(set) var client: RPCClient
     private let collectors = Mutex<[EventCollector]>([])
@@ -30,10 +31,14 @@ final class IntegrationFixture: @unchecked Sendable {
                                       defaultLeaseMs: defaultLeaseMs, maximumLeaseMs: 60_000)
         policy.tracking.advanceReturnOnDelivery = advanceReturnOnDelivery
         self.policy = policy
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("aftersale-it4-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try await TestServer.start(router: ServiceHost(store: repository, policy: policy).router)
+        store = try await TestStore.create("fixture")
+        do {
+            opened = try await store.open()
+        } catch {
+            await store.destroy()
+            throw error
+        }
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository, policy: policy).router)
         client = try server.client()
     }
 
@@ -51,14 +56,14 @@ final class IntegrationFixture: @unchecked Sendable {
         await f.stop()
     }
 
-    /// Stops the server and closes the store, then opens both again on the same data directory.
+    /// Stops the server and closes the store, then opens both again on the same store.
     func restart() async throws {
         await stopCollectors()
         client.close()
         await server.shutdown()
-        repository.close()
-        repository = try SQLiteRepository.open(dataDirectory: directory)
-        server = try await TestServer.start(router: ServiceHost(store: repository, policy: policy).router)
+        opened.close()
+        opened = try await store.open()
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository, policy: policy).router)
         client = try server.client()
     }
 
@@ -67,8 +72,8 @@ final class IntegrationFixture: @unchecked Sendable {
         for c in extraClients.withLock({ $0 }) { c.close() }
         client.close()
         await server.shutdown()
-        repository.close()
-        try? FileManager.default.removeItem(atPath: directory)
+        opened.close()
+        await store.destroy()
     }
 
     private func stopCollectors() async {

@@ -1,0 +1,113 @@
+import AfterSalePostgres
+import Foundation
+import StoreBackends
+import Testing
+
+/// The backend the integration tests run on: SQLite unless `AFTERSALE_TEST_BACKEND=postgres`.
+/// `scripts/test.sh` runs the whole suite, then the integration tests once more on PostgreSQL, so
+/// every story told here holds on both backends.
+enum TestBackend: String, Sendable {
+    case sqlite
+    case postgres
+
+    static let current: TestBackend =
+        ProcessInfo.processInfo.environment["AFTERSALE_TEST_BACKEND"] == "postgres" ? .postgres : .sqlite
+}
+
+/// The PostgreSQL server of the test run (`scripts/with-postgres.sh` exports it). Tests that need
+/// it fail without it: a backend that is never tested must not look green.
+enum TestPostgres {
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String {
+            "no PostgreSQL server: AFTERSALE_TEST_DATABASE is not set; run through scripts/test.sh or "
+                + "`scripts/with-postgres.sh swift test --filter IntegrationTests`"
+        }
+    }
+
+    /// The URL of the run's database (`postgresql:///aftersale_test?host=…`).
+    static func serverURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["AFTERSALE_TEST_DATABASE"], !url.isEmpty else {
+            throw NotConfigured()
+        }
+        return url
+    }
+
+    /// The same server's URL for database `name`.
+    static func url(database name: String) throws -> String {
+        let server = try serverURL()
+        guard var components = URLComponents(string: server) else { return server + " dbname=\(name)" }
+        components.path = "/" + name
+        return components.string ?? server
+    }
+
+    /// Runs `sql` on the run's database (CREATE DATABASE, DROP DATABASE, …), on a thread of its own.
+    static func admin(_ sql: String) async throws {
+        let url = try serverURL()
+        try await Task.detached {
+            let connection = try PostgresConnection(configuration: PostgresConfiguration(url, applicationName: "aftersale-test-admin"))
+            defer { connection.close() }
+            try connection.executeScript(sql)
+        }.value
+    }
+
+    /// A new, empty database; its name.
+    static func createDatabase(_ label: String) async throws -> String {
+        let name = "it_\(label.lowercased().filter { $0.isLetter || $0.isNumber })_\(UInt32.random(in: 0...UInt32.max))"
+        try await admin("CREATE DATABASE \(name)")
+        return name
+    }
+
+    /// Drops database `name`, ending the sessions still in it.
+    static func dropDatabase(_ name: String) async {
+        try? await admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+}
+
+/// A store of one test's own: a temporary data directory, and on PostgreSQL a new database as well.
+/// Open it in process (``open()``) or hand it to `aftersaled` (``daemonArguments``); ``destroy()``
+/// removes both.
+struct TestStore: Sendable {
+    let backend: TestBackend
+    /// The SQLite data directory (also created on PostgreSQL, for scratch files).
+    let directory: String
+    /// The PostgreSQL database's name and URL, on PostgreSQL.
+    let database: (name: String, url: String)?
+
+    /// A fresh store on `backend`.
+    static func create(_ label: String, backend: TestBackend = .current) async throws -> TestStore {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("aftersale-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        switch backend {
+        case .sqlite:
+            return TestStore(backend: backend, directory: directory, database: nil)
+        case .postgres:
+            let name = try await TestPostgres.createDatabase(label)
+            return TestStore(backend: backend, directory: directory, database: (name, try TestPostgres.url(database: name)))
+        }
+    }
+
+    /// How the store is opened: four pooled connections on PostgreSQL, enough for tests.
+    var storeBackend: StoreBackend {
+        if let database {
+            return .postgres(PostgresConfiguration(database.url, applicationName: "aftersale-it"),
+                             PostgresRepository.Options(poolSize: 4))
+        }
+        return .sqlite(dataDirectory: directory)
+    }
+
+    /// Opens the store in this process.
+    func open() async throws -> OpenedStore { try await storeBackend.open() }
+
+    /// The arguments that point `aftersaled` at this store.
+    var daemonArguments: [String] {
+        if let database { return ["--database", database.url, "--database-pool-size", "4"] }
+        return ["--data-dir", directory]
+    }
+
+    /// Removes the data directory and drops the database.
+    func destroy() async {
+        try? FileManager.default.removeItem(atPath: directory)
+        if let database { await TestPostgres.dropDatabase(database.name) }
+    }
+}

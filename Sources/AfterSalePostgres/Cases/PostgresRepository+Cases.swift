@@ -13,6 +13,7 @@ extension PostgresRepository {
         return try CaseNumber(at: instant, sequence: Int(sequence))
     }
 
+    /// The key's earlier result, or the order and its cases (without timelines), from one snapshot.
     public func creationContext(orderID: String, idempotency: IdempotencyRecord) async throws -> CreationContext {
         try await snapshot("creationContext") { connection in
             if let replay = try Self.replay(idempotency, stored: try IdempotencyRows.find(idempotency, on: connection)) {
@@ -57,11 +58,13 @@ extension PostgresRepository {
         return created
     }
 
+    /// The case with its whole timeline, read in one snapshot; nil when there is none.
     public func afterSale(_ number: CaseNumber) async throws -> AfterSaleCase? {
         let id = CaseKey.id(of: number)
         return try await snapshot("afterSale") { connection in try CaseRows.load(id, on: connection) }
     }
 
+    /// ``applyTransition(_:expectedVersion:effects:)`` with nothing else committing with it.
     public func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws {
         try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
     }
@@ -99,10 +102,14 @@ extension PostgresRepository {
         return outcome
     }
 
+    /// The response stored for the call's key, nil when unused.
+    /// - Throws: ``AfterSaleDomain/RepositoryError/idempotencyKeyReused(key:)`` when spent on another call or request.
     public func storedResponse(for call: IdempotentCall) async throws -> [UInt8]? {
         try await read("storedResponse") { connection in try IdempotencyRows.response(for: call, on: connection) }
     }
 
+    /// Stores a refused or duplicate action's trace record.
+    /// - Throws: ``AfterSaleDomain/RepositoryError/caseNotFound(_:)`` when there is no such case.
     public func recordTrace(_ record: TraceRecord) async throws {
         try await write("recordTrace") { connection in
             guard try CaseRows.version(of: CaseKey.id(of: record.caseNumber), on: connection) != nil else {
@@ -112,6 +119,7 @@ extension PostgresRepository {
         }
     }
 
+    /// One page of cases, newest first, keyset-paged on `(created_at, id)` (see ``CaseListQuery``).
     public func listCases(_ query: CaseQuery) async throws -> CasePage {
         let statement = try CaseListQuery(query)
         let rows = try await read("listCases") { connection in
@@ -121,15 +129,18 @@ extension PostgresRepository {
         return CasePage(rows: page, next: last?.cursor)
     }
 
+    /// Every case of the order with its timeline, oldest number first, from one snapshot.
     public func cases(ofOrder orderID: String) async throws -> [AfterSaleCase] {
         try await snapshot("casesOfOrder") { connection in try CaseRows.load(orderID: orderID, on: connection) }
     }
 
+    /// The case's trace records, oldest first (empty when there is no such case).
     public func traceRecords(of number: CaseNumber) async throws -> [TraceRecord] {
         let id = CaseKey.id(of: number)
         return try await read("traceRecords") { connection in try CaseRows.traces(of: id, on: connection) }
     }
 
+    /// The newest case shipping with this carrier and tracking number (carrier upper-cased by ``AfterSaleDomain/TrackingKey``).
     public func caseNumber(shippingWith key: TrackingKey) async throws -> CaseNumber? {
         let id = try await read("caseNumberShipping") { connection in
             try connection.queryOne("""

@@ -2,6 +2,7 @@ import AfterSaleDomain
 import AfterSaleStorage
 
 extension PostgresRepository {
+    /// ``appendMessage(_:idempotency:events:)`` appending no events.
     public func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?) async throws -> AppendedMessage {
         try await appendMessage(message, idempotency: idempotency, events: { _ in [] })
     }
@@ -36,6 +37,7 @@ extension PostgresRepository {
         return appended
     }
 
+    /// Up to `limit` messages of the case after message `after`, oldest first.
     public func messages(of number: CaseNumber, after: Int64?, limit: Int) async throws -> MessagePage {
         try StorageContract.checkMessagePage(limit: limit)
         let caseID = CaseKey.id(of: number)

@@ -30,6 +30,7 @@ extension PostgresRepository {
         }
     }
 
+    /// The stored snapshot of the order, or nil.
     public func order(_ id: String) async throws -> OrderSnapshot? {
         try await read("order") { connection in
             try connection.queryOne("SELECT document FROM orders WHERE order_id = $1", .text(id)) {

@@ -2,6 +2,7 @@ import AfterSaleDomain
 import AfterSaleStorage
 
 extension PostgresRepository {
+    /// Every stored reason, active or retired, by sort order then code.
     public func storedReasons() async throws -> [StoredReason] {
         try await cachedCatalog().stored
     }
@@ -20,12 +21,16 @@ extension PostgresRepository {
         return entry
     }
 
+    /// Creates or replaces a reason, compare-and-set on its version under the row's lock.
+    /// - Throws: ``AfterSaleDomain/DomainError/versionConflict(expected:actual:)`` (actual 0 when there is no entry).
     public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp) async throws -> StoredReason {
         try await write("upsertReason") { connection in
             try ReasonRows.upsert(reason, expectedVersion: expectedVersion, at: instant, on: connection)
         }
     }
 
+    /// ``upsertReason(_:expectedVersion:at:)`` under an idempotency key claimed first: an identical
+    /// retry (on any replica) gets the stored response and changes nothing.
     public func upsertReason(_ reason: Reason, expectedVersion: Int64?, at instant: Timestamp, call: IdempotentCall,
                              respond: @escaping @Sendable (StoredReason) -> [UInt8]) async throws -> [UInt8] {
         try await write("upsertReason") { connection in

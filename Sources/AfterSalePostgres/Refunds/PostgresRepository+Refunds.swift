@@ -2,10 +2,12 @@ import AfterSaleDomain
 import AfterSaleStorage
 
 extension PostgresRepository {
+    /// The refund order with `id`, or nil.
     public func refund(_ id: String) async throws -> RefundOrder? {
         try await read("refund") { connection in try RefundRows.load(id: id, on: connection) }
     }
 
+    /// The refund order of the case, or nil.
     public func refund(of number: CaseNumber) async throws -> RefundOrder? {
         let caseID = CaseKey.id(of: number)
         return try await read("refundOfCase") { connection in try RefundRows.load(caseID: caseID, on: connection) }
@@ -24,6 +26,8 @@ extension PostgresRepository {
         return try await write("claimRefunds") { connection in try Self.claim(claim, clock: clock, on: connection) }
     }
 
+    /// ``claimRefunds(_:)`` under an idempotency key claimed first: the response is stored with the
+    /// leases, and an identical retry gets it back, leasing nothing more.
     public func claimRefunds(_ claim: RefundClaim, call: IdempotentCall,
                              respond: @escaping @Sendable ([RefundOrder]) -> [UInt8]) async throws -> [UInt8] {
         let clock = options.leaseClock
@@ -63,6 +67,9 @@ extension PostgresRepository {
         return Timestamp(millisecondsSinceEpoch: milliseconds)
     }
 
+    /// Stores a refund change, compare-and-set on its version, with its trace record and events;
+    /// an identical retry under the response's key replays the stored response.
+    /// - Throws: ``AfterSaleDomain/DomainError/versionConflict(expected:actual:)``; ``AfterSaleDomain/RepositoryError/refundNotFound(_:)``.
     @discardableResult
     public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent],
                              response: IdempotentResponse?) async throws -> ChangeOutcome {
@@ -81,6 +88,7 @@ extension PostgresRepository {
         return outcome
     }
 
+    /// Records a refused report and its trace record (when the case exists); nothing else changes.
     public func recordRefusedReport(_ refused: RefusedRefundReport) async throws {
         try await write("recordRefusedReport") { connection in
             try RefundRows.insertReport(refundID: refused.refundID, report: refused.report, disposition: "rejected",

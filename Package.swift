@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "RPCClient", "AfterSaleServices", "RPCServer",
                                                              "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage",
-                                                             "AfterSaleSQLite", "ServiceKit"]),
+                                                             "StoreBackends", "AfterSalePostgres", "ServiceKit"]),
         .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres", "AfterSaleStorage", "StorageConformance",
                                                                    "AfterSaleDomain", "ServiceKit"]),
         .testTarget(name: "SignedTokensTests", dependencies: ["SignedTokens"], resources: [.copy("Vectors")]),

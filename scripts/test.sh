@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing system packages, builds all products (the integration tests
-# launch aftersaled and aftersalectl), runs the whole suite beside a throwaway PostgreSQL server
-# (the PostgreSQL tests fail without one; see scripts/with-postgres.sh), then the README's
-# walk-through (scripts/walkthrough.sh).
+# launch aftersaled, aftersalectl and aftersale-copy), then, beside a throwaway PostgreSQL server
+# (scripts/with-postgres.sh; a run where it cannot start fails):
+#   1. the whole suite: unit tests, the storage conformance suite on in-memory, SQLite and
+#      PostgreSQL, the PostgreSQL backend's own tests, and the integration tests on SQLite, with the
+#      replica tests (several aftersaled on one PostgreSQL) among them;
+#   2. the integration tests again with AFTERSALE_TEST_BACKEND=postgres: every story on PostgreSQL;
+# and last the README's walk-through against a fresh server, every answer checked.
+# With arguments, runs only `swift test ARGS` beside the throwaway server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build
-scripts/with-postgres.sh swift test "$@"
-# The README's walk-through against a fresh server, every answer checked (skipped when the caller
-# asked for a subset of the tests).
-if [ $# -eq 0 ]; then scripts/walkthrough.sh; fi
+if [ $# -gt 0 ]; then
+  exec scripts/with-postgres.sh swift test "$@"
+fi
+scripts/with-postgres.sh bash -c '
+  set -e
+  swift test
+  echo "test.sh: the integration tests again, on PostgreSQL" >&2
+  AFTERSALE_TEST_BACKEND=postgres swift test --skip-build --filter IntegrationTests --skip Replicas
+'
+scripts/walkthrough.sh

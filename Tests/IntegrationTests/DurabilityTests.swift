@@ -2,7 +2,6 @@ import AfterSaleClient
 import AfterSaleDomain
 import AfterSaleProto
 import AfterSaleServices
-import AfterSaleSQLite
 import AfterSaleStorage
 import Foundation
 import Glibc
@@ -43,9 +42,10 @@ private func buyerID(_ i: Int) -> String { "b-dur-\(i)" }
 private func keyOf(_ i: Int) -> String { "k-dur-\(i)" }
 
 /// Seeds `count` paid, not shipped orders (eligible for refund only) straight into the store, then closes it.
-private func seedOrders(dataDirectory: String, count: Int) async throws {
-    let repository = try SQLiteRepository.open(dataDirectory: dataDirectory)
-    defer { repository.close() }
+private func seedOrders(_ store: TestStore, count: Int) async throws {
+    let opened = try await store.open()
+    defer { opened.close() }
+    let repository = opened.repository
     let now = SystemClock().now()
     for i in 0..<count {
         let drafts = [OrderSnapshot.LineDraft(id: "l-1", sku: "SKU-\(i)", title: "Thing \(i)", category: "accessories",
@@ -70,148 +70,146 @@ private final class Shared: Sendable {
     func set() { flag.store(true, ordering: .releasing) }
 }
 
-/// Starts `aftersaled` on `dataDirectory` and an ephemeral loopback port; the process and its port.
 extension Integration {
     @Suite("Durability: SIGKILL in the middle of acknowledged writes")
     struct DurabilityTests {
         @Test("aftersaled killed with SIGKILL mid-stream keeps every acknowledged create, and retries make no duplicate")
         func sigkillKeepsAcknowledgedWrites() async throws {
             let daemon = try ExecutablesTests.require("aftersaled")
-            let dataDir = FileManager.default.temporaryDirectory
-                .appendingPathComponent("aftersale-dur-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-            defer { try? FileManager.default.removeItem(atPath: dataDir) }
+            try await TestStore.with("dur") { store in
 
-            // Orders are seeded with the store closed again before the server opens it.
-            let orderCount = 1_600
-            try await seedOrders(dataDirectory: dataDir, count: orderCount)
+                // Orders are seeded with the store closed again before the server opens it.
+                let orderCount = 1_600
+                try await seedOrders(store, count: orderCount)
 
-            // First life: a stream of creates from 8 tasks, killed with SIGKILL while calls are in flight.
-            let (first, firstPort) = try await ChildProcess.startDaemon(daemon, dataDirectory: dataDir)
-            defer { if first.process.isRunning { first.signal(SIGKILL) } }
-            let client = try RPCClient(target: "127.0.0.1:\(firstPort)")
-            defer { client.close() }
-            let afterSale = client.afterSale
+                // First life: a stream of creates from 8 tasks, killed with SIGKILL while calls are in flight.
+                let (first, firstPort) = try await ChildProcess.startDaemon(daemon, store: store)
+                defer { if first.process.isRunning { first.signal(SIGKILL) } }
+                let client = try RPCClient(target: "127.0.0.1:\(firstPort)")
+                defer { client.close() }
+                let afterSale = client.afterSale
 
-            let stream = Shared()                   // counter: the next order to claim; flag: set just before SIGKILL is sent
-            let acknowledged = Collected<(Int, String)>()  // (order index, case number) of every OK call
-            let attempted = Collected<Int>()        // every order a create was sent for
-            let errorsBeforeKill = Collected<String>()
-            let errorsAfterKill = Collected<String>()
-            let clock = ContinuousClock()
-            let start = clock.now
-            let hardStop = start.advanced(by: .seconds(5))
+                let stream = Shared()                   // counter: the next order to claim; flag: set just before SIGKILL is sent
+                let acknowledged = Collected<(Int, String)>()  // (order index, case number) of every OK call
+                let attempted = Collected<Int>()        // every order a create was sent for
+                let errorsBeforeKill = Collected<String>()
+                let errorsAfterKill = Collected<String>()
+                let clock = ContinuousClock()
+                let start = clock.now
+                let hardStop = start.advanced(by: .seconds(5))
 
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 {
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            while !stream.isSet && clock.now < hardStop {
+                                let i = stream.claim()
+                                if i >= orderCount { break }
+                                attempted.append(i)
+                                do {
+                                    let response = try await afterSale.createAfterSale(refundOnlyRequest(order: orderID(i)),
+                                                                                       options: asBuyer(buyerID(i), key: keyOf(i)))
+                                    acknowledged.append((i, response.afterSale?.caseNumber ?? ""))
+                                } catch {
+                                    let code = (error as? RPCError).map { "\($0.code)" } ?? "\(error)"
+                                    if stream.isSet { errorsAfterKill.append(code) } else { errorsBeforeKill.append("\(i): \(error)") }
+                                }
+                            }
+                        }
+                    }
+                    // The killer: after ~1 s of stream, or once three quarters of the orders are claimed
+                    // (so that calls are certainly still in flight), whichever comes first.
                     group.addTask {
-                        while !stream.isSet && clock.now < hardStop {
-                            let i = stream.claim()
-                            if i >= orderCount { break }
-                            attempted.append(i)
-                            do {
-                                let response = try await afterSale.createAfterSale(refundOnlyRequest(order: orderID(i)),
-                                                                                   options: asBuyer(buyerID(i), key: keyOf(i)))
-                                acknowledged.append((i, response.afterSale?.caseNumber ?? ""))
-                            } catch {
-                                let code = (error as? RPCError).map { "\($0.code)" } ?? "\(error)"
-                                if stream.isSet { errorsAfterKill.append(code) } else { errorsBeforeKill.append("\(i): \(error)") }
+                        while clock.now - start < .seconds(1) && stream.claimed < orderCount * 3 / 4 && clock.now < hardStop {
+                            try? await Task.sleep(for: .milliseconds(2))
+                        }
+                        stream.set()
+                        first.signal(SIGKILL)
+                    }
+                }
+                let streamed = clock.now - start
+                let status = await first.waitForExit(timeout: .seconds(5))
+                #expect(status != nil && first.exitedBySignal, "aftersaled was killed by the signal (status \(String(describing: status)))")
+                #expect(status == SIGKILL, "terminated by SIGKILL, not by anything else: \(String(describing: status))")
+                client.close()
+
+                let acked = acknowledged.all
+                let ackedByOrder = Dictionary(acked.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+                let attemptedOrders = Set(attempted.all)
+                print("durability: \(acked.count) creates acknowledged of \(attemptedOrders.count) sent in \(streamed) before SIGKILL; "
+                      + "\(errorsAfterKill.count) failed after the kill (\(Set(errorsAfterKill.all).sorted()))")
+                #expect(acked.count > 0, "some creates were acknowledged before the kill")
+                #expect(errorsBeforeKill.all.isEmpty, "no call failed before the kill: \(errorsBeforeKill.all.prefix(5))")
+                #expect(acked.allSatisfy { $0.1.hasPrefix("AS") }, "every acknowledged create carried its case")
+                #expect(ackedByOrder.count == acked.count, "one acknowledgement per order")
+                #expect(Set(ackedByOrder.values).count == ackedByOrder.count, "distinct orders got distinct case numbers")
+
+                // Second life on the same store.
+                let (second, secondPort) = try await ChildProcess.startDaemon(daemon, store: store)
+                defer { if second.process.isRunning { second.signal(SIGKILL) } }
+                let client2 = try RPCClient(target: "127.0.0.1:\(secondPort)")
+                defer { client2.close() }
+                let afterSale2 = client2.afterSale
+
+                let failures = Collected<String>()
+                let replayedUnacknowledged = Collected<Int>()   // unacknowledged creates that had been stored anyway
+                let createdUnacknowledged = Collected<Int>()    // unacknowledged creates that had not, created now
+                let sorted = attemptedOrders.sorted()
+                let cursor = Shared()
+                let verifyStop = clock.now.advanced(by: .seconds(20))
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            while clock.now < verifyStop {
+                                let n = cursor.claim()
+                                if n >= sorted.count { break }
+                                let i = sorted[n]
+                                do {
+                                    var number = ackedByOrder[i]
+                                    if let number {
+                                        // Every acknowledged case survived the kill, on the right order.
+                                        var get = GetAfterSaleRequest()
+                                        get.caseNumber = number
+                                        let found = try await afterSale2.getAfterSale(get, options: asBuyer(buyerID(i)))
+                                        if found.afterSale?.caseNumber != number || found.afterSale?.orderId != orderID(i) {
+                                            failures.append("\(number): got \(found.afterSale?.caseNumber ?? "-") on \(found.afterSale?.orderId ?? "-"), wanted \(orderID(i))")
+                                        }
+                                    }
+                                    // A retry with the same key returns the same case (acknowledged) or
+                                    // the one case for that key (unacknowledged: stored before the kill, or created now).
+                                    let retry = try await afterSale2.createAfterSale(refundOnlyRequest(order: orderID(i)),
+                                                                                     options: asBuyer(buyerID(i), key: keyOf(i)))
+                                    let retried = retry.afterSale?.caseNumber ?? ""
+                                    if let acked = number {
+                                        if retried != acked || !retry.replayed {
+                                            failures.append("retry of \(keyOf(i)): \(retried) replayed=\(retry.replayed), wanted \(acked) replayed")
+                                        }
+                                    } else {
+                                        (retry.replayed ? replayedUnacknowledged : createdUnacknowledged).append(i)
+                                        number = retried
+                                    }
+                                    // Never two cases for one key: the buyer (one order, one key) has exactly one.
+                                    var list = ListAfterSalesRequest()
+                                    list.pageSize = 10
+                                    let listed = try await afterSale2.listAfterSales(list, options: asBuyer(buyerID(i)))
+                                    if listed.items.map(\.caseNumber) != [number ?? ""] || listed.items.first?.orderId != orderID(i) {
+                                        failures.append("\(buyerID(i)) lists \(listed.items.map(\.caseNumber)), wanted exactly [\(number ?? "")]")
+                                    }
+                                } catch {
+                                    failures.append("order \(orderID(i)): \(error)")
+                                }
                             }
                         }
                     }
                 }
-                // The killer: after ~1 s of stream, or once three quarters of the orders are claimed
-                // (so that calls are certainly still in flight), whichever comes first.
-                group.addTask {
-                    while clock.now - start < .seconds(1) && stream.claimed < orderCount * 3 / 4 && clock.now < hardStop {
-                        try? await Task.sleep(for: .milliseconds(2))
-                    }
-                    stream.set()
-                    first.signal(SIGKILL)
-                }
+                let checked = cursor.claimed
+                print("durability: after restart, checked \(acked.count) acknowledged cases (\(failures.count) failures); of \(attemptedOrders.count - acked.count) unacknowledged, "
+                      + "\(replayedUnacknowledged.count) had been stored and replayed, \(createdUnacknowledged.count) were created by the retry")
+                #expect(checked >= sorted.count, "every attempted order was checked in time (\(checked) of \(sorted.count))")
+                #expect(failures.all.isEmpty, "\(failures.count) failures: \(failures.all.prefix(10))")
+
+                second.signal(SIGTERM)
+                _ = await second.waitForExit(timeout: .seconds(5))
             }
-            let streamed = clock.now - start
-            let status = await first.waitForExit(timeout: .seconds(5))
-            #expect(status != nil && first.exitedBySignal, "aftersaled was killed by the signal (status \(String(describing: status)))")
-            #expect(status == SIGKILL, "terminated by SIGKILL, not by anything else: \(String(describing: status))")
-            client.close()
-
-            let acked = acknowledged.all
-            let ackedByOrder = Dictionary(acked.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
-            let attemptedOrders = Set(attempted.all)
-            print("durability: \(acked.count) creates acknowledged of \(attemptedOrders.count) sent in \(streamed) before SIGKILL; "
-                  + "\(errorsAfterKill.count) failed after the kill (\(Set(errorsAfterKill.all).sorted()))")
-            #expect(acked.count > 0, "some creates were acknowledged before the kill")
-            #expect(errorsBeforeKill.all.isEmpty, "no call failed before the kill: \(errorsBeforeKill.all.prefix(5))")
-            #expect(acked.allSatisfy { $0.1.hasPrefix("AS") }, "every acknowledged create carried its case")
-            #expect(ackedByOrder.count == acked.count, "one acknowledgement per order")
-            #expect(Set(ackedByOrder.values).count == ackedByOrder.count, "distinct orders got distinct case numbers")
-
-            // Second life on the same data directory.
-            let (second, secondPort) = try await ChildProcess.startDaemon(daemon, dataDirectory: dataDir)
-            defer { if second.process.isRunning { second.signal(SIGKILL) } }
-            let client2 = try RPCClient(target: "127.0.0.1:\(secondPort)")
-            defer { client2.close() }
-            let afterSale2 = client2.afterSale
-
-            let failures = Collected<String>()
-            let replayedUnacknowledged = Collected<Int>()   // unacknowledged creates that had been stored anyway
-            let createdUnacknowledged = Collected<Int>()    // unacknowledged creates that had not, created now
-            let sorted = attemptedOrders.sorted()
-            let cursor = Shared()
-            let verifyStop = clock.now.advanced(by: .seconds(20))
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 {
-                    group.addTask {
-                        while clock.now < verifyStop {
-                            let n = cursor.claim()
-                            if n >= sorted.count { break }
-                            let i = sorted[n]
-                            do {
-                                var number = ackedByOrder[i]
-                                if let number {
-                                    // Every acknowledged case survived the kill, on the right order.
-                                    var get = GetAfterSaleRequest()
-                                    get.caseNumber = number
-                                    let found = try await afterSale2.getAfterSale(get, options: asBuyer(buyerID(i)))
-                                    if found.afterSale?.caseNumber != number || found.afterSale?.orderId != orderID(i) {
-                                        failures.append("\(number): got \(found.afterSale?.caseNumber ?? "-") on \(found.afterSale?.orderId ?? "-"), wanted \(orderID(i))")
-                                    }
-                                }
-                                // A retry with the same key returns the same case (acknowledged) or
-                                // the one case for that key (unacknowledged: stored before the kill, or created now).
-                                let retry = try await afterSale2.createAfterSale(refundOnlyRequest(order: orderID(i)),
-                                                                                 options: asBuyer(buyerID(i), key: keyOf(i)))
-                                let retried = retry.afterSale?.caseNumber ?? ""
-                                if let acked = number {
-                                    if retried != acked || !retry.replayed {
-                                        failures.append("retry of \(keyOf(i)): \(retried) replayed=\(retry.replayed), wanted \(acked) replayed")
-                                    }
-                                } else {
-                                    (retry.replayed ? replayedUnacknowledged : createdUnacknowledged).append(i)
-                                    number = retried
-                                }
-                                // Never two cases for one key: the buyer (one order, one key) has exactly one.
-                                var list = ListAfterSalesRequest()
-                                list.pageSize = 10
-                                let listed = try await afterSale2.listAfterSales(list, options: asBuyer(buyerID(i)))
-                                if listed.items.map(\.caseNumber) != [number ?? ""] || listed.items.first?.orderId != orderID(i) {
-                                    failures.append("\(buyerID(i)) lists \(listed.items.map(\.caseNumber)), wanted exactly [\(number ?? "")]")
-                                }
-                            } catch {
-                                failures.append("order \(orderID(i)): \(error)")
-                            }
-                        }
-                    }
-                }
-            }
-            let checked = cursor.claimed
-            print("durability: after restart, checked \(acked.count) acknowledged cases (\(failures.count) failures); of \(attemptedOrders.count - acked.count) unacknowledged, "
-                  + "\(replayedUnacknowledged.count) had been stored and replayed, \(createdUnacknowledged.count) were created by the retry")
-            #expect(checked >= sorted.count, "every attempted order was checked in time (\(checked) of \(sorted.count))")
-            #expect(failures.all.isEmpty, "\(failures.count) failures: \(failures.all.prefix(10))")
-
-            second.signal(SIGTERM)
-            _ = await second.waitForExit(timeout: .seconds(5))
         }
     }
 }

@@ -36,41 +36,41 @@ extension Integration {
         @Test("every method survives every extreme value")
         func everyMethod() async throws {
             let daemon = try #require(Executables.locate("aftersaled"), "build aftersaled first (swift build)")
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aftersale-extreme-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let (server, port) = try await ChildProcess.startDaemon(daemon, dataDirectory: directory)
-            defer {
-                server.signal(SIGKILL)
-                _ = server.process.isRunning
-            }
-            let client = try RPCClient(target: "127.0.0.1:\(port)")
-            defer { client.close() }
-            let seeded = try await Self.seed(client)
-
-            let methods = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
-            var calls = 0
-            for method in methods {
-                let variants = ExtremeRequests.variants(of: method.requestType, base: seeded.base(for: method))
-                #expect(!variants.isEmpty, "\(method.path) has no variants")
-                let who = Self.caller(for: method)
-                for (index, variant) in variants.enumerated() {
-                    var metadata: Metadata = [CallerMetadata.role: who.role, CallerMetadata.id: who.id]
-                    metadata.add(CallerMetadata.idempotencyKey, "x-\(method.name)-\(index)")
-                    let options = CallOptions(timeout: .seconds(5), metadata: metadata)
-                    let code = await Self.call(client, method, variant.payload, options)
-                    calls += 1
-                    if code == .unavailable || code == nil { _ = await server.waitForExit(timeout: .milliseconds(300)) }
-                    guard server.process.isRunning else {
-                        Issue.record("\(method.path) with \(variant.label) killed the server; stderr: \(server.stderr.suffix(2000))")
-                        return
-                    }
-                    #expect(code != .unavailable && code != .internal,
-                            "\(method.path) with \(variant.label) answered \(code.map { "\($0)" } ?? "nothing")")
+            try await TestStore.with("extreme") { store in
+                let (server, port) = try await ChildProcess.startDaemon(daemon, store: store)
+                defer {
+                    server.signal(SIGKILL)
+                    _ = server.process.isRunning
                 }
-                let health = try await client.health.check(HealthCheckRequest(), options: CallOptions(timeout: .seconds(5)))
-                #expect(health.status == .serving, "after \(method.path)")
+                let client = try RPCClient(target: "127.0.0.1:\(port)")
+                defer { client.close() }
+                let seeded = try await Self.seed(client)
+
+                let methods = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
+                var calls = 0
+                for method in methods {
+                    let variants = ExtremeRequests.variants(of: method.requestType, base: seeded.base(for: method))
+                    #expect(!variants.isEmpty, "\(method.path) has no variants")
+                    let who = Self.caller(for: method)
+                    for (index, variant) in variants.enumerated() {
+                        var metadata: Metadata = [CallerMetadata.role: who.role, CallerMetadata.id: who.id]
+                        metadata.add(CallerMetadata.idempotencyKey, "x-\(method.name)-\(index)")
+                        let options = CallOptions(timeout: .seconds(5), metadata: metadata)
+                        let code = await Self.call(client, method, variant.payload, options)
+                        calls += 1
+                        if code == .unavailable || code == nil { _ = await server.waitForExit(timeout: .milliseconds(300)) }
+                        guard server.process.isRunning else {
+                            Issue.record("\(method.path) with \(variant.label) killed the server; stderr: \(server.stderr.suffix(2000))")
+                            return
+                        }
+                        #expect(code != .unavailable && code != .internal,
+                                "\(method.path) with \(variant.label) answered \(code.map { "\($0)" } ?? "nothing")")
+                    }
+                    let health = try await client.health.check(HealthCheckRequest(), options: CallOptions(timeout: .seconds(5)))
+                    #expect(health.status == .serving, "after \(method.path)")
+                }
+                #expect(calls > 500, "only \(calls) calls were made")
             }
-            #expect(calls > 500, "only \(calls) calls were made")
         }
 
         /// The call's status code (OK included), or nil when it got none.

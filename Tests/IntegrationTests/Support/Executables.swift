@@ -121,10 +121,10 @@ final class ChildProcess: @unchecked Sendable {
 }
 
 extension ChildProcess {
-    /// Starts `aftersaled` on `dataDirectory` and an ephemeral loopback port (plus `extraArguments`);
+    /// Starts `aftersaled` on `store` and an ephemeral loopback port (plus `extraArguments`);
     /// the process and its port, once it printed its ready line.
-    static func startDaemon(_ daemon: URL, dataDirectory: String, extraArguments: [String] = []) async throws -> (ChildProcess, UInt16) {
-        let server = try ChildProcess(daemon, ["--listen", "127.0.0.1:0", "--data-dir", dataDirectory, "--log-level", "warning"]
+    static func startDaemon(_ daemon: URL, store: TestStore, extraArguments: [String] = []) async throws -> (ChildProcess, UInt16) {
+        let server = try ChildProcess(daemon, ["--listen", "127.0.0.1:0", "--log-level", "warning"] + store.daemonArguments
                                       + extraArguments)
         guard let ready = await server.waitForLine(containing: "aftersaled ready", timeout: .seconds(10)),
               let port = Integration.ExecutablesTests.port(fromReadyLine: ready), port != 0 else {

@@ -2,7 +2,6 @@ import AfterSaleClient
 import AfterSaleDomain
 import AfterSaleProto
 import AfterSaleServices
-import AfterSaleSQLite
 import AfterSaleStorage
 import Foundation
 import RPCWire

@@ -111,3 +111,18 @@ struct TestStore: Sendable {
         if let database { await TestPostgres.dropDatabase(database.name) }
     }
 }
+
+extension TestStore {
+    /// Runs `body` with a fresh store of `backend`, then destroys the store (also when `body` throws).
+    static func with<T>(_ label: String, backend: TestBackend = .current, _ body: (TestStore) async throws -> T) async throws -> T {
+        let store = try await create(label, backend: backend)
+        do {
+            let value = try await body(store)
+            await store.destroy()
+            return value
+        } catch {
+            await store.destroy()
+            throw error
+        }
+    }
+}

@@ -58,10 +58,18 @@ public final class PostgresRepository: AfterSaleRepository {
         /// listener to be listening before going on without it (the wait's timeout is then the only
         /// wake-up until it connects).
         public var listenerReadyTimeout: Duration
+        /// How often the feed sequencer looks for committed events nobody numbered (their writer's
+        /// replica died between commit and sequencing).
+        public var sequencerBackstopInterval: Duration
+        /// Case numbers a replica reserves per trip to the database (1: every number is its own trip).
+        public var caseNumberBlock: Int
 
         /// Options with the defaults: 8 connections, channel `aftersale_feed`, the database's clock.
         public init(poolSize: Int = 8, notificationChannel: String = "aftersale_feed", leaseClock: LeaseClock = .database,
-                    listenerReadyTimeout: Duration = .seconds(5)) {
+                    listenerReadyTimeout: Duration = .seconds(5), sequencerBackstopInterval: Duration = .seconds(1),
+                    caseNumberBlock: Int = 32) {
+            self.caseNumberBlock = caseNumberBlock
+            self.sequencerBackstopInterval = sequencerBackstopInterval
             self.poolSize = poolSize
             self.notificationChannel = notificationChannel
             self.leaseClock = leaseClock
@@ -75,8 +83,12 @@ public final class PostgresRepository: AfterSaleRepository {
     public let options: Options
     let pool: PostgresPool
     let listener: PostgresListener
-    /// Wakes feed readers of this process: advanced after local commits and by the listener.
+    /// Wakes feed readers of this process: advanced after local sequencing rounds and by the listener.
     let wakeUps: FeedWakeUps
+    /// Gives committed events their cursors (see ``FeedRows``).
+    let sequencer: FeedSequencer
+    /// Case numbers reserved and not yet handed out (see ``CaseNumberRows``).
+    let caseNumbers: CaseNumberBlocks
     /// The reason catalog as last read, with the catalog generation it was read at.
     let reasonCache = ReasonCatalogGenerationCache()
     /// Where storage failures are logged with PostgreSQL's detail (clients see none of it).
@@ -84,7 +96,9 @@ public final class PostgresRepository: AfterSaleRepository {
     private let closed = Atomic<Bool>(false)
 
     private init(migrationsApplied: [Int], options: Options, pool: PostgresPool, listener: PostgresListener,
-                 wakeUps: FeedWakeUps, logger: Logger) {
+                 wakeUps: FeedWakeUps, sequencer: FeedSequencer, logger: Logger) {
+        self.sequencer = sequencer
+        self.caseNumbers = CaseNumberBlocks(size: Int64(options.caseNumberBlock))
         self.migrationsApplied = migrationsApplied
         self.options = options
         self.pool = pool
@@ -130,10 +144,15 @@ public final class PostgresRepository: AfterSaleRepository {
             log.log(.warning, "the feed listener is not listening yet; waits rely on their timeout until it is",
                     ["channel": options.notificationChannel])
         }
+        let sequencer = FeedSequencer(pool: pool, channel: options.notificationChannel, logger: log,
+                                      advanced: { wakeUps.advance(to: $0) })
         let repository = PostgresRepository(migrationsApplied: applied, options: options, pool: pool, listener: listener,
-                                            wakeUps: wakeUps, logger: log)
+                                            wakeUps: wakeUps, sequencer: sequencer, logger: log)
         do {
-            // After LISTEN: whatever committed before is read here, whatever commits after is heard.
+            // Events a replica committed but did not live to number get their cursors now.
+            await sequencer.sequence()
+            sequencer.startBackstop(interval: options.sequencerBackstopInterval)
+            // After LISTEN: whatever was sequenced before is read here, whatever is sequenced after is heard.
             wakeUps.advance(to: try await repository.eventFeedHead())
         } catch {
             repository.close()
@@ -146,6 +165,7 @@ public final class PostgresRepository: AfterSaleRepository {
     /// throw ``RepositoryError/closed``. Safe to call twice.
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        sequencer.stop()
         listener.close()
         pool.close()
     }

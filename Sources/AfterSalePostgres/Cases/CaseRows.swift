@@ -18,45 +18,51 @@ enum CaseRows {
         }
     }
 
-    /// Inserts a new case with its whole timeline and its trace record.
-    /// - Throws: ``RepositoryError/caseNumberTaken(_:)`` when the number names a case already.
-    static func insertNew(_ transition: Transition, encoded: Encoded, on connection: PostgresConnection) throws {
+    /// Adds a new case with its whole timeline and its trace record to `write`; a unique violation
+    /// of the write means the number names a case already (``RepositoryError/caseNumberTaken(_:)``).
+    static func insertNew(_ transition: Transition, encoded: Encoded, into write: inout CombinedWrite) {
         let summary = encoded.summary
-        try connection.execute("""
-            INSERT INTO cases (id, order_id, buyer_id, shop_id, shop_name, shop_contact, kind, status, created_at,
-                               updated_at, version, title, spec, image_url, quantity, line_count, refund_units, currency,
-                               document)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::bigint, $18, $19)
-            """, parameters: [
+        write.insert("""
+            cases (id, order_id, buyer_id, shop_id, shop_name, shop_contact, kind, status, created_at, updated_at, version,
+                   title, spec, image_url, quantity, line_count, refund_units, currency, document)
+            """, rows: [[
                 .int64(encoded.id), .text(summary.orderID), .text(summary.buyerID), .text(summary.shop.id),
                 .utf8(summary.shop.name), .utf8(summary.shop.contact), .text(summary.kind.rawValue),
                 .text(summary.status.rawValue), .time(summary.appliedAt), .time(summary.updatedAt), .int64(summary.version),
                 .utf8(summary.title), .utf8(summary.spec), .utf8(summary.imageURL), .int64(Int64(summary.quantity)),
                 .int64(Int64(summary.lineCount)), PostgresValue(summary.refundAmount?.minorUnits),
                 .text(encoded.afterSale.currency.code), .bytes(encoded.document),
-            ], onUniqueViolation: RepositoryError.caseNumberTaken(encoded.afterSale.number))
-        try insertTimeline(encoded.afterSale.timeline, caseID: encoded.id, firstSeq: 0, on: connection)
-        try insertTrace(transition.trace, on: connection)
+            ]], types: ["bigint", "text", "text", "text", "bytea", "bytea", "text", "text", "bigint", "bigint", "bigint", "bytea",
+                        "bytea", "bytea", "bigint", "bigint", "bigint", "text", "bytea"])
+        insertTimeline(encoded.afterSale.timeline, caseID: encoded.id, firstSeq: 0, into: &write)
+        insertTrace(transition.trace, into: &write)
     }
 
-    /// Writes the columns a transition can change if the case is still at `expectedVersion`.
-    /// - Throws: ``DomainError/versionConflict(expected:actual:)``; ``RepositoryError/caseNotFound(_:)``.
-    static func update(_ encoded: Encoded, expectedVersion: Int64, on connection: PostgresConnection) throws {
+    /// Adds the compare-and-set of the columns a transition can change to `write`, counted: it
+    /// changes one row when the case is still at `expectedVersion`, none otherwise (see ``versionMismatch(_:expectedVersion:on:)``).
+    /// - Returns: the part's index, for the parts that must only follow a successful update.
+    static func update(_ encoded: Encoded, expectedVersion: Int64, into write: inout CombinedWrite) -> Int {
         let summary = encoded.summary
         // A concurrent transition of the same case holds the row: this UPDATE waits for it, then
         // sees its version and matches nothing.
-        let changed = try connection.execute("""
-            UPDATE cases SET status = $2, updated_at = $3, version = $4, refund_units = $5::bigint, document = $6
-            WHERE id = $1 AND version = $7
-            """, parameters: [.int64(encoded.id), .text(summary.status.rawValue), .time(summary.updatedAt),
-                              .int64(summary.version), PostgresValue(summary.refundAmount?.minorUnits),
-                              .bytes(encoded.document), .int64(expectedVersion)])
-        guard changed == 1 else {
-            guard let actual = try version(of: encoded.id, on: connection) else {
-                throw RepositoryError.caseNotFound(encoded.afterSale.number)
-            }
-            throw DomainError.versionConflict(expected: expectedVersion, actual: actual)
+        return write.add(counted: true) { sql in
+            """
+            UPDATE cases SET status = \(sql.parameter(.text(summary.status.rawValue))), \
+            updated_at = \(sql.parameter(.time(summary.updatedAt)))::bigint, version = \(sql.parameter(.int64(summary.version)))::bigint, \
+            refund_units = \(sql.parameter(PostgresValue(summary.refundAmount?.minorUnits)))::bigint, \
+            document = \(sql.parameter(.bytes(encoded.document)))::bytea
+            WHERE id = \(sql.parameter(.int64(encoded.id)))::bigint AND version = \(sql.parameter(.int64(expectedVersion)))::bigint
+            RETURNING 1
+            """
         }
+    }
+
+    /// Why a compare-and-set of case `encoded` matched nothing: a version conflict or no such case.
+    static func versionMismatch(_ encoded: Encoded, expectedVersion: Int64, on connection: PostgresConnection) throws -> any Error {
+        guard let actual = try version(of: encoded.id, on: connection) else {
+            return RepositoryError.caseNotFound(encoded.afterSale.number)
+        }
+        return DomainError.versionConflict(expected: expectedVersion, actual: actual)
     }
 
     /// The stored version of case `id`, nil when there is no such case.
@@ -64,20 +70,19 @@ enum CaseRows {
         try connection.queryOne("SELECT version FROM cases WHERE id = $1", .int64(id)) { try $0.int64(0) }
     }
 
-    /// Appends `entries` to case `caseID`'s timeline at positions `firstSeq`, `firstSeq + 1`, …
-    static func insertTimeline(_ entries: [TimelineEntry], caseID: Int64, firstSeq: Int, on connection: PostgresConnection) throws {
+    /// Adds `entries` at positions `firstSeq`, `firstSeq + 1`, … of case `caseID`'s timeline to
+    /// `write` (only if part `onlyIf` changed a row, when given).
+    static func insertTimeline(_ entries: [TimelineEntry], caseID: Int64, firstSeq: Int, onlyIf part: Int? = nil,
+                               into write: inout CombinedWrite) {
         guard !entries.isEmpty else { return }
-        var sql = StatementBuilder()
         let rows = entries.enumerated().map { offset, entry -> [PostgresValue] in
             [.int64(caseID), .int32(Int32(clamping: firstSeq + offset)), .time(entry.at), .text(entry.step.rawValue),
              .text(entry.actor.role.rawValue), .text(entry.actor.id), PostgresValue(entry.actor.shopID), .name(entry.from),
              .text(entry.to.rawValue), .utf8(entry.note)]
         }
-        let values = sql.values(rows, types: ["bigint", "integer", "bigint", "text", "text", "text", "text", "text", "text", "bytea"])
-        try connection.execute("""
-            INSERT INTO timeline_entries (case_id, seq, at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, note)
-            VALUES \(values)
-            """, parameters: sql.parameters)
+        write.insert("timeline_entries (case_id, seq, at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, note)",
+                     rows: rows, types: ["bigint", "integer", "bigint", "text", "text", "text", "text", "text", "text", "bytea"],
+                     onlyIf: part)
     }
 
     static let timelineColumns = "at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, note"
@@ -89,15 +94,25 @@ enum CaseRows {
                       to: try row.name(offset + 6, as: CaseStatus.self), note: try row.utf8(offset + 7))
     }
 
+    /// Adds `record` to `write` (only if part `onlyIf` changed a row, when given).
+    static func insertTrace(_ record: TraceRecord, onlyIf part: Int? = nil, into write: inout CombinedWrite) {
+        write.insert("""
+            trace_records (case_id, at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, outcome, details,
+                           refund_id, trace_id)
+            """, rows: [[
+                .int64(CaseKey.id(of: record.caseNumber)), .time(record.at), .text(record.step.rawValue),
+                .text(record.actor.role.rawValue), .text(record.actor.id), PostgresValue(record.actor.shopID), .name(record.from),
+                .text(record.to.rawValue), .text(record.outcome.rawValue), .utf8(record.details), PostgresValue(record.refundID),
+                .text(record.traceID),
+            ]], types: ["bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "bytea", "text", "text"],
+            onlyIf: part)
+    }
+
+    /// Inserts `record` now.
     static func insertTrace(_ record: TraceRecord, on connection: PostgresConnection) throws {
-        try connection.execute("""
-            INSERT INTO trace_records (case_id, at, step, actor_role, actor_id, actor_shop_id, from_status, to_status,
-                                       outcome, details, refund_id, trace_id)
-            VALUES ($1, $2, $3, $4, $5, $6::text, $7::text, $8, $9, $10, $11::text, $12)
-            """, parameters: [.int64(CaseKey.id(of: record.caseNumber)), .time(record.at), .text(record.step.rawValue),
-                              .text(record.actor.role.rawValue), .text(record.actor.id), PostgresValue(record.actor.shopID),
-                              .name(record.from), .text(record.to.rawValue), .text(record.outcome.rawValue),
-                              .utf8(record.details), PostgresValue(record.refundID), .text(record.traceID)])
+        var write = CombinedWrite()
+        insertTrace(record, into: &write)
+        try write.run(on: connection)
     }
 
     /// Inserts `record` only if its case exists (the reference adds a trace to a case it has, and

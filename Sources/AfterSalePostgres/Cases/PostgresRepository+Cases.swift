@@ -2,28 +2,51 @@ import AfterSaleDomain
 import AfterSaleStorage
 
 extension PostgresRepository {
-    /// Reserves the next number of the day from the database (see ``CaseNumberRows``), so replicas
-    /// never issue one number twice.
+    /// The next number of the day: from this replica's reserved block, or from a new block reserved
+    /// in the database (see ``CaseNumberRows``), so replicas never issue one number twice.
     public func nextCaseNumber(at instant: Timestamp) async throws -> CaseNumber {
         let day = CaseKey.day(of: try CaseNumber(at: instant, sequence: 0))
-        let sequence = try await read("nextCaseNumber") { connection in try CaseNumberRows.next(day: day, on: connection) }
+        let sequence: Int64
+        if let reserved = caseNumbers.take(day: day) {
+            sequence = reserved
+        } else {
+            let size = caseNumbers.size
+            let last = try await read("nextCaseNumber") { connection in try CaseNumberRows.reserve(day: day, size: size, on: connection) }
+            sequence = caseNumbers.add(day: day, last: last)
+        }
         guard (0...Int64(CaseNumber.maximumSequence)).contains(sequence) else {
             throw RepositoryError.sequenceExhausted(day: String(day))
         }
         return try CaseNumber(at: instant, sequence: Int(sequence))
     }
 
-    /// The key's earlier result, or the order and its cases (without timelines), from one snapshot.
+    /// The key's earlier result, or the order and its cases (without timelines), read by one
+    /// statement (one snapshot, one round trip).
     public func creationContext(orderID: String, idempotency: IdempotencyRecord) async throws -> CreationContext {
-        try await snapshot("creationContext") { connection in
-            if let replay = try Self.replay(idempotency, stored: try IdempotencyRows.find(idempotency, on: connection)) {
+        try await read("creationContext") { connection in
+            let rows = try connection.query("""
+                SELECT 0 AS part, NULL::bigint AS id, operation, fingerprint, result, response
+                FROM idempotency_keys WHERE principal_role = $1 AND principal_id = $2 AND key = $3
+                UNION ALL
+                SELECT 1, NULL, NULL, NULL, NULL, document FROM orders WHERE order_id = $4
+                UNION ALL
+                SELECT 2, id, NULL, NULL, NULL, document FROM cases WHERE order_id = $4
+                """, .text(idempotency.principal.role.rawValue), .text(idempotency.principal.id), .text(idempotency.key),
+                .text(orderID)) { row -> (part: Int, id: Int64, stored: StoredIdempotencyKey?, document: [UInt8]?) in
+                let part = try row.int(0)
+                let stored = part == 0
+                    ? StoredIdempotencyKey(operation: try row.string(2), fingerprint: try row.string(3), result: try row.string(4),
+                                           response: try row.optionalBytes(5))
+                    : nil
+                return (part, try row.optionalInt64(1) ?? 0, stored, part == 0 ? nil : try row.bytes(5))
+            }
+            if let replay = try Self.replay(idempotency, stored: rows.first { $0.part == 0 }?.stored) {
                 return CreationContext(replay: replay, order: nil, existingCases: [])
             }
-            let order = try connection.queryOne("SELECT document FROM orders WHERE order_id = $1", .text(orderID)) {
-                try OrderDocument.decode(try $0.bytes(0))
-            }
-            return CreationContext(replay: nil, order: order,
-                                   existingCases: try CaseRows.load(orderID: orderID, timelines: false, on: connection))
+            let order = try rows.first { $0.part == 1 }?.document.map { try OrderDocument.decode($0) }
+            let cases = try rows.filter { $0.part == 2 }.sorted { $0.id < $1.id }.compactMap(\.document)
+                .map { try CaseDocument.decode($0, timeline: []) }
+            return CreationContext(replay: nil, order: order, existingCases: cases)
         }
     }
 
@@ -41,20 +64,23 @@ extension PostgresRepository {
         try StorageContract.check(creation)
         let transition = creation.transition
         let encoded = CaseRows.Encoded(transition.afterSale)
-        let channel = options.notificationChannel
-        let (created, last) = try await write("createCase") { connection -> (CreatedCase, Int64?) in
+        let (created, appended) = try await write("createCase") { connection -> (CreatedCase, Bool) in
             let number = transition.afterSale.number
             if let stored = try IdempotencyRows.claim(creation.idempotency, operation: IdempotentOperation.createCase.rawValue,
                                                       result: number.rawValue, at: transition.afterSale.createdAt, on: connection),
                let replay = try Self.replay(creation.idempotency, stored: stored) {
-                return (replay, nil)
+                return (replay, false)
             }
             if let basis = creation.basis { try CaseRows.check(basis, on: connection) }
-            try CaseRows.insertNew(transition, encoded: encoded, on: connection)
-            if let refund = creation.refund { try RefundRows.insert(refund, on: connection) }
-            return (CreatedCase(number: number, replayed: false), try FeedRows.append(creation.events, channel: channel, on: connection))
+            // The case, its timeline and trace, its refund order and its events: one statement.
+            var write = CombinedWrite()
+            CaseRows.insertNew(transition, encoded: encoded, into: &write)
+            if let refund = creation.refund { RefundRows.insert(refund, into: &write) }
+            let appended = FeedRows.append(creation.events, into: &write)
+            try write.run(on: connection, onUniqueViolation: RepositoryError.caseNumberTaken(number))
+            return (CreatedCase(number: number, replayed: false), appended)
         }
-        announce(last)
+        await settle(appended: appended)
         return created
     }
 
@@ -76,29 +102,37 @@ extension PostgresRepository {
         try StorageContract.check(transition, expectedVersion: expectedVersion, effects: effects)
         let afterSale = transition.afterSale
         let encoded = CaseRows.Encoded(afterSale)
-        let channel = options.notificationChannel
-        let (outcome, last) = try await write("applyTransition") { connection -> (ChangeOutcome, Int64?) in
+        let (outcome, appended) = try await write("applyTransition") { connection -> (ChangeOutcome, Bool) in
             // A key spent by an identical call replays its response before anything else is checked:
             // the retry of a change that committed must not meet its own version conflict.
             if let response = effects.response,
                let stored = try IdempotencyRows.claim(response.call, response: response.response, at: afterSale.updatedAt,
                                                       on: connection) {
-                return (.replayed(stored), nil)
+                return (.replayed(stored), false)
             }
             if let basis = effects.basis { try CaseRows.check(basis, on: connection) }
-            try CaseRows.update(encoded, expectedVersion: expectedVersion, on: connection)
-            let entries = transition.entries
-            try CaseRows.insertTimeline(entries, caseID: encoded.id, firstSeq: afterSale.timeline.count - entries.count,
-                                        on: connection)
-            try CaseRows.insertTrace(transition.trace, on: connection)
-            if let refund = effects.newRefund { try RefundRows.insert(refund, on: connection) }
             if let update = effects.refundUpdate {
                 try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
             }
-            try FeedRows.insertTracking(effects.trackingKeys, caseID: encoded.id, on: connection)
-            return (.applied, try FeedRows.append(effects.events, channel: channel, on: connection))
+            // The compare-and-set and everything that follows it, in one statement: the rest goes in
+            // only if the case was still at the expected version.
+            var write = CombinedWrite()
+            let updated = CaseRows.update(encoded, expectedVersion: expectedVersion, into: &write)
+            let entries = transition.entries
+            CaseRows.insertTimeline(entries, caseID: encoded.id, firstSeq: afterSale.timeline.count - entries.count,
+                                    onlyIf: updated, into: &write)
+            CaseRows.insertTrace(transition.trace, onlyIf: updated, into: &write)
+            if let refund = effects.newRefund { RefundRows.insert(refund, onlyIf: updated, into: &write) }
+            FeedRows.insertTracking(effects.trackingKeys, caseID: encoded.id, onlyIf: updated, into: &write)
+            let appended = FeedRows.append(effects.events, onlyIf: updated, into: &write)
+            let counts = try write.run(on: connection,
+                                       onUniqueViolation: RepositoryError.storageFailure("case \(afterSale.number) already has a refund order"))
+            guard counts.rows(of: updated) == 1 else {
+                throw try CaseRows.versionMismatch(encoded, expectedVersion: expectedVersion, on: connection)
+            }
+            return (.applied, appended)
         }
-        announce(last)
+        await settle(appended: appended)
         return outcome
     }
 

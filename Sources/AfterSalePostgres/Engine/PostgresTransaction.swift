@@ -33,11 +33,12 @@ extension PostgresConnection {
     /// Runs `body` between BEGIN and COMMIT; if `body` throws, rolls back and rethrows.
     ///
     /// When the connection breaks while COMMIT is under way, nobody knows whether it committed. With
-    /// `resolveUnknownCommit`, the transaction's id is read (`pg_current_xact_id()`) before COMMIT,
+    /// `resolveUnknownCommit`, the transaction's id is read (`pg_current_xact_id()`) with BEGIN,
     /// and a fresh connection asks the server what became of it: committed returns normally, aborted
     /// throws ``PostgresError/Kind/rolledBack``. Without it, or when the answer cannot be had, the
-    /// error is ``PostgresError/Kind/commitOutcomeUnknown``: the engine never guesses. The option
-    /// costs one round trip, so use it for writes that must not be repeated or lost silently.
+    /// error is ``PostgresError/Kind/commitOutcomeUnknown``: the engine never guesses. The id is read
+    /// with BEGIN, in the same round trip, so the option costs nothing but an id for every such
+    /// transaction (also one that ends up writing nothing).
     ///
     /// - Throws: `body`'s error; ``PostgresError/Kind/rolledBack`` when a statement in `body` failed
     ///   but `body` caught the error and went on (PostgreSQL turns that COMMIT into a ROLLBACK);
@@ -51,17 +52,27 @@ extension PostgresConnection {
         guard !isInTransaction else {
             throw PostgresError(kind: .invalidUse, message: "a transaction is already open on this connection")
         }
-        try simpleQuery("BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")")
-        let value: T
+        let begin = "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")"
         var xid: UInt64?
+        if resolveUnknownCommit {
+            // The transaction's id comes with BEGIN, in the same round trip (the last result of the two).
+            let result = try checked(PQexec(handle, begin + "; SELECT pg_current_xact_id()::text"))
+            do {
+                guard let row = result.first else { throw PostgresError(kind: .other, message: "no transaction id") }
+                xid = try row.uint64(0)
+            } catch {
+                rollBackQuietly()
+                throw error
+            }
+        } else {
+            try simpleQuery(begin)
+        }
+        let value: T
         do {
             value = try body(self)
             if isInFailedTransaction {
                 rollBackQuietly()
                 throw PostgresError(kind: .rolledBack, message: "a statement in the transaction failed, so it was rolled back")
-            }
-            if resolveUnknownCommit {
-                xid = try queryOne("SELECT pg_current_xact_id()::text") { try $0.uint64(0) }
             }
         } catch {
             rollBackQuietly()

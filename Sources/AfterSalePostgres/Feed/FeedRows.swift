@@ -11,59 +11,92 @@ import AfterSaleStorage
 /// is taken when the row is inserted, not when the transaction commits, so a transaction that took
 /// 11 can commit before the one that took 10, and a reader that saw 11 moves past 10 for good.
 ///
-/// Instead, one row, `feed_head(cursor)`, holds the cursor of the newest committed event, and every
-/// transaction that appends events does so in its **last statement**:
+/// So cursors are given **after** commit, in two steps:
 ///
-/// ```sql
-/// WITH head AS (UPDATE feed_head SET cursor = cursor + n WHERE id = 1 RETURNING cursor),
-///      appended AS (INSERT INTO events (cursor, …) SELECT head.cursor - n + position, … FROM head, (VALUES …))
-/// SELECT cursor, pg_notify(channel, cursor::text) FROM head
-/// ```
+/// 1. A change's transaction inserts its events with `cursor` NULL (``append(_:on:)``). Nothing
+///    serializes these writers: they commit in parallel, and PostgreSQL flushes their commits
+///    together.
+/// 2. The feed sequencer (``FeedSequencer``) numbers what has committed, in rounds
+///    (``sequence(limit:lockKey:channel:on:)``): under a transaction-scoped advisory lock (one round
+///    at a time, across every replica) one statement takes the unnumbered events its snapshot sees
+///    (committed ones only), in `seq` order, gives them the cursors after `feed_head`, moves
+///    `feed_head`, and the round commits, announcing the new head with `NOTIFY`.
 ///
-/// - The UPDATE takes the row's lock and keeps it until the transaction ends, so appending
-///   transactions pass the head one at a time, in the order they will commit: the next one waits on
-///   the lock, and once the holder ends it reads the head as the holder left it, plus its own events
-///   after it. PostgreSQL makes a transaction visible before it releases its locks, so by the time a
-///   later transaction can even take its cursors, the earlier one's events are visible to every new
-///   snapshot: no reader can see N+1 without N.
-/// - A transaction that rolls back (or dies) leaves the head where it found it; the next one takes
-///   the same cursors. No gaps, and a rolled-back event is never visible.
-/// - Because it is the last statement, the lock is held only for that statement and the COMMIT:
-///   everything else the transaction does (checks, case rows, refund rows) runs in parallel with
-///   other writers. Feed-appending commits do serialize, which is the price of commit order (the
-///   same answer Commanded and Message DB give).
-/// - `pg_notify` in the same statement is delivered at COMMIT, and only if it commits, with the
-///   new head as payload: every replica's listener advances its in-process signal to it.
+/// - Contiguous: a round's cursors follow the head it read, and rounds run one after another (the
+///   next round's statement starts after the previous one's commit is visible, because PostgreSQL
+///   makes a commit visible before it releases the transaction's locks).
+/// - Never N+1 before N: a round's cursors become visible at once, with the head, at its commit.
+/// - Nothing skipped: an event not yet committed when a round reads is still NULL afterwards, and
+///   the next round numbers it; a rolled-back event never exists for a round to see.
+/// - Cursor order is the order the sequencer found events committed, not `seq` order; each event
+///   keeps the cursor it got.
+/// - The cost: one more write per event and a few milliseconds between commit and cursor. A writer
+///   waits for the round that follows its commit before answering (so a caller that reads the feed
+///   after an OK sees its events), and a round numbers every writer that committed meanwhile, with
+///   one commit flush for all of them.
 ///
 /// Readers read the head and the events in one statement (one snapshot), so a batch never reaches
 /// past what that snapshot committed.
 enum FeedRows {
-    /// Appends `events` with the next cursors and announces the new head on `channel`; returns the
-    /// last cursor (nil when there were none). Call it as the transaction's last statement.
-    static func append(_ events: [OutboxEvent], channel: String, on connection: PostgresConnection) throws -> Int64? {
-        guard !events.isEmpty else { return nil }
-        var sql = StatementBuilder()
-        let count = sql.parameter(.int64(Int64(events.count)))
-        let channelParameter = sql.parameter(.text(channel))
-        let rows = events.enumerated().map { offset, event -> [PostgresValue] in
-            [.int64(Int64(offset + 1)), .text(event.type.rawValue), PostgresValue(event.caseNumber.map(CaseKey.id(of:))),
-             .text(event.orderID), .time(event.occurredAt), .bytes(event.payload)]
+    /// Adds `events` to `write`, unnumbered (the outbox of the caller's transaction); returns whether
+    /// there were any (the caller then waits for the sequencer after its commit).
+    @discardableResult
+    static func append(_ events: [OutboxEvent], onlyIf part: Int? = nil, into write: inout CombinedWrite) -> Bool {
+        guard !events.isEmpty else { return false }
+        let rows = events.map { event -> [PostgresValue] in
+            [.text(event.type.rawValue), PostgresValue(event.caseNumber.map(CaseKey.id(of:))), .text(event.orderID),
+             .time(event.occurredAt), .bytes(event.payload)]
         }
-        let values = sql.values(rows, types: ["bigint", "text", "bigint", "text", "bigint", "bytea"])
-        let text = """
-            WITH head AS (
-                UPDATE feed_head SET cursor = cursor + \(count)::bigint WHERE id = 1 RETURNING cursor
-            ), appended AS (
-                INSERT INTO events (cursor, event_type, case_id, order_id, occurred_at, payload)
-                SELECT head.cursor - \(count)::bigint + v.position, v.event_type, v.case_id, v.order_id, v.occurred_at, v.payload
-                FROM head, (VALUES \(values)) AS v (position, event_type, case_id, order_id, occurred_at, payload)
-            )
-            SELECT cursor, pg_notify(\(channelParameter)::text, cursor::text) FROM head
-            """
-        guard let last = try connection.queryOne(text, parameters: sql.parameters, decode: { try $0.int64(0) }) else {
-            throw PostgresError(kind: .other, message: "the feed_head row is missing")
+        write.insert("events (event_type, case_id, order_id, occurred_at, payload)", rows: rows,
+                     types: ["text", "bigint", "text", "bigint", "bytea"], onlyIf: part)
+        return true
+    }
+
+    /// Appends `events` now; returns whether there were any.
+    static func append(_ events: [OutboxEvent], on connection: PostgresConnection) throws -> Bool {
+        var write = CombinedWrite()
+        guard append(events, into: &write) else { return false }
+        try write.run(on: connection)
+        return true
+    }
+
+    /// One round of the sequencer, as one transaction: numbers up to `limit` committed, unnumbered
+    /// events after the head and announces the new head on `channel`.
+    /// - Returns: how many events it numbered and the head after the round.
+    static func sequence(limit: Int, lockKey: Int64, channel: String,
+                         on connection: PostgresConnection) throws -> (numbered: Int, head: Int64) {
+        try connection.transaction { connection in
+            // One round at a time, on every replica; released at COMMIT, after the round is visible.
+            try connection.execute("SELECT pg_advisory_xact_lock($1)", .int64(lockKey))
+            guard let (numbered, head) = try connection.queryOne("""
+                WITH pending AS (
+                    SELECT seq, row_number() OVER (ORDER BY seq) AS position
+                    FROM events WHERE cursor IS NULL ORDER BY seq LIMIT $1
+                ), total AS (
+                    SELECT count(*) AS n FROM pending
+                ), head AS (
+                    UPDATE feed_head SET cursor = feed_head.cursor + total.n FROM total
+                    WHERE feed_head.id = 1 AND total.n > 0
+                    RETURNING feed_head.cursor AS last, total.n AS n
+                ), numbered AS (
+                    UPDATE events SET cursor = head.last - head.n + pending.position
+                    FROM pending, head WHERE events.seq = pending.seq
+                    RETURNING events.cursor
+                )
+                SELECT (SELECT count(*) FROM numbered), coalesce((SELECT last FROM head), (SELECT cursor FROM feed_head WHERE id = 1))
+                """, .int64(Int64(max(1, limit))), decode: { (try $0.int(0), try $0.int64(1)) }) else {
+                throw PostgresError(kind: .other, message: "the feed_head row is missing")
+            }
+            if numbered > 0 {
+                try connection.execute("SELECT pg_notify($1, $2)", .text(channel), .text(String(head)))
+            }
+            return (numbered, head)
         }
-        return last
+    }
+
+    /// Whether any committed event waits for its cursor (the backstop's cheap look).
+    static func hasUnsequenced(on connection: PostgresConnection) throws -> Bool {
+        try connection.queryOne("SELECT EXISTS (SELECT 1 FROM events WHERE cursor IS NULL)") { try $0.bool(0) } ?? false
     }
 
     /// Up to `limit` events in `(cursor, cursor + scanLimit]` whose type is in `types`, read in one
@@ -130,15 +163,13 @@ enum FeedRows {
         return stored ?? cursor
     }
 
-    /// Records that case `caseID` ships with each of `keys` (empty tracking numbers are skipped).
-    static func insertTracking(_ keys: [TrackingKey], caseID: Int64, on connection: PostgresConnection) throws {
+    /// Adds to `write` that case `caseID` ships with each of `keys` (empty tracking numbers are
+    /// skipped; only if part `onlyIf` changed a row, when given).
+    static func insertTracking(_ keys: [TrackingKey], caseID: Int64, onlyIf part: Int? = nil, into write: inout CombinedWrite) {
         let keys = keys.filter { !$0.trackingNumber.isEmpty }
         guard !keys.isEmpty else { return }
-        var sql = StatementBuilder()
-        let values = sql.values(keys.map { [.text($0.trackingNumber), .text($0.carrier), .int64(caseID)] },
-                                types: ["text", "text", "bigint"])
-        try connection.execute("""
-            INSERT INTO shipment_tracking (tracking_number, carrier, case_id) VALUES \(values) ON CONFLICT DO NOTHING
-            """, parameters: sql.parameters)
+        write.insert("shipment_tracking (tracking_number, carrier, case_id)",
+                     rows: keys.map { [.text($0.trackingNumber), .text($0.carrier), .int64(caseID)] },
+                     types: ["text", "text", "bigint"], onlyIf: part, suffix: "ON CONFLICT DO NOTHING")
     }
 }

@@ -33,14 +33,15 @@ extension PostgresRepository {
         }
     }
 
-    /// Returns once an event after `cursor` committed on any replica (this one's commits at once,
+    /// Returns once an event after `cursor` is sequenced on any replica (this one's rounds at once,
     /// others' when their notification arrives), after `timeout`, or when the task is cancelled.
     public func waitForEvents(after cursor: Int64, timeout: Duration) async {
         await wakeUps.signal.wait(after: cursor, timeout: timeout)
     }
 
-    /// Advances this process's readers past a commit that appended events up to `last`.
-    func announce(_ last: Int64?) {
-        if let last { wakeUps.advance(to: last) }
+    /// After a commit: when it appended events, waits for the sequencer's round that numbers them
+    /// (and wakes this process's readers), so the caller's answer follows its events' cursors.
+    func settle(appended: Bool) async {
+        if appended { await sequencer.sequence() }
     }
 }

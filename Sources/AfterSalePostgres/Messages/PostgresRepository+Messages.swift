@@ -13,8 +13,7 @@ extension PostgresRepository {
                               events: @escaping @Sendable (CaseMessage) -> [OutboxEvent]) async throws -> AppendedMessage {
         let attachments = EvidenceDocument.encode(message.attachments)
         let caseID = CaseKey.id(of: message.caseNumber)
-        let channel = options.notificationChannel
-        let (appended, last) = try await write("appendMessage") { connection -> (AppendedMessage, Int64?) in
+        let (result, appendedEvents) = try await write("appendMessage") { connection -> (AppendedMessage, Bool) in
             if let idempotency,
                let stored = try IdempotencyRows.claim(idempotency, operation: IdempotentOperation.addMessage.rawValue,
                                                       at: message.sentAt, on: connection),
@@ -22,7 +21,7 @@ extension PostgresRepository {
                 guard let id = Int64(result), let stored = try MessageRows.load(id, on: connection) else {
                     throw RepositoryError.idempotencyKeyReused(key: idempotency.key)
                 }
-                return (AppendedMessage(message: stored, replayed: true), nil)
+                return (AppendedMessage(message: stored, replayed: true), false)
             }
             guard try connection.queryOne("SELECT 1 FROM cases WHERE id = $1 FOR NO KEY UPDATE", .int64(caseID),
                                           decode: { _ in true }) != nil else {
@@ -31,10 +30,10 @@ extension PostgresRepository {
             let stored = try MessageRows.insert(message, attachments: attachments, on: connection)
             if let idempotency { try IdempotencyRows.store(result: String(stored.id), for: idempotency, on: connection) }
             return (AppendedMessage(message: stored, replayed: false),
-                    try FeedRows.append(events(stored), channel: channel, on: connection))
+                    try FeedRows.append(events(stored), on: connection))
         }
-        announce(last)
-        return appended
+        await settle(appended: appendedEvents)
+        return result
     }
 
     /// Up to `limit` messages of the case after message `after`, oldest first.

@@ -73,18 +73,17 @@ extension PostgresRepository {
     @discardableResult
     public func updateRefund(_ update: RefundUpdate, trace: TraceRecord?, events: [OutboxEvent],
                              response: IdempotentResponse?) async throws -> ChangeOutcome {
-        let channel = options.notificationChannel
-        let (outcome, last) = try await write("updateRefund") { connection -> (ChangeOutcome, Int64?) in
+        let (outcome, appended) = try await write("updateRefund") { connection -> (ChangeOutcome, Bool) in
             if let response,
                let stored = try IdempotencyRows.claim(response.call, response: response.response, at: update.refund.updatedAt,
                                                       on: connection) {
-                return (.replayed(stored), nil)
+                return (.replayed(stored), false)
             }
             try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
             if let trace { try CaseRows.insertTraceIfCaseExists(trace, on: connection) }
-            return (.applied, try FeedRows.append(events, channel: channel, on: connection))
+            return (.applied, try FeedRows.append(events, on: connection))
         }
-        announce(last)
+        await settle(appended: appended)
         return outcome
     }
 

@@ -31,16 +31,15 @@ enum RefundRows {
          .utf8(r.lastReport), PostgresValue(availableAt(r))]
     }
 
-    /// Inserts a new refund order.
-    /// - Throws: ``RepositoryError/storageFailure(_:)`` when the case has one already (or the id is
-    ///   taken): the state machine never asks for a second, and the unique keys are the backstop.
-    static func insert(_ refund: RefundOrder, on connection: PostgresConnection) throws {
-        try connection.execute("""
-            INSERT INTO refund_orders (\(columns), available_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::bigint, $15::text, $16::text, $17::bigint,
-                    $18, $19, $20::text, $21, $22::bigint, $23, $24, $25, $26::bytea, $27::bigint)
-            """, parameters: values(refund),
-            onUniqueViolation: RepositoryError.storageFailure("case \(refund.caseNumber) already has a refund order"))
+    /// Adds a new refund order to `write`; a unique violation of the write means the case has one
+    /// already (or the id is taken): the state machine never asks for a second, and the unique keys
+    /// are the backstop.
+    static func insert(_ refund: RefundOrder, onlyIf part: Int? = nil, into write: inout CombinedWrite) {
+        write.insert("refund_orders (\(columns), available_at)", rows: [values(refund)], types: [
+            "text", "bigint", "text", "text", "text", "bigint", "text", "text", "text", "text", "text", "bigint", "bigint",
+            "bigint", "text", "text", "bigint", "bytea", "bytea", "text", "bigint", "bigint", "bigint", "bigint", "bigint",
+            "bytea", "bigint",
+        ], onlyIf: part)
     }
 
     /// Replaces the stored row if it is at `expectedVersion` (compare-and-set).

@@ -16,7 +16,9 @@ import AfterSaleDomain
 ///   Identifiers, codes and enum names stay `text`.
 /// - Trace records and messages take their ids from identity columns (trace order is the id order;
 ///   message ids grow in commit order within a case, because appending locks the case row first).
-/// - `feed_head` is the one-row counter that gives feed cursors in commit order (see ``FeedRows``);
+/// - Events get their cursors after they commit, from the feed sequencer (see ``FeedSequencer``):
+///   `events.seq` is the write order, `events.cursor` the feed position (NULL until sequenced), and
+///   `feed_head` the newest cursor;
 ///   `case_number_days` hands out case numbers to every replica (see ``CaseNumberRows``);
 ///   `reason_catalog` counts catalog changes so each replica knows when its cached catalog is stale.
 /// - No foreign keys, as in SQLite's writer: every write checks the case it names in its own
@@ -217,19 +219,23 @@ public enum PostgresSchema {
         );
         CREATE INDEX refund_reports_by_refund ON refund_reports (refund_id, id);
 
-        -- The transactional outbox. cursor is the feed position, taken from feed_head at the end of
-        -- the appending transaction (never from a sequence): contiguous and in commit order.
-        -- payload is the encoded aftersale.v1.Event without cursor and id.
+        -- The transactional outbox: written by the change's own transaction with cursor NULL, in
+        -- `seq` order; the feed sequencer then gives committed events their cursors, contiguous, in
+        -- the order it finds them committed (see FeedSequencer). payload is the encoded
+        -- aftersale.v1.Event without cursor and id.
         CREATE TABLE events (
-            cursor      bigint PRIMARY KEY,
+            seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            cursor      bigint UNIQUE,
             event_type  text   NOT NULL,
             case_id     bigint,
             order_id    text   NOT NULL,
             occurred_at bigint NOT NULL,
             payload     bytea  NOT NULL
         );
-        -- One row: the cursor of the newest committed event. Its row lock, taken by the last
-        -- statement of every transaction that appends events, orders those commits.
+        -- What the sequencer has still to number.
+        CREATE INDEX events_unsequenced ON events (seq) WHERE cursor IS NULL;
+        -- One row: the cursor of the newest sequenced event. Only the sequencer writes it, under an
+        -- advisory lock, in the transaction that numbers the events.
         CREATE TABLE feed_head (
             id     integer PRIMARY KEY CHECK (id = 1),
             cursor bigint  NOT NULL
@@ -250,7 +256,8 @@ public enum PostgresSchema {
             PRIMARY KEY (tracking_number, carrier, case_id)
         );
 
-        -- The last case number sequence handed out per UTC day (yyyyMMdd), shared by every replica.
+        -- The last case number sequence reserved per UTC day (yyyyMMdd), shared by every replica;
+        -- each replica reserves a block at a time (see CaseNumberRows).
         CREATE TABLE case_number_days (
             day  bigint PRIMARY KEY,
             last bigint NOT NULL

@@ -39,19 +39,20 @@ struct FeedReplicaTests {
                             ledger.committed(payloads)
                             continue
                         }
-                        // The repository's own write path, holding the feed head for a while before
-                        // COMMIT (the window in which a sequence would let a later cursor commit first),
-                        // and rolling back one time in four after taking cursors.
+                        // The repository's own write path, pausing between the insert and COMMIT (the
+                        // window in which a cursor taken at insert would let a later cursor commit
+                        // first), and rolling back one time in four after inserting.
                         let rollBack = Int.random(in: 0..<4) == 0
                         let pause = UInt32.random(in: 0...15_000)
                         do {
-                            _ = try await replica.write("test append") { connection -> Int64? in
-                                let last = try FeedRows.append(events, channel: replica.options.notificationChannel, on: connection)
+                            let appended = try await replica.write("test append") { connection -> Bool in
+                                let appended = try FeedRows.append(events, on: connection)
                                 usleep(pause)
                                 if rollBack { throw Rollback() }
-                                return last
+                                return appended
                             }
                             ledger.committed(payloads)
+                            await replica.settle(appended: appended)
                         } catch {
                             ledger.rolledBack(payloads)
                         }

@@ -18,11 +18,12 @@ import Synchronization
 ///   locks its order row and shares its cases, a transition updates its case only at the expected
 ///   version. Deadlocks and serialization failures are retried (up to three attempts); a broken
 ///   connection before COMMIT is retried once (the server rolled that transaction back).
-/// - **The feed.** Cursors come from a one-row counter updated by the last statement of each
-///   appending transaction, so they are contiguous and in commit order across replicas (see
-///   ``FeedRows``). After such a commit the transaction's `NOTIFY` wakes every replica's
-///   ``PostgresListener``, which advances this process's ``AfterSaleStorage/EventFeedSignal``.
-/// - **Case numbers** come from `case_number_days`, one atomic upsert per number (see ``CaseNumberRows``).
+/// - **The feed.** Writes insert their events unnumbered; after COMMIT a ``FeedSequencer`` round
+///   (one at a time across replicas, under an advisory lock) gives committed events contiguous
+///   cursors after the head and announces the new head with `NOTIFY`, which every replica's
+///   ``PostgresListener`` turns into a wake-up of its ``AfterSaleStorage/EventFeedSignal``. A write
+///   answers after the round that follows its commit (see ``FeedRows``).
+/// - **Case numbers** come from `case_number_days`, reserved a block at a time (see ``CaseNumberRows``).
 /// - **Refund claims** lock candidates with `FOR UPDATE SKIP LOCKED` and judge leases by the
 ///   database's clock (see ``LeaseClock``).
 /// - **Errors.** Domain and repository errors pass through. A database that cannot be reached, a

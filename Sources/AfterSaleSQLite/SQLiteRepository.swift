@@ -39,6 +39,8 @@ public final class SQLiteRepository: AfterSaleRepository {
 
     /// The database file.
     public let path: String
+    /// Keeps other processes off the data directory while open.
+    private let lock: DataDirectoryLock
     /// The versions the last ``open(dataDirectory:options:)`` applied (empty when the schema was current).
     public let migrationsApplied: [Int]
     let writer: GroupCommitWriter
@@ -53,8 +55,9 @@ public final class SQLiteRepository: AfterSaleRepository {
     /// Where storage failures are logged with their SQLite detail (clients see none of it).
     let logger: Logger
 
-    private init(path: String, migrationsApplied: [Int], writer: GroupCommitWriter, readers: ReaderPool,
+    private init(path: String, lock: DataDirectoryLock, migrationsApplied: [Int], writer: GroupCommitWriter, readers: ReaderPool,
                  checkpointer: Checkpointer, logger: Logger) {
+        self.lock = lock
         self.logger = logger
         self.path = path
         self.migrationsApplied = migrationsApplied
@@ -70,8 +73,15 @@ public final class SQLiteRepository: AfterSaleRepository {
                             logger: Logger = .disabled) throws -> SQLiteRepository {
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            let lock = try DataDirectoryLock(directory: dataDirectory)
             let path = (dataDirectory as NSString).appendingPathComponent(fileName)
-            let connection = try SQLiteConnection(path: path)
+            let connection: SQLiteConnection
+            do {
+                connection = try SQLiteConnection(path: path)
+            } catch {
+                lock.release()
+                throw error
+            }
             try configureWriter(connection)
             let applied = try Migrator.migrate(connection, Schema.migrations)
             let checkpointConnection = try SQLiteConnection(path: path)
@@ -87,9 +97,10 @@ public final class SQLiteRepository: AfterSaleRepository {
                 }
             } catch {
                 writer.close()
+                lock.release()
                 throw error
             }
-            return SQLiteRepository(path: path, migrationsApplied: applied, writer: writer, readers: readers,
+            return SQLiteRepository(path: path, lock: lock, migrationsApplied: applied, writer: writer, readers: readers,
                                     checkpointer: Checkpointer(connection: checkpointConnection), logger: logger)
         } catch let error as RepositoryError {
             throw error
@@ -145,6 +156,7 @@ public final class SQLiteRepository: AfterSaleRepository {
         writer.close()
         readers.close()
         checkpointer.close()
+        lock.release()
     }
 
     /// How many transactions and writes the writer has committed since open.

@@ -12,9 +12,10 @@ import Foundation
 /// number and the reason catalog's generation, so the first case created on PostgreSQL continues
 /// the numbering and the first event continues the feed.
 ///
-/// - The source is first opened by ``AfterSaleSQLite/SQLiteRepository`` (which brings its schema to
-///   this build's version), then read in one read transaction: one consistent snapshot. Stop the
-///   server first; the data directory's lock refuses the copy while one runs.
+/// - The source is opened by ``AfterSaleSQLite/SQLiteRepository`` (which brings its schema to this
+///   build's version and holds the data directory's lock, so the copy is refused while a server
+///   runs and no server can start during it), then read in one read transaction: one consistent
+///   snapshot.
 /// - The target is migrated, must hold no order, case or event, and is written in one transaction:
 ///   a failed copy leaves it as it was.
 /// - At the end, every table's row count is compared in both, inside that transaction.
@@ -65,8 +66,10 @@ public enum StoreCopy {
         let started = ContinuousClock.now
         let path = (dataDirectory as NSString).appendingPathComponent(SQLiteRepository.fileName)
         guard FileManager.default.fileExists(atPath: path) else { throw Failure.noSource(path) }
-        // Migrates the source to this build's schema (and proves no server holds the directory).
-        try SQLiteRepository.open(dataDirectory: dataDirectory).close()
+        // Migrates the source to this build's schema, and holds the data directory's lock for the
+        // whole copy: no aftersaled can open the store while it is read.
+        let holder = try SQLiteRepository.open(dataDirectory: dataDirectory)
+        defer { holder.close() }
 
         let source = try SQLiteConnection(path: path, readOnly: true)
         defer { source.close() }

@@ -1,12 +1,12 @@
 import AfterSaleStorage
 import ServiceKit
 
-/// Tells this process's feed readers that events committed, wherever they were committed.
+/// Tells this process's feed readers that events got cursors, on whichever replica.
 ///
 /// Three sources advance the in-process ``AfterSaleStorage/EventFeedSignal``:
-/// - this repository's own writes, right after their COMMIT returned;
-/// - the ``PostgresListener``'s notifications: every appending transaction sends
-///   `NOTIFY <channel>, '<new head>'` from its last statement, delivered at commit to every replica;
+/// - this repository's own sequencing rounds, right after their COMMIT returned;
+/// - the ``PostgresListener``'s notifications: every round that numbered events sends
+///   `NOTIFY <channel>, '<new head>'`, delivered at its commit to every replica;
 /// - a catch-up read of the head when the listener connects again, since notifications sent while
 ///   it was disconnected are lost.
 ///

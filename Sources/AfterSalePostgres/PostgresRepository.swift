@@ -83,6 +83,9 @@ public final class PostgresRepository: AfterSaleRepository {
     /// The options it was opened with.
     public let options: Options
     let pool: PostgresPool
+    /// Two more connections for the feed alone (sequencing rounds, subscribers' reads, the head), so
+    /// that feed delivery never queues behind the writes it reports.
+    let feedPool: PostgresPool
     let listener: PostgresListener
     /// Wakes feed readers of this process: advanced after local sequencing rounds and by the listener.
     let wakeUps: FeedWakeUps
@@ -96,13 +99,14 @@ public final class PostgresRepository: AfterSaleRepository {
     let logger: Logger
     private let closed = Atomic<Bool>(false)
 
-    private init(migrationsApplied: [Int], options: Options, pool: PostgresPool, listener: PostgresListener,
+    private init(migrationsApplied: [Int], options: Options, pool: PostgresPool, feedPool: PostgresPool, listener: PostgresListener,
                  wakeUps: FeedWakeUps, sequencer: FeedSequencer, logger: Logger) {
         self.sequencer = sequencer
         self.caseNumbers = CaseNumberBlocks(size: Int64(options.caseNumberBlock))
         self.migrationsApplied = migrationsApplied
         self.options = options
         self.pool = pool
+        self.feedPool = feedPool
         self.listener = listener
         self.wakeUps = wakeUps
         self.logger = logger
@@ -135,7 +139,8 @@ public final class PostgresRepository: AfterSaleRepository {
         if !applied.isEmpty {
             log.log(.info, "migrated the PostgreSQL schema", ["versions": applied.map(String.init).joined(separator: ",")])
         }
-        let wakeUps = FeedWakeUps(pool: pool, logger: log)
+        let feedPool = PostgresPool(configuration: configuration, size: 2, name: "aftersale-pg-feed")
+        let wakeUps = FeedWakeUps(pool: feedPool, logger: log)
         let listener = PostgresListener(
             configuration: configuration, channels: [options.notificationChannel],
             onNotification: { wakeUps.notified(payload: $0.payload) },
@@ -145,9 +150,10 @@ public final class PostgresRepository: AfterSaleRepository {
             log.log(.warning, "the feed listener is not listening yet; waits rely on their timeout until it is",
                     ["channel": options.notificationChannel])
         }
-        let sequencer = FeedSequencer(pool: pool, channel: options.notificationChannel, logger: log,
+        let sequencer = FeedSequencer(pool: feedPool, channel: options.notificationChannel, logger: log,
                                       advanced: { wakeUps.advance(to: $0) })
-        let repository = PostgresRepository(migrationsApplied: applied, options: options, pool: pool, listener: listener,
+        let repository = PostgresRepository(migrationsApplied: applied, options: options, pool: pool, feedPool: feedPool,
+                                            listener: listener,
                                             wakeUps: wakeUps, sequencer: sequencer, logger: log)
         do {
             // Events a replica committed but did not live to number get their cursors now.
@@ -169,6 +175,7 @@ public final class PostgresRepository: AfterSaleRepository {
         sequencer.stop()
         listener.close()
         pool.close()
+        feedPool.close()
     }
 
     // MARK: plumbing
@@ -186,6 +193,11 @@ public final class PostgresRepository: AfterSaleRepository {
         try await run(operation, body)
     }
 
+    /// Like ``read(_:_:)`` on the feed's own connections.
+    func feedRead<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await run(operation, on: feedPool, body)
+    }
+
     /// Runs `body` in a read-only REPEATABLE READ transaction: every statement sees one snapshot.
     func snapshot<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         try await run(operation) { connection in
@@ -193,7 +205,9 @@ public final class PostgresRepository: AfterSaleRepository {
         }
     }
 
-    private func run<T: Sendable>(_ operation: String, _ job: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    private func run<T: Sendable>(_ operation: String, on pool: PostgresPool? = nil,
+                                  _ job: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        let pool = pool ?? self.pool
         var attempt = 0
         while true {
             guard !closed.load(ordering: .acquiring) else { throw RepositoryError.closed }

@@ -27,6 +27,8 @@ import Synchronization
 // commit happened before it; a negative figure means the event beat the response, counted as 0)
 // and from the call's start (an upper bound):
 //   events/s=N event_after_response_p50_us=N p99_us=N event_after_start_p50_us=N p99_us=N
+// --subscribe-server HOST:PORT puts that subscriber on another replica than the creates (default:
+// --server), which measures delivery across replicas: commit on one, event on the other.
 
 struct BenchOptions {
     var server = "127.0.0.1:7400"
@@ -45,6 +47,8 @@ struct BenchOptions {
     var freshOrders = 60_000
     /// Also subscribe to the event feed and measure delivery (create only).
     var subscribe = false
+    /// Where the subscriber connects (default: `server`).
+    var subscribeServer: String?
 }
 
 func fail(_ message: String) -> Never {
@@ -70,7 +74,8 @@ func parse() -> BenchOptions {
         case "--shops": o.shops = Int(v) ?? 0
         case "--fresh-orders": o.freshOrders = Int(v) ?? 0
         case "--subscribe": o.subscribe = v == "true"
-        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true]")
+        case "--subscribe-server": o.subscribeServer = v
+        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true] [--subscribe-server HOST:PORT]")
         }
     }
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
@@ -223,7 +228,9 @@ let windowEnd = windowStart + UInt64(options.duration * 1e9)
 let subscriber: Task<Void, Never>? = !options.subscribe ? nil : Task {
     var config = ClientConfiguration()
     config.loop = loops[0]
-    guard let feedClient = try? RPCClient(target: options.server, configuration: config) else { fail("cannot connect the subscriber") }
+    guard let feedClient = try? RPCClient(target: options.subscribeServer ?? options.server, configuration: config) else {
+        fail("cannot connect the subscriber")
+    }
     let feedMetadata: Metadata = ["x-caller-role": "system", "x-caller-id": "bench-feed"]
     var request = SubscribeRequest()
     request.consumerName = "bench-\(runID)"
@@ -313,6 +320,6 @@ if let subscriber {
     afterResponse.sort()
     afterStart.sort()
     let missing = times.calls.keys.filter { times.calls[$0]!.1 + 1_000_000_000 < windowEnd && times.events[$0] == nil }.count
-    print("events/s=\(Int((Double(times.delivered) / options.duration).rounded())) event_after_response_p50_us=\(percentile(0.5, afterResponse)) p99_us=\(percentile(0.99, afterResponse)) event_after_start_p50_us=\(percentile(0.5, afterStart)) p99_us=\(percentile(0.99, afterStart)) matched=\(afterStart.count) missing=\(missing)")
+    print("subscriber=\(options.subscribeServer ?? options.server) events/s=\(Int((Double(times.delivered) / options.duration).rounded())) event_after_response_p50_us=\(percentile(0.5, afterResponse)) p99_us=\(percentile(0.99, afterResponse)) event_after_start_p50_us=\(percentile(0.5, afterStart)) p99_us=\(percentile(0.99, afterStart)) matched=\(afterStart.count) missing=\(missing)")
 }
 print("calls/s=\(rate) p50_us=\(percentile(0.5, latencies)) p99_us=\(percentile(0.99, latencies)) p999_us=\(percentile(0.999, latencies)) errors=\(errors)")

@@ -5,14 +5,14 @@ extension PostgresRepository {
     /// Up to `limit` events after `cursor` of the given types, looking at no more than `scanLimit`
     /// positions (saturating near `Int64.max`); read with the head in one statement (see ``FeedRows``).
     public func events(after cursor: Int64, types: Set<EventType>?, limit: Int, scanLimit: Int) async throws -> EventBatch {
-        try await read("events") { connection in
+        try await feedRead("events") { connection in
             try FeedRows.read(after: cursor, types: types, limit: limit, scanLimit: scanLimit, on: connection)
         }
     }
 
     /// The cursor of the newest committed event, on any replica (0 when the feed is empty).
     public func eventFeedHead() async throws -> Int64 {
-        try await read("eventFeedHead") { connection in try FeedRows.head(on: connection) }
+        try await feedRead("eventFeedHead") { connection in try FeedRows.head(on: connection) }
     }
 
     /// The consumer's acknowledged cursor, nil when it never acknowledged.

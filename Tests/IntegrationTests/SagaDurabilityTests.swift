@@ -244,14 +244,7 @@ extension Integration {
                 let knownCases = Set(caseOf.values)
                 let caseEventsByCase = Dictionary(grouping: feed.filter { !$0.caseNumber.isEmpty }, by: \.caseNumber)
                 #expect(Set(caseEventsByCase.keys).isSubset(of: knownCases), "no event of a case that does not exist")
-                var feedFailures: [String] = []
-                for number in knownCases {
-                    let types = (caseEventsByCase[number] ?? []).map(\.eventType)
-                    for type in [AfterSaleProto.EventType.caseCreated, .refundRequested, .refundSucceeded, .caseCompleted] {
-                        let n = types.filter { $0 == type }.count
-                        if n != 1 { feedFailures.append("\(number): \(n) × \(type)") }
-                    }
-                }
+                let feedFailures = eventsNotOnce(feed, cases: knownCases, types: [.caseCreated, .refundRequested, .refundSucceeded, .caseCompleted])
                 #expect(feedFailures.isEmpty, "\(feedFailures.count) failures: \(feedFailures.prefix(10))")
                 // What the consumer received before the kill had been committed: it is all still there, unchanged.
                 let feedByID = Dictionary(uniqueKeysWithValues: feed.map { ($0.eventId, $0) })

@@ -100,3 +100,18 @@ func caseEvents(_ events: [Event], _ caseNumber: String) -> [Event] { events.fil
 func orderStateEvents(_ events: [Event], order: String) -> [Event] {
     events.filter { $0.eventType == .orderAfterSaleStateChanged && $0.orderId == order && !$0.caseNumber.isEmpty }
 }
+
+/// The cases of `numbers` that do not have exactly one event of each of `types` in `feed`, one
+/// sentence each ("AS…: 2 × EVENT_TYPE_…").
+func eventsNotOnce(_ feed: [Event], cases numbers: some Sequence<String>, types: [AfterSaleProto.EventType]) -> [String] {
+    let byCase = Dictionary(grouping: feed.filter { !$0.caseNumber.isEmpty }, by: \.caseNumber)
+    var problems: [String] = []
+    for number in numbers {
+        let seen = (byCase[number] ?? []).map(\.eventType)
+        for type in types {
+            let n = seen.filter { $0 == type }.count
+            if n != 1 { problems.append("\(number): \(n) × \(type)") }
+        }
+    }
+    return problems
+}

@@ -146,15 +146,6 @@ final class IntegrationFixture: @unchecked Sendable {
 
     /// Every refund order matching the filter, all pages (agent's view).
     func allRefunds(_ request: ListRefundsRequest = Requests.listRefunds(pageSize: 200)) async throws -> [AfterSaleProto.RefundOrder] {
-        var all: [AfterSaleProto.RefundOrder] = []
-        var r = request
-        for _ in 0..<100 {
-            let page = try await refundBridge.listRefunds(r, options: Callers.agent())
-            all += page.refunds
-            if page.nextPageToken.isEmpty { return all }
-            r.pageToken = page.nextPageToken
-        }
-        Issue.record("ListRefunds did not finish paging within 100 pages")
-        return all
+        try await IntegrationTests.allRefunds(refundBridge, request)
     }
 }

@@ -32,17 +32,17 @@ enum TestPostgres {
         return url
     }
 
-    /// The same server's URL for database `name`.
-    static func url(database name: String) throws -> String {
-        let server = try serverURL()
+    /// The URL of database `name` on `server` (a server URL; the run's server when nil).
+    static func url(database name: String, server: String? = nil) throws -> String {
+        let server = try server ?? serverURL()
         guard var components = URLComponents(string: server) else { return server + " dbname=\(name)" }
         components.path = "/" + name
         return components.string ?? server
     }
 
-    /// Runs `sql` on the run's database (CREATE DATABASE, DROP DATABASE, …), on a thread of its own.
-    static func admin(_ sql: String) async throws {
-        let url = try serverURL()
+    /// Runs `sql` on the run's database, or on `server` (CREATE DATABASE, DROP DATABASE, …), on a thread of its own.
+    static func admin(_ sql: String, server: String? = nil) async throws {
+        let url = try server ?? serverURL()
         try await Task.detached {
             let connection = try PostgresConnection(configuration: PostgresConfiguration(url, applicationName: "aftersale-test-admin"))
             defer { connection.close() }
@@ -50,16 +50,16 @@ enum TestPostgres {
         }.value
     }
 
-    /// A new, empty database; its name.
-    static func createDatabase(_ label: String) async throws -> String {
+    /// A new, empty database on the run's server, or on `server`; its name.
+    static func createDatabase(_ label: String, server: String? = nil) async throws -> String {
         let name = "it_\(label.lowercased().filter { $0.isLetter || $0.isNumber })_\(UInt32.random(in: 0...UInt32.max))"
-        try await admin("CREATE DATABASE \(name)")
+        try await admin("CREATE DATABASE \(name)", server: server)
         return name
     }
 
-    /// Drops database `name`, ending the sessions still in it.
-    static func dropDatabase(_ name: String) async {
-        try? await admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    /// Drops database `name` (on the run's server, or on `server`), ending the sessions still in it.
+    static func dropDatabase(_ name: String, server: String? = nil) async {
+        try? await admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", server: server)
     }
 }
 
@@ -72,9 +72,11 @@ struct TestStore: Sendable {
     let directory: String
     /// The PostgreSQL database's name and URL, on PostgreSQL.
     let database: (name: String, url: String)?
+    /// The PostgreSQL server the database is on, when it is not the run's server (a ``PrivatePostgres``).
+    var server: String? = nil
 
-    /// A fresh store on `backend`.
-    static func create(_ label: String, backend: TestBackend = .current) async throws -> TestStore {
+    /// A fresh store on `backend`; on PostgreSQL a new database on the run's server, or on `server`.
+    static func create(_ label: String, backend: TestBackend = .current, server: String? = nil) async throws -> TestStore {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("aftersale-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -82,8 +84,15 @@ struct TestStore: Sendable {
         case .sqlite:
             return TestStore(backend: backend, directory: directory, database: nil)
         case .postgres:
-            let name = try await TestPostgres.createDatabase(label)
-            return TestStore(backend: backend, directory: directory, database: (name, try TestPostgres.url(database: name)))
+            let name: String
+            do {
+                name = try await TestPostgres.createDatabase(label, server: server)
+            } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error
+            }
+            return TestStore(backend: backend, directory: directory, database: (name, try TestPostgres.url(database: name, server: server)),
+                             server: server)
         }
     }
 
@@ -108,14 +117,16 @@ struct TestStore: Sendable {
     /// Removes the data directory and drops the database.
     func destroy() async {
         try? FileManager.default.removeItem(atPath: directory)
-        if let database { await TestPostgres.dropDatabase(database.name) }
+        if let database { await TestPostgres.dropDatabase(database.name, server: server) }
     }
 }
 
 extension TestStore {
-    /// Runs `body` with a fresh store of `backend`, then destroys the store (also when `body` throws).
-    static func with<T>(_ label: String, backend: TestBackend = .current, _ body: (TestStore) async throws -> T) async throws -> T {
-        let store = try await create(label, backend: backend)
+    /// Runs `body` with a fresh store of `backend` (on PostgreSQL: on the run's server, or on `server`),
+    /// then destroys the store (also when `body` throws).
+    static func with<T>(_ label: String, backend: TestBackend = .current, server: String? = nil,
+                        _ body: (TestStore) async throws -> T) async throws -> T {
+        let store = try await create(label, backend: backend, server: server)
         do {
             let value = try await body(store)
             await store.destroy()

@@ -18,6 +18,8 @@ public final class StoreHealthMonitor: Service, Sendable {
 
     private struct State {
         var ready = false
+        var checked = false
+        var checking = false
         var lastError = "not checked yet"
         var task: Task<Void, Never>?
     }
@@ -59,39 +61,72 @@ public final class StoreHealthMonitor: Service, Sendable {
         await task?.value
     }
 
-    /// One check: the store's answer within `timeout`, recorded and reported.
+    /// One check: the store's answer within `timeout`, recorded and reported. A check the store
+    /// never answers (a database that hangs rather than refuses) counts as failed when `timeout`
+    /// passes; it is left running, and no second one starts while it has not returned.
     func check() async {
-        let outcome = await withTaskGroup(of: String?.self) { group -> String? in
-            group.addTask { [store] in
-                do {
-                    try await store.checkHealth()
-                    return nil
-                } catch {
-                    return String(describing: error)
-                }
-            }
-            group.addTask { [timeout] in
-                try? await Task.sleep(for: timeout)
-                return "no answer within \(timeout)"
-            }
-            let first = await group.next() ?? "no answer"
-            group.cancelAll()
-            return first
-        }
+        let outcome = await answer(within: timeout)
         let changed = state.withLock { state -> Bool? in
             let ready = outcome == nil
             defer {
                 state.ready = ready
+                state.checked = true
                 if let outcome { state.lastError = outcome }
             }
-            return state.ready == ready ? nil : ready
+            return state.ready == ready && state.checked ? nil : ready
         }
         guard let ready = changed else { return }
         if ready {
-            logger.log(.info, "the store answers again: serving")
+            logger.log(.info, "the store answers: serving")
         } else {
             logger.log(.error, "the store does not answer: not serving", ["error": outcome ?? ""])
         }
         health.setAll(ready ? .serving : .notServing)
+    }
+
+    /// nil when the store answered within `timeout`; otherwise why not.
+    private func answer(within timeout: Duration) async -> String? {
+        let started = state.withLock { state -> Bool in
+            guard !state.checking else { return false }
+            state.checking = true
+            return true
+        }
+        guard started else { return "the previous check has not returned" }
+        let verdict = Verdict()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+            verdict.set(continuation)
+            // Unstructured on purpose: a check blocked in the store must not hold this one up.
+            Task { [self] in
+                var outcome: String?
+                do {
+                    try await store.checkHealth()
+                } catch {
+                    outcome = String(describing: error)
+                }
+                state.withLock { $0.checking = false }
+                verdict.resolve(outcome)
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                verdict.resolve("no answer within \(timeout)")
+            }
+        }
+    }
+}
+
+/// The first answer of a race, handed to one waiting continuation.
+private final class Verdict: Sendable {
+    private let continuation = Mutex<CheckedContinuation<String?, Never>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<String?, Never>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    func resolve(_ outcome: String?) {
+        let waiting = continuation.withLock { state -> CheckedContinuation<String?, Never>? in
+            defer { state = nil }
+            return state
+        }
+        waiting?.resume(returning: outcome)
     }
 }

@@ -230,6 +230,14 @@ extension Integration {
                     #expect(continued.contains { $0.eventType == .caseCreated && $0.caseNumber == fresh.caseNumber })
                     #expect(continued.contains { $0.eventType == .refundSucceeded && $0.refund?.refundId == population.pendingRefundID })
 
+                    // While aftersaled has the SQLite directory open, a copy is refused: the directory is locked.
+                    let busy = try await ChildProcess.run(copyTool, ["--data-dir", source.directory, "--database", targetURL],
+                                                          timeout: .seconds(60))
+                    #expect(busy.status == 1, "a copy from a store in use is refused: \(String(describing: busy.status))")
+                    #expect(busy.stderr.contains("another process has this data directory open"), "\(busy.stderr.suffix(500))")
+                    sqlite.signal(SIGTERM)
+                    #expect(await sqlite.waitForExit(timeout: .seconds(10)) == 0)
+
                     // A second copy into the now non-empty database is refused and changes nothing.
                     var extended = population
                     extended.orders.append(newOrder.id)
@@ -241,9 +249,7 @@ extension Integration {
                     #expect(before.differences(after).isEmpty, "the refused copy changed: \(before.differences(after).prefix(10))")
                     #expect(after.cases.count == population.cases.count + 1)
 
-                    sqlite.signal(SIGTERM)
                     postgres.signal(SIGTERM)
-                    #expect(await sqlite.waitForExit(timeout: .seconds(10)) == 0)
                     #expect(await postgres.waitForExit(timeout: .seconds(10)) == 0)
                 }
             }

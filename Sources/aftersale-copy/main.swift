@@ -28,13 +28,7 @@ do {
     values = try CopySettings.table.parse(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
     batchRows = try values.int(CopySettings.batchRows, in: 1...10_000) ?? 500
 } catch {
-    switch error {
-    case .help(let text):
-        print(text)
-        exit(0)
-    case .invalid(let message):
-        fail(message, status: 2)
-    }
+    error.exit(program: "aftersale-copy")
 }
 guard let database = values.string(CopySettings.database) else {
     fail("--database (or AFTERSALE_DATABASE) is required: the PostgreSQL database to copy into", status: 2)

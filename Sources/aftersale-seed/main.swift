@@ -89,13 +89,7 @@ func parse() -> SeedOptions {
         guard (o.cases + o.orders - 1) / o.orders <= 2_000 else { fail("--orders too small: at most 2,000 cases per order") }
         return o
     } catch {
-        switch error {
-        case .help(let text):
-            print(text)
-            exit(0)
-        case .invalid(let message):
-            fail(message)
-        }
+        error.exit(program: "aftersale-seed")
     }
 }
 

@@ -8,14 +8,7 @@ let configuration: Configuration
 do {
     configuration = try Configuration.read(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
 } catch {
-    switch error {
-    case .help(let text):
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
-        exit(0)
-    case .invalid(let message):
-        FileHandle.standardError.write(Data("aftersaled: \(message)\n".utf8))
-        exit(2)
-    }
+    error.exit(program: "aftersaled")
 }
 
 let logger = Logger(level: configuration.server.logLevel)

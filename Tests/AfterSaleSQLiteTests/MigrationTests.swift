@@ -48,12 +48,12 @@ struct MigrationTests {
         for transition in [pending, waiting] {
             // The case row and its timeline as version 4 stored them (its trace records had no trace id yet).
             try CaseRows.insert(CaseRows.Encoded(transition.afterSale), on: connection)
-            try CaseRows.insertTimeline(transition.afterSale.timeline, caseID: CaseRows.id(of: transition.afterSale.number),
+            try CaseRows.insertTimeline(transition.afterSale.timeline, caseID: CaseKey.id(of: transition.afterSale.number),
                                         firstSeq: 0, on: connection)
             try connection.run("""
                 INSERT INTO refund_requests (case_id, case_version, order_id, shop_id, buyer_id, amount_units, currency, cause, requested_at)
                 VALUES (?1, 1, ?2, 's-1', 'b-1', 1000, 'CNY', 'refund_only_created', 42)
-                """) { $0.bind(1, CaseRows.id(of: transition.afterSale.number)); $0.bind(2, transition.afterSale.orderID) }
+                """) { $0.bind(1, CaseKey.id(of: transition.afterSale.number)); $0.bind(2, transition.afterSale.orderID) }
         }
         for cursor in [1, 2, 7] {
             try connection.run("INSERT INTO events (cursor, event_type, order_id, occurred_at, payload) VALUES (?1, 'case_created', 'o-1', 1, x'01')") {

@@ -37,14 +37,6 @@ public protocol CaseRepository: Sendable {
     /// The case numbered `number` with its whole timeline, or nil when there is none.
     func afterSale(_ number: CaseNumber) async throws -> AfterSaleCase?
 
-    /// Stores what ``decide(_:_:by:at:expectedVersion:policy:)`` returned, if the stored case is still
-    /// at `expectedVersion` (compare-and-set); otherwise writes nothing.
-    /// - Parameter expectedVersion: the version of the case the transition was decided on
-    ///   (`transition.afterSale.version` must be one more).
-    /// - Throws: ``DomainError/versionConflict(expected:actual:)`` when the stored case moved on;
-    ///   ``RepositoryError/caseNotFound(_:)`` when there is no such case.
-    func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws
-
     /// ``applyTransition(_:expectedVersion:)`` plus what commits with it in the same transaction:
     /// a new or moved refund order, feed events, tracking numbers; with a basis, only if the order
     /// and its cases are as the events read them.
@@ -224,5 +216,17 @@ public struct TrackingKey: Sendable, Hashable {
     public init(carrier: String, trackingNumber: String) {
         self.carrier = carrier.uppercased()
         self.trackingNumber = trackingNumber
+    }
+}
+
+extension CaseRepository {
+    /// Stores what ``decide(_:_:by:at:expectedVersion:policy:)`` returned, if the stored case is still
+    /// at `expectedVersion` (compare-and-set); otherwise writes nothing.
+    /// - Parameter expectedVersion: the version of the case the transition was decided on
+    ///   (`transition.afterSale.version` must be one more).
+    /// - Throws: ``DomainError/versionConflict(expected:actual:)`` when the stored case moved on;
+    ///   ``RepositoryError/caseNotFound(_:)`` when there is no such case.
+    public func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws {
+        try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
     }
 }

@@ -1,4 +1,5 @@
 import AfterSaleDomain
+import AfterSaleStorage
 
 /// The SQL of one page of the case list, newest first by `(created_at, id)`, starting strictly
 /// after the cursor (a row-value comparison the indexes serve as a range).

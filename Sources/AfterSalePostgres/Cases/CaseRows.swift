@@ -3,20 +3,7 @@ import AfterSaleStorage
 
 /// Reading and writing the rows of a case: `cases`, `timeline_entries`, `trace_records`.
 enum CaseRows {
-    /// The columns a case row stores, computed on the caller's task before the write is queued.
-    struct Encoded: Sendable {
-        let id: Int64
-        let afterSale: AfterSaleCase
-        let summary: CaseSummary
-        let document: [UInt8]
-
-        init(_ afterSale: AfterSaleCase) {
-            id = CaseKey.id(of: afterSale.number)
-            self.afterSale = afterSale
-            summary = CaseSummary(afterSale)
-            document = CaseDocument.encode(afterSale)
-        }
-    }
+    typealias Encoded = EncodedCase
 
     /// Adds a new case with its whole timeline and its trace record to `write`; a unique violation
     /// of the write means the number names a case already (``RepositoryError/caseNumberTaken(_:)``).

@@ -90,11 +90,6 @@ extension PostgresRepository {
         return try await snapshot("afterSale") { connection in try CaseRows.load(id, on: connection) }
     }
 
-    /// ``applyTransition(_:expectedVersion:effects:)`` with nothing else committing with it.
-    public func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws {
-        try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
-    }
-
     /// Stores a transition with everything that commits with it, in one transaction that ends by
     /// appending its events (see ``FeedRows``).
     @discardableResult

@@ -10,16 +10,6 @@ enum RefundRows {
         updated_at, version, last_report
         """
 
-    /// When a worker may claim `refund`, or nil when no worker may (the reference's rule).
-    static func availableAt(_ refund: RefundOrder) -> Int64? {
-        switch refund.status {
-        case .pending: refund.createdAt.millisecondsSinceEpoch
-        case .retryScheduled: refund.nextAttemptAt?.millisecondsSinceEpoch ?? refund.updatedAt.millisecondsSinceEpoch
-        case .claimed: refund.lease?.expiresAt.millisecondsSinceEpoch ?? refund.updatedAt.millisecondsSinceEpoch
-        case .succeeded, .needsAttention: nil
-        }
-    }
-
     /// Every stored column of `refund`, in the order of ``columns``, then `available_at`.
     private static func values(_ r: RefundOrder) -> [PostgresValue] {
         [.text(r.id), .int64(CaseKey.id(of: r.caseNumber)), .text(r.orderID), .text(r.shopID), .text(r.buyerID),
@@ -28,7 +18,7 @@ enum RefundRows {
          .time(r.nextAttemptAt), PostgresValue(r.lease?.owner), PostgresValue(r.lease?.token), .time(r.lease?.expiresAt),
          .utf8(r.lastFailureCode), .utf8(r.lastFailureReason), PostgresValue(r.channelTransactionID),
          .int64(r.refundedAmount.minorUnits), .time(r.succeededAt), .time(r.createdAt), .time(r.updatedAt), .int64(r.version),
-         .utf8(r.lastReport), PostgresValue(availableAt(r))]
+         .utf8(r.lastReport), PostgresValue(r.claimableAtMilliseconds)]
     }
 
     /// Adds a new refund order to `write`; a unique violation of the write means the case has one
@@ -59,7 +49,7 @@ enum RefundRows {
                 .int64(Int64(r.maxAttempts)), .time(r.nextAttemptAt), PostgresValue(r.lease?.owner), PostgresValue(r.lease?.token),
                 .time(r.lease?.expiresAt), .utf8(r.lastFailureCode), .utf8(r.lastFailureReason),
                 PostgresValue(r.channelTransactionID), .int64(r.refundedAmount.minorUnits), .time(r.succeededAt),
-                .time(r.updatedAt), .int64(r.version), .utf8(r.lastReport), PostgresValue(availableAt(r)),
+                .time(r.updatedAt), .int64(r.version), .utf8(r.lastReport), PostgresValue(r.claimableAtMilliseconds),
             ])
         guard changed == 1 else {
             guard let actual = try connection.queryOne("SELECT version FROM refund_orders WHERE id = $1", .text(refund.id),

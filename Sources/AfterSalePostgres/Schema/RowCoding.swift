@@ -69,25 +69,6 @@ extension PostgresConnection {
     }
 }
 
-/// The integer key of a case: its number's digits (`AS20261121000123` → 20261121000123), as in SQLite.
-enum CaseKey {
-    /// The key of `number`.
-    static func id(of number: CaseNumber) -> Int64 {
-        // CaseNumber guarantees 14 digits, so the fallback is never taken.
-        Int64(number.rawValue.dropFirst(2)) ?? 0
-    }
-
-    /// The number keyed `id`.
-    /// - Throws: ``AfterSaleStorage/CorruptDocument`` when `id` is not a case number's digits.
-    static func number(of id: Int64) throws -> CaseNumber {
-        let digits = String(id)
-        return try decoding { try CaseNumber(parsing: "AS" + String(repeating: "0", count: max(0, 14 - digits.count)) + digits) }
-    }
-
-    /// The UTC day (yyyyMMdd) of `number`.
-    static func day(of number: CaseNumber) -> Int64 { id(of: number) / 1_000_000 }
-}
-
 /// SQL text with numbered parameters, built piece by piece: `sql.parameter(value)` appends the value
 /// and returns its placeholder (`$3`).
 struct StatementBuilder {

@@ -52,7 +52,7 @@ struct CaseListQuery {
             // An exact search finds an order's few cases (or one case): look them up by key, then
             // sort that handful; no list index is walked.
             if let number = try? CaseNumber(parsing: search) {
-                conditions.append("id IN (SELECT \(parameter(.integer(CaseRows.id(of: number)))) UNION SELECT id FROM cases INDEXED BY cases_by_order WHERE order_id = \(parameter(.text(search))))")
+                conditions.append("id IN (SELECT \(parameter(.integer(CaseKey.id(of: number)))) UNION SELECT id FROM cases INDEXED BY cases_by_order WHERE order_id = \(parameter(.text(search))))")
                 index = nil
             } else {
                 conditions.append("order_id = \(parameter(.text(search)))")
@@ -81,7 +81,7 @@ struct CaseListQuery {
         if let after = query.after {
             // The keyset: strictly after the last row returned, in (created_at, id) descending order.
             let at = parameter(.integer(after.appliedAt.millisecondsSinceEpoch))
-            let id = parameter(.integer(CaseRows.id(of: after.caseNumber)))
+            let id = parameter(.integer(CaseKey.id(of: after.caseNumber)))
             conditions.append("(created_at, id) < (\(at), \(id))")
         }
         let limit = query.pageSize + 1

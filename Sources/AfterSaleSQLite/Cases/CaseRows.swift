@@ -5,35 +5,10 @@ import AfterSaleStorage
 ///
 /// Every function runs on the connection's own thread (the writer's or a reader's).
 enum CaseRows {
-    /// The integer key of a case: its number's digits (`AS20261121000123` → 20261121000123).
-    static func id(of number: CaseNumber) -> Int64 {
-        // CaseNumber guarantees 14 digits, so the fallback is never taken.
-        Int64(number.rawValue.dropFirst(2)) ?? 0
-    }
-
-    /// The number of the case keyed `id`.
-    static func number(of id: Int64) throws -> CaseNumber {
-        let digits = String(id)
-        return try decoding { try CaseNumber(parsing: "AS" + String(repeating: "0", count: max(0, 14 - digits.count)) + digits) }
-    }
 
     // MARK: cases
 
-    /// The fields a case row stores outside its document, computed once per write.
-    struct Encoded: Sendable {
-        let id: Int64
-        let afterSale: AfterSaleCase
-        let summary: CaseSummary
-        let document: [UInt8]
-
-        /// Encodes on the caller's task, so the writer thread only binds bytes.
-        init(_ afterSale: AfterSaleCase) {
-            id = CaseRows.id(of: afterSale.number)
-            self.afterSale = afterSale
-            summary = CaseSummary(afterSale)
-            document = CaseDocument.encode(afterSale)
-        }
-    }
+    typealias Encoded = EncodedCase
 
     static func insert(_ encoded: Encoded, on connection: SQLiteConnection) throws {
         let summary = encoded.summary
@@ -99,7 +74,7 @@ enum CaseRows {
     static func summary(_ row: Statement) throws -> CaseSummary {
         let currency = try decoding { try CurrencyCode(row.string(14)) }
         return CaseSummary(
-            number: try number(of: row.int64(0)), orderID: row.string(1), buyerID: row.string(2),
+            number: try CaseKey.number(of: row.int64(0)), orderID: row.string(1), buyerID: row.string(2),
             shop: ShopInfo(id: row.string(3), name: row.string(4), contact: row.string(5)),
             kind: try decodeEnum(row.string(6), as: AfterSaleKind.self),
             status: try decodeEnum(row.string(7), as: CaseStatus.self), title: row.string(8), spec: row.string(9),
@@ -196,7 +171,7 @@ enum CaseRows {
             VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM trace_records WHERE case_id = ?1),
                     ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
             """) {
-            $0.bind(1, id(of: record.caseNumber))
+            $0.bind(1, CaseKey.id(of: record.caseNumber))
             $0.bind(2, record.at.millisecondsSinceEpoch)
             $0.bind(3, record.step.rawValue)
             $0.bind(4, record.actor.role.rawValue)
@@ -212,7 +187,7 @@ enum CaseRows {
     }
 
     static func traces(of caseID: Int64, on connection: SQLiteConnection) throws -> [TraceRecord] {
-        let number = try number(of: caseID)
+        let number = try CaseKey.number(of: caseID)
         return try connection.query("""
             SELECT at, step, actor_role, actor_id, actor_shop_id, from_status, to_status, outcome, details, refund_id, trace_id
             FROM trace_records WHERE case_id = ?1 ORDER BY seq

@@ -4,7 +4,7 @@ import Foundation
 
 extension SQLiteRepository {
     public func nextCaseNumber(at instant: Timestamp) async throws -> CaseNumber {
-        let day = CaseRows.id(of: try CaseNumber(at: instant, sequence: 0)) / 1_000_000
+        let day = CaseKey.id(of: try CaseNumber(at: instant, sequence: 0)) / 1_000_000
         if let sequence = try sequences.reserve(day: day, seed: nil) { return try CaseNumber(at: instant, sequence: sequence) }
         // First number of this day in this process: continue after the largest stored one. Every
         // later number of the day comes from memory; the cases' primary key is the durable record.
@@ -93,19 +93,15 @@ extension SQLiteRepository {
                                                    bind: { $0.bind(1, basis.orderID) }) { $0.int64(0) }
         let stored = try connection.query("SELECT id, version FROM cases WHERE order_id = ?1",
                                           bind: { $0.bind(1, basis.orderID) }) { ($0.int64(0), $0.int64(1)) }
-        let expected = Dictionary(uniqueKeysWithValues: basis.caseVersions.map { (CaseRows.id(of: $0.key), $0.value) })
+        let expected = Dictionary(uniqueKeysWithValues: basis.caseVersions.map { (CaseKey.id(of: $0.key), $0.value) })
         guard orderVersion == basis.orderVersion, Dictionary(uniqueKeysWithValues: stored) == expected else {
             throw RepositoryError.eligibilityChanged(orderID: basis.orderID)
         }
     }
 
     public func afterSale(_ number: CaseNumber) async throws -> AfterSaleCase? {
-        let id = CaseRows.id(of: number)
+        let id = CaseKey.id(of: number)
         return try await read { connection in try connection.readTransaction { try CaseRows.load(id, on: connection) } }
-    }
-
-    public func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws {
-        try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
     }
 
     @discardableResult
@@ -148,7 +144,7 @@ extension SQLiteRepository {
 
     public func recordTrace(_ record: TraceRecord) async throws {
         try await write { connection in
-            guard try CaseRows.version(of: CaseRows.id(of: record.caseNumber), on: connection) != nil else {
+            guard try CaseRows.version(of: CaseKey.id(of: record.caseNumber), on: connection) != nil else {
                 throw RepositoryError.caseNotFound(record.caseNumber)
             }
             try CaseRows.insertTrace(record, on: connection)
@@ -169,7 +165,7 @@ extension SQLiteRepository {
     }
 
     public func traceRecords(of number: CaseNumber) async throws -> [TraceRecord] {
-        let id = CaseRows.id(of: number)
+        let id = CaseKey.id(of: number)
         return try await read { connection in try CaseRows.traces(of: id, on: connection) }
     }
 }
@@ -183,6 +179,6 @@ extension SQLiteRepository {
                 SELECT max(case_id) FROM shipment_tracking WHERE tracking_number = ?1 AND carrier = ?2
                 """, bind: { $0.bind(1, key.trackingNumber); $0.bind(2, key.carrier) }, row: { $0.optionalInt64(0) }) ?? nil
         }
-        return try id.map { try CaseRows.number(of: $0) }
+        return try id.map { try CaseKey.number(of: $0) }
     }
 }

@@ -11,7 +11,7 @@ enum EventRows {
                 INSERT INTO events (event_type, case_id, order_id, occurred_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)
                 """) {
                 $0.bind(1, event.type.rawValue)
-                $0.bind(2, event.caseNumber.map(CaseRows.id(of:)))
+                $0.bind(2, event.caseNumber.map(CaseKey.id(of:)))
                 $0.bind(3, event.orderID)
                 $0.bind(4, event.occurredAt.millisecondsSinceEpoch)
                 $0.bind(5, blob: event.payload)

@@ -8,7 +8,7 @@ enum MessageRows {
             INSERT INTO messages (case_id, sender_role, sender_id, sender_shop_id, text, attachments, sent_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             """) {
-            $0.bind(1, CaseRows.id(of: message.caseNumber))
+            $0.bind(1, CaseKey.id(of: message.caseNumber))
             $0.bind(2, message.sender.role.rawValue)
             $0.bind(3, message.sender.id)
             $0.bind(4, message.sender.shopID)
@@ -35,7 +35,7 @@ enum MessageRows {
     }
 
     static func decode(_ row: Statement) throws -> CaseMessage {
-        CaseMessage(id: row.int64(0), caseNumber: try CaseRows.number(of: row.int64(1)),
+        CaseMessage(id: row.int64(0), caseNumber: try CaseKey.number(of: row.int64(1)),
                     sender: try CaseRows.principal(role: row.string(2), id: row.string(3), shopID: row.optionalString(4)),
                     text: row.string(5), attachments: try EvidenceDocument.decode(row.blob(6)),
                     sentAt: Timestamp(millisecondsSinceEpoch: row.int64(7)))

@@ -10,7 +10,7 @@ extension SQLiteRepository {
     public func appendMessage(_ message: NewMessage, idempotency: IdempotencyRecord?,
                               events: @escaping @Sendable (CaseMessage) -> [OutboxEvent]) async throws -> AppendedMessage {
         let attachments = EvidenceDocument.encode(message.attachments)
-        let caseID = CaseRows.id(of: message.caseNumber)
+        let caseID = CaseKey.id(of: message.caseNumber)
         let (appended, lastEvent) = try await write { connection -> (AppendedMessage, Int64?) in
             if let idempotency,
                let result = try IdempotencyReplay.result(of: idempotency, for: .addMessage,
@@ -37,7 +37,7 @@ extension SQLiteRepository {
 
     public func messages(of number: CaseNumber, after: Int64?, limit: Int) async throws -> MessagePage {
         try StorageContract.checkMessagePage(limit: limit)
-        let caseID = CaseRows.id(of: number)
+        let caseID = CaseKey.id(of: number)
         let rows = try await read { connection in
             try MessageRows.page(caseID: caseID, after: after ?? 0, limit: limit + 1, on: connection)
         }

@@ -10,15 +10,6 @@ enum RefundRows {
         updated_at, version, last_report
         """
 
-    /// When a worker may claim `refund`, or nil when no worker may.
-    static func availableAt(_ refund: RefundOrder) -> Int64? {
-        switch refund.status {
-        case .pending: refund.createdAt.millisecondsSinceEpoch
-        case .retryScheduled: refund.nextAttemptAt?.millisecondsSinceEpoch ?? refund.updatedAt.millisecondsSinceEpoch
-        case .claimed: refund.lease?.expiresAt.millisecondsSinceEpoch ?? refund.updatedAt.millisecondsSinceEpoch
-        case .succeeded, .needsAttention: nil
-        }
-    }
 
     /// Inserts a new refund order; a second one for the same case violates the UNIQUE constraint.
     static func insert(_ refund: RefundOrder, on connection: SQLiteConnection) throws {
@@ -53,7 +44,7 @@ enum RefundRows {
 
     private static func bindAll(_ r: RefundOrder, _ s: Statement) {
         s.bind(1, r.id)
-        s.bind(2, CaseRows.id(of: r.caseNumber))
+        s.bind(2, CaseKey.id(of: r.caseNumber))
         s.bind(3, r.orderID)
         s.bind(4, r.shopID)
         s.bind(5, r.buyerID)
@@ -78,7 +69,7 @@ enum RefundRows {
         s.bind(24, r.updatedAt.millisecondsSinceEpoch)
         s.bind(25, r.version)
         s.bind(26, r.lastReport)
-        s.bind(27, availableAt(r))
+        s.bind(27, r.claimableAtMilliseconds)
     }
 
     static func decode(_ row: Statement) throws -> RefundOrder {
@@ -89,7 +80,7 @@ enum RefundRows {
             lease = RefundLease(owner: owner, token: token, expiresAt: expires)
         }
         return RefundOrder(
-            id: row.string(0), caseNumber: try CaseRows.number(of: row.int64(1)), orderID: row.string(2),
+            id: row.string(0), caseNumber: try CaseKey.number(of: row.int64(1)), orderID: row.string(2),
             shopID: row.string(3), buyerID: row.string(4), amount: Money(minorUnits: row.int64(5), currency: currency),
             trigger: try decodeEnum(row.string(7), as: RefundTrigger.self),
             status: try decodeEnum(row.string(8), as: RefundStatus.self), paymentChannel: row.string(9),
@@ -173,7 +164,7 @@ struct RefundListQuery {
             WHERE \(filter) GROUP BY status, currency ORDER BY status, currency
             """
         let from = query.from?.millisecondsSinceEpoch, before = query.before?.millisecondsSinceEpoch
-        let shop = query.shopID, caseID = query.caseNumber.map(CaseRows.id(of:))
+        let shop = query.shopID, caseID = query.caseNumber.map(CaseKey.id(of:))
         let filterBinder: @Sendable (Statement) -> Void = { s in
             s.bind(1, from)
             s.bind(2, before)

@@ -8,7 +8,7 @@ extension SQLiteRepository {
     }
 
     public func refund(of number: CaseNumber) async throws -> RefundOrder? {
-        let caseID = CaseRows.id(of: number)
+        let caseID = CaseKey.id(of: number)
         return try await read { connection in try RefundRows.load(caseID: caseID, on: connection) }
     }
 
@@ -54,7 +54,7 @@ extension SQLiteRepository {
         try await write { connection in
             try RefundRows.insertReport(refundID: refused.refundID, report: refused.report, disposition: "rejected",
                                         details: refused.reason, at: refused.trace.at, on: connection)
-            if try CaseRows.version(of: CaseRows.id(of: refused.trace.caseNumber), on: connection) != nil {
+            if try CaseRows.version(of: CaseKey.id(of: refused.trace.caseNumber), on: connection) != nil {
                 try CaseRows.insertTrace(refused.trace, on: connection)
             }
         }

@@ -129,10 +129,6 @@ public final class InMemoryRepository: AfterSaleRepository {
         state.withLock { $0.cases[number]?.afterSale }
     }
 
-    public func applyTransition(_ transition: Transition, expectedVersion: Int64) async throws {
-        try await applyTransition(transition, expectedVersion: expectedVersion, effects: .none)
-    }
-
     @discardableResult
     public func applyTransition(_ transition: Transition, expectedVersion: Int64, effects: CaseChangeEffects) async throws -> ChangeOutcome {
         try StorageContract.check(transition, expectedVersion: expectedVersion, effects: effects)

@@ -139,3 +139,19 @@ public enum DurationText {
         return "\(milliseconds)ms"
     }
 }
+
+extension SettingsError {
+    /// What every command of the project does with a settings error: `--help` prints the help text
+    /// on standard output and exits 0; an invalid setting prints `program: message` on standard
+    /// error and exits 2.
+    public func exit(program: String) -> Never {
+        switch self {
+        case .help(let text):
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+            Foundation.exit(0)
+        case .invalid(let message):
+            FileHandle.standardError.write(Data("\(program): \(message)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+}

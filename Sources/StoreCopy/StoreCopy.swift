@@ -58,7 +58,8 @@ public enum StoreCopy {
 
     /// Copies the store in `dataDirectory` into the database `target` describes.
     /// - Parameters:
-    ///   - batchRows: rows per INSERT statement (at most 65,535 parameters).
+    ///   - batchRows: rows per INSERT statement (fewer when they would pass
+    ///     ``AfterSalePostgres/PostgresConnection/maximumParameters``).
     ///   - progress: called with a line after each table.
     /// - Throws: ``Failure``; the source's or target's error (nothing committed).
     public static func copy(dataDirectory: String, to target: PostgresConfiguration, batchRows: Int = 500,
@@ -84,7 +85,7 @@ public enum StoreCopy {
                 try pg.execute("DELETE FROM reasons")
                 var report = Report()
                 for table in CopiedTable.all {
-                    let rows = try copy(table, from: source, to: pg, batchRows: max(1, min(batchRows, 65_535 / table.columns.count)))
+                    let rows = try copy(table, from: source, to: pg, batchRows: max(1, min(batchRows, PostgresConnection.maximumParameters / table.columns.count)))
                     report.tables.append((table.name, rows))
                     progress("\(table.name): \(rows) rows")
                 }

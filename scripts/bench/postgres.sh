@@ -11,10 +11,14 @@
 # 4. with CASES complete cases (default 1,000,000, seeded through the real create path): GetAfterSale
 #    and a filtered ListAfterSales page of 20, 16×1 and 1×1.
 # Every line printed is a figure; the server's fsync stays on (never run with AFTERSALE_PG_FSYNC=off).
-# Env: T (seconds per run, default 10), POOL (connections per replica, default 16).
+# Env: T (seconds per run, default 10), POOL (connections per replica, default 16),
+#      PARTS (default "reference creates big": which of the parts above to run),
+#      FROM_SQLITE (a data directory aftersale-seed filled with CASES cases: part 4 copies it with
+#      aftersale-copy instead of seeding PostgreSQL, which takes a quarter of the time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CASES=${1:-1000000}; T=${T:-10}; POOL=${POOL:-16}
+CASES=${1:-1000000}; T=${T:-10}; POOL=${POOL:-16}; PARTS=${PARTS:-reference creates big}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 bin=$(swift build -c release --show-bin-path)
 [ -n "${AFTERSALE_PG_BINDIR:-}" ] || { echo "run me through scripts/with-postgres.sh" >&2; exit 2; }
 url() { echo "postgresql:///$1?host=$PGHOST&port=$PGPORT&user=$PGUSER"; }
@@ -29,12 +33,16 @@ start() {  # start DB PORT: a replica on database DB at 127.0.0.1:PORT
 }
 bench() { "$bin/aftersale-bench" --duration "$T" "$@" 2>&1 | tail -2 | sed 's/^/  /'; }
 
+if part reference; then
 echo "== pgbench -N, scale 10"
 "$AFTERSALE_PG_BINDIR/pgbench" -i -s 10 -q aftersale_test >/dev/null 2>&1
 for c in 16 1; do
   printf '  clients=%s ' "$c"; "$AFTERSALE_PG_BINDIR/pgbench" -N -c "$c" -j "$([ "$c" -gt 1 ] && echo 2 || echo 1)" -T 10 aftersale_test 2>/dev/null | grep -E '^tps' | sed 's/ (without.*//'
 done
 
+fi
+
+if part creates; then
 echo "== CreateAfterSale, 16 callers"
 "$AFTERSALE_PG_BINDIR/createdb" creates
 "$bin/aftersale-seed" --database "$(url creates)" --cases 0 --fresh-orders 20000 | tail -1 | sed 's/^/  /'
@@ -45,10 +53,19 @@ echo " two replicas (targets A,B):"; bench --server 127.0.0.1:17700,127.0.0.1:17
 echo " delivery across replicas (creates on A, subscriber on B):"
 bench --server 127.0.0.1:17700 --scenario create --fresh-orders 20000 --connections 16 --inflight 1 --warmup 2 --subscribe true --subscribe-server 127.0.0.1:17701
 cleanup; pids=()
+fi
 
+if part big; then
 echo "== $CASES complete cases"
 "$AFTERSALE_PG_BINDIR/createdb" big
-"$bin/aftersale-seed" --database "$(url big)" --cases "$CASES" | tail -1 | sed 's/^/  /'
+if [ -n "${FROM_SQLITE:-}" ]; then
+  copy=$(mktemp -d "${TMPDIR:-/tmp}/aftersale-copy.XXXXXX")
+  cp -r "$FROM_SQLITE/." "$copy/"
+  "$bin/aftersale-copy" --data-dir "$copy" --database "$(url big)" | tail -1 | sed 's/^/  /'
+  rm -rf "$copy"
+else
+  "$bin/aftersale-seed" --database "$(url big)" --cases "$CASES" | tail -1 | sed 's/^/  /'
+fi
 "$AFTERSALE_PG_BINDIR/psql" -q -d big -c "VACUUM ANALYZE" >/dev/null
 "$AFTERSALE_PG_BINDIR/psql" -At -d big -c "SELECT 'database ' || pg_size_pretty(pg_database_size('big'))" | sed 's/^/  /'
 start big 17702
@@ -57,3 +74,4 @@ for run in get:16x1 get:1x1 list:16x1 list:1x1; do
   echo " $scenario ${setting}:"
   bench --server 127.0.0.1:17702 --scenario "$scenario" --cases "$CASES" --connections "${setting%x*}" --inflight "${setting#*x}" --warmup 2
 done
+fi

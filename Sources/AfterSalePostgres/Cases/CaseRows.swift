@@ -124,12 +124,17 @@ enum CaseRows {
 
     // MARK: loading
 
-    /// Case `id` with its timeline; call inside a snapshot so both come from one commit.
+    /// Case `id` with its timeline, read by one statement (one snapshot, one round trip).
     static func load(_ id: Int64, on connection: PostgresConnection) throws -> AfterSaleCase? {
-        guard let document = try connection.queryOne("SELECT document FROM cases WHERE id = $1", .int64(id),
-                                                      decode: { try $0.bytes(0) }) else { return nil }
-        let timeline = try connection.query("SELECT \(timelineColumns) FROM timeline_entries WHERE case_id = $1 ORDER BY seq",
-                                            .int64(id)) { try timelineEntry($0) }
+        let rows = try connection.query("""
+            SELECT 0 AS part, 0 AS seq, NULL::bigint AS at, NULL::text AS step, NULL::text AS actor_role, NULL::text AS actor_id,
+                   NULL::text AS actor_shop_id, NULL::text AS from_status, NULL::text AS to_status, NULL::bytea AS note, document
+            FROM cases WHERE id = $1
+            UNION ALL
+            SELECT 1, seq, \(timelineColumns), NULL FROM timeline_entries WHERE case_id = $1
+            """, .int64(id)) { row -> (part: Int, seq: Int, row: PostgresRow) in (try row.int(0), try row.int(1), row) }
+        guard let document = try rows.first(where: { $0.part == 0 }).map({ try $0.row.bytes(10) }) else { return nil }
+        let timeline = try rows.filter { $0.part == 1 }.sorted { $0.seq < $1.seq }.map { try timelineEntry($0.row, offset: 2) }
         return try CaseDocument.decode(document, timeline: timeline)
     }
 

@@ -84,10 +84,10 @@ extension PostgresRepository {
         return created
     }
 
-    /// The case with its whole timeline, read in one snapshot; nil when there is none.
+    /// The case with its whole timeline, read by one statement; nil when there is none.
     public func afterSale(_ number: CaseNumber) async throws -> AfterSaleCase? {
         let id = CaseKey.id(of: number)
-        return try await snapshot("afterSale") { connection in try CaseRows.load(id, on: connection) }
+        return try await read("afterSale") { connection in try CaseRows.load(id, on: connection) }
     }
 
     /// Stores a transition with everything that commits with it, in one transaction that ends by

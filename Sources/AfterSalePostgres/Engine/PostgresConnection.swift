@@ -204,8 +204,16 @@ public final class PostgresConnection: @unchecked Sendable {
         let parameterTypes: [Oid]
     }
 
+    /// The most parameters one statement may have: libpq treats a ParameterDescription message
+    /// over 30,000 bytes (4 per parameter) as a broken stream and drops the connection.
+    public static let maximumParameters = 7_400
+
     private func perform(_ sql: String, _ parameters: [PostgresValue]) throws(PostgresError) -> PostgresResult {
         try checkOpen()
+        guard parameters.count <= Self.maximumParameters else {
+            throw PostgresError(kind: .invalidUse, message: "a statement with \(parameters.count) parameters; "
+                                + "at most \(Self.maximumParameters) fit libpq's limit on a parameter description")
+        }
         guard let statement = try preparedStatement(sql, parameters) else {
             return try unprepared(sql, parameters)
         }

@@ -105,6 +105,28 @@ struct ConnectionTests {
         #expect(after == 2)
     }
 
+    @Test("a statement with as many parameters as libpq can describe runs; one more is refused and the connection stays usable")
+    func parameterLimit() async throws {
+        let (sum, refused, usable) = try await TestSchema.with("params") { schema in
+            try await onThread {
+                let connection = try schema.connect()
+                func statement(_ count: Int) -> (String, [PostgresValue]) {
+                    let values = (1...count).map { "($\($0)::bigint)" }.joined(separator: ", ")
+                    return ("SELECT sum(v)::bigint FROM (VALUES \(values)) AS t (v)", Array(repeating: .int64(1), count: count))
+                }
+                let (most, parameters) = statement(PostgresConnection.maximumParameters)
+                let sum = try connection.queryOne(most, parameters: parameters) { try $0.int64(0) }
+                let (tooMany, more) = statement(PostgresConnection.maximumParameters + 1)
+                let refused = postgresError { _ = try connection.query(tooMany, parameters: more) }
+                let usable = try connection.queryOne("SELECT 1") { try $0.int(0) }
+                return (sum, refused, usable)
+            }
+        }
+        #expect(sum == Int64(PostgresConnection.maximumParameters))
+        #expect(refused?.kind == .invalidUse)
+        #expect(usable == 1)
+    }
+
     @Test("errors carry the SQLSTATE, the constraint and a kind; the connection stays usable")
     func errorsCarrySQLState() async throws {
         let (unique, syntax, usableAfter, nul, decodingNull, decodingText) = try await TestSchema.with("errors") { schema in

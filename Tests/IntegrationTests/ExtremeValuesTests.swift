@@ -193,6 +193,12 @@ enum ExtremeRequests {
         case "message":
             guard depth < 2, let nested = DescriptorIndex.message(named: field.typeName) else { return [] }
             let inner = DescriptorIndex.fields(of: nested)
+            // A well-known wrapper (google.protobuf.Int64Value, …) is its bare value in JSON: the
+            // extremes of the value it wraps (a cursor near Int64.max once crashed the server).
+            if field.typeName.hasPrefix("google.protobuf.") || field.typeName.hasPrefix(".google.protobuf."),
+               inner.count == 1, let wrapped = inner.first {
+                return scalars(of: wrapped, depth: depth + 1)
+            }
             var out: [(String, String)] = [("every field extreme",
                                             "{" + inner.map { "\"\($0.jsonName)\": \(small($0, depth: depth + 1))" }.joined(separator: ",") + "}")]
             for nestedField in inner {

@@ -29,7 +29,13 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         self.shard = shard
     }
 
-    var callsInFlight: Int { calls.withLock { $0.count } }
+    /// Calls taken out of `calls` whose final frame is not yet queued: still in flight for shutdown,
+    /// which must not close the connection between the two.
+    private let responding = Atomic<Int>(0)
+
+    /// Calls whose final frame is not queued yet (read under the calls' lock, which `take` holds
+    /// while it moves a call from one count to the other).
+    var callsInFlight: Int { calls.withLock { $0.count + responding.load(ordering: .acquiring) } }
 
     // MARK: FramedConnectionDelegate (loop thread)
 
@@ -234,19 +240,27 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         calls.withLock { $0[id]?.token == token }
     }
 
-    /// Removes the call if it is still this one; whoever removes it writes the final status.
+    /// Removes the call if it is still this one; whoever removes it writes the final status, then
+    /// calls ``responded()``.
     private func take(_ id: UInt64, token: UInt64) -> (call: ActiveCall, othersInFlight: Bool)? {
         calls.withLock { c in
             guard let call = c[id], call.token == token else { return nil }
             c[id] = nil
+            responding.add(1, ordering: .acquiringAndReleasing)
             return (call, !c.isEmpty)
         }
+    }
+
+    /// The final frame of a taken call is queued.
+    private func responded() {
+        responding.subtract(1, ordering: .acquiringAndReleasing)
     }
 
     private func complete(_ id: UInt64, token: UInt64, _ result: Result<[UInt8], RPCError>) {
         guard let (call, busy) = take(id, token: token) else { return }
         if let timer = call.timer { connection.loop.cancelTimer(timer) }
         respond(id, result, coalesce: busy)
+        responded()
         core.finished(shard: shard, route: call.route, code: result.code, startNanos: call.startNanos, callID: id,
                       traceID: call.traceID, note: result.errorMessage)
     }
@@ -255,6 +269,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         guard let call = take(id, token: token)?.call else { return }
         call.task?.cancel()
         respond(id, .failure(RPCError(.deadlineExceeded, "deadline exceeded before the call finished")))
+        responded()
         core.finished(shard: shard, route: call.route, code: .deadlineExceeded, startNanos: call.startNanos, callID: id,
                       traceID: call.traceID, note: "deadline exceeded")
     }

@@ -439,7 +439,7 @@ enum AllTypesDescriptor {
     nonisolated(unsafe) static let pointer: UnsafePointer<ProtobufCMessageDescriptor> = make()
     static let size = 280
 
-    private static func text(_ s: String) -> UnsafePointer<CChar> { UnsafePointer(strdup(s)!) }
+    private static func text(_ s: String) -> UnsafePointer<CChar> { HandBuiltDescriptors.text(s) }
 
     private static func make() -> UnsafePointer<ProtobufCMessageDescriptor> {
         precondition(MemoryLayout<ProtobufCMessage>.size == 24 && MemoryLayout<ProtobufCBinaryData>.size == 16)
@@ -487,27 +487,11 @@ enum AllTypesDescriptor {
             repeated("rby", 21, PROTOBUF_C_TYPE_BYTES),
             repeated("rm", 22, PROTOBUF_C_TYPE_MESSAGE, descriptor: money),
         ]
-        let fieldArray = UnsafeMutablePointer<ProtobufCFieldDescriptor>.allocate(capacity: fields.count)
-        fieldArray.initialize(from: fields, count: fields.count)
-        let sorted = fields.indices.sorted { String(cString: fields[$0].name) < String(cString: fields[$1].name) }
-        let byName = UnsafeMutablePointer<UInt32>.allocate(capacity: fields.count)
-        byName.initialize(from: sorted.map { UInt32($0) }, count: fields.count)
-        let ranges = UnsafeMutablePointer<ProtobufCIntRange>.allocate(capacity: 2)
-        ranges.initialize(from: [ProtobufCIntRange(start_value: 1, orig_index: 0),
-                                 ProtobufCIntRange(start_value: 0, orig_index: UInt32(fields.count))], count: 2)
-        let descriptor = UnsafeMutablePointer<ProtobufCMessageDescriptor>.allocate(capacity: 1)
-        descriptor.initialize(to: ProtobufCMessageDescriptor(
-            magic: UInt32(PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC), name: text("test.AllTypes"), short_name: text("AllTypes"),
-            c_name: text("Test__AllTypes"), package_name: text("test"), sizeof_message: size,
-            n_fields: UInt32(fields.count), fields: fieldArray, fields_sorted_by_name: byName,
-            n_field_ranges: 1, field_ranges: ranges,
-            message_init: { message in
-                guard let message else { return }
-                memset(message, 0, AllTypesDescriptor.size)
-                message.pointee.descriptor = AllTypesDescriptor.pointer
-            },
-            reserved1: nil, reserved2: nil, reserved3: nil))
-        return UnsafePointer(descriptor)
+        return HandBuiltDescriptors.message("AllTypes", size: size, fields) { message in
+            guard let message else { return }
+            memset(message, 0, AllTypesDescriptor.size)
+            message.pointee.descriptor = AllTypesDescriptor.pointer
+        }
     }
 }
 

@@ -433,43 +433,16 @@ private enum HandBuilt {
     nonisolated(unsafe) static let scalars: UnsafePointer<ProtobufCMessageDescriptor> = makeScalars()
     nonisolated(unsafe) static let tagsEntry: UnsafePointer<ProtobufCMessageDescriptor> = makeTagsEntry()
 
-    private static func text(_ s: String) -> UnsafePointer<CChar> { UnsafePointer(strdup(s)!) }
-
     private static func field(
         _ name: String, _ id: UInt32, _ label: ProtobufCLabel, _ type: ProtobufCType,
         quantifier: Int = 0, offset: Int, descriptor: UnsafeRawPointer? = nil, flags: UInt32 = 0
     ) -> ProtobufCFieldDescriptor {
-        ProtobufCFieldDescriptor(
-            name: text(name), id: id, label: label, type: type, quantifier_offset: UInt32(quantifier),
-            offset: UInt32(offset), descriptor: descriptor, default_value: nil, flags: flags,
-            reserved_flags: 0, reserved2: nil, reserved3: nil)
-    }
-
-    private static func message(
-        _ shortName: String, size: Int, _ fields: [ProtobufCFieldDescriptor],
-        initialiser: @escaping @convention(c) (UnsafeMutablePointer<ProtobufCMessage>?) -> Void
-    ) -> UnsafePointer<ProtobufCMessageDescriptor> {
-        let fieldArray = UnsafeMutablePointer<ProtobufCFieldDescriptor>.allocate(capacity: fields.count)
-        fieldArray.initialize(from: fields, count: fields.count)
-        let sorted = fields.indices.sorted { String(cString: fields[$0].name) < String(cString: fields[$1].name) }
-        let byName = UnsafeMutablePointer<UInt32>.allocate(capacity: fields.count)
-        byName.initialize(from: sorted.map { UInt32($0) }, count: fields.count)
-        let ranges = UnsafeMutablePointer<ProtobufCIntRange>.allocate(capacity: 2)
-        ranges.initialize(from: [ProtobufCIntRange(start_value: 1, orig_index: 0),
-                                 ProtobufCIntRange(start_value: 0, orig_index: UInt32(fields.count))], count: 2)
-        let descriptor = UnsafeMutablePointer<ProtobufCMessageDescriptor>.allocate(capacity: 1)
-        descriptor.initialize(to: ProtobufCMessageDescriptor(
-            magic: UInt32(PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC), name: text("test.\(shortName)"), short_name: text(shortName),
-            c_name: text("Test__\(shortName)"), package_name: text("test"), sizeof_message: size,
-            n_fields: UInt32(fields.count), fields: fieldArray, fields_sorted_by_name: byName,
-            n_field_ranges: 1, field_ranges: ranges, message_init: initialiser,
-            reserved1: nil, reserved2: nil, reserved3: nil))
-        return UnsafePointer(descriptor)
+        HandBuiltDescriptors.field(name, id, label, type, quantifier: quantifier, offset: offset, descriptor: descriptor, flags: flags)
     }
 
     // struct TagsEntry { ProtobufCMessage base; char *key; int32_t value; }  // 24, 32; size 40
     private static func makeTagsEntry() -> UnsafePointer<ProtobufCMessageDescriptor> {
-        message("TagsEntry", size: 40, [
+        HandBuiltDescriptors.message("TagsEntry", size: 40, [
             field("key", 1, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_STRING, offset: 24),
             field("value", 2, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT32, offset: 32),
         ]) { message in
@@ -487,7 +460,7 @@ private enum HandBuilt {
     private static func makeScalars() -> UnsafePointer<ProtobufCMessageDescriptor> {
         precondition(MemoryLayout<ProtobufCMessage>.size == 24)
         let oneofFlag = UInt32(PROTOBUF_C_FIELD_FLAG_ONEOF.rawValue)
-        return message("Scalars", size: 144, [
+        return HandBuiltDescriptors.message("Scalars", size: 144, [
             field("d", 1, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_DOUBLE, offset: 24),
             field("f", 2, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_FLOAT, offset: 32),
             field("u32", 3, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_UINT32, offset: 36),

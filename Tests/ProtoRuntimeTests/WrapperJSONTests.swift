@@ -249,7 +249,7 @@ enum WrapperFieldsDescriptor {
     nonisolated(unsafe) static let pointer: UnsafePointer<ProtobufCMessageDescriptor> = make()
     static let size = 112
 
-    private static func text(_ s: String) -> UnsafePointer<CChar> { UnsafePointer(strdup(s)!) }
+    private static func text(_ s: String) -> UnsafePointer<CChar> { HandBuiltDescriptors.text(s) }
 
     private static func make() -> UnsafePointer<ProtobufCMessageDescriptor> {
         precondition(MemoryLayout<ProtobufCMessage>.size == 24)
@@ -270,26 +270,10 @@ enum WrapperFieldsDescriptor {
             name: text("list"), id: 10, label: PROTOBUF_C_LABEL_REPEATED, type: PROTOBUF_C_TYPE_MESSAGE,
             quantifier_offset: 96, offset: 104, descriptor: UnsafeRawPointer(Google_Protobuf_Int64Value.protoDescriptor),
             default_value: nil, flags: 0, reserved_flags: 0, reserved2: nil, reserved3: nil))
-        let fieldArray = UnsafeMutablePointer<ProtobufCFieldDescriptor>.allocate(capacity: fields.count)
-        fieldArray.initialize(from: fields, count: fields.count)
-        let sorted = fields.indices.sorted { String(cString: fields[$0].name) < String(cString: fields[$1].name) }
-        let byName = UnsafeMutablePointer<UInt32>.allocate(capacity: fields.count)
-        byName.initialize(from: sorted.map { UInt32($0) }, count: fields.count)
-        let ranges = UnsafeMutablePointer<ProtobufCIntRange>.allocate(capacity: 2)
-        ranges.initialize(from: [ProtobufCIntRange(start_value: 1, orig_index: 0),
-                                 ProtobufCIntRange(start_value: 0, orig_index: UInt32(fields.count))], count: 2)
-        let descriptor = UnsafeMutablePointer<ProtobufCMessageDescriptor>.allocate(capacity: 1)
-        descriptor.initialize(to: ProtobufCMessageDescriptor(
-            magic: UInt32(PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC), name: text("test.WrapperFields"), short_name: text("WrapperFields"),
-            c_name: text("Test__WrapperFields"), package_name: text("test"), sizeof_message: size,
-            n_fields: UInt32(fields.count), fields: fieldArray, fields_sorted_by_name: byName,
-            n_field_ranges: 1, field_ranges: ranges,
-            message_init: { message in
-                guard let message else { return }
-                memset(message, 0, WrapperFieldsDescriptor.size)
-                message.pointee.descriptor = WrapperFieldsDescriptor.pointer
-            },
-            reserved1: nil, reserved2: nil, reserved3: nil))
-        return UnsafePointer(descriptor)
+        return HandBuiltDescriptors.message("WrapperFields", size: size, fields) { message in
+            guard let message else { return }
+            memset(message, 0, WrapperFieldsDescriptor.size)
+            message.pointee.descriptor = WrapperFieldsDescriptor.pointer
+        }
     }
 }

@@ -169,6 +169,9 @@ public enum ProtocolTables {
             ("no such case, order or refund (or not visible to the caller)", RepositoryError.caseNotFound(caseNumber).rpcError),
             ("the order or its cases kept changing while the change was decided", RepositoryError.eligibilityChanged(orderID: "o").rpcError),
             ("storage failed; nothing was written", RepositoryError.storageFailure("detail").rpcError),
+            ("the database cannot be reached, a lock or statement timed out, or the connection broke; the message says "
+             + "whether nothing was written or the outcome is unknown (retry with the same `idempotency-key`)",
+             RepositoryError.unavailable("detail").rpcError),
         ]
         var rows = ["| refusal | code |", "|---|---|"]
         for (what, error) in refusals { rows.append("| \(what) | `\(error.code.name)` |") }

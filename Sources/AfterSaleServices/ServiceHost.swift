@@ -3,8 +3,8 @@ import AfterSaleProto
 import RPCServer
 import ServiceKit
 
-/// The router of the aftersaled process: health and reflection, and the three business services
-/// (AfterSaleService, OrderBridge, RefundBridge) over the domain's storage ports, behind the
+/// The router of the aftersaled process: health and reflection, and the business services
+/// (AfterSaleService, OrderBridge, RefundBridge, Timers) over the domain's storage ports, behind the
 /// identity and authorization interceptors. It names no storage backend: aftersaled hands it one.
 public struct ServiceHost: Sendable {
     /// Every route, with the identity interceptor.
@@ -17,16 +17,20 @@ public struct ServiceHost: Sendable {
 
     /// The full host: every business service over `store`.
     /// - Parameter authenticators: how callers are identified, tried in order.
-    public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
-                authenticators: [any Authenticator] = [MetadataAuthenticator()], logger: Logger = .disabled,
-                faults: FaultInjection = .none) {
-        var afterSale = AfterSaleServiceProvider(store: store, clock: clock, policy: policy, logger: logger)
+    /// - Parameter timers: the timer settings source the services arm timers from, shared with the
+    ///   timer worker (default: a new one over `store` with `policy`'s timer defaults).
+    public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, clock: any WallClock = SystemClock(),
+                policy: PolicyConfig = .standard, authenticators: [any Authenticator] = [MetadataAuthenticator()],
+                logger: Logger = .disabled, faults: FaultInjection = .none) {
+        let timers = timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock)
+        var afterSale = AfterSaleServiceProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger)
         afterSale.faults = faults
         self.init(services: [
             afterSale.routes,
             OrderBridgeProvider(orders: store, cases: store).routes,
-            RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, clock: clock, policy: policy,
-                                 logger: logger).routes,
+            RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, clock: clock,
+                                 policy: policy, logger: logger).routes,
+            TimersProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger).routes,
         ], authenticators: authenticators)
     }
 
@@ -38,7 +42,7 @@ public struct ServiceHost: Sendable {
     }
 
     private init(services: [[Route]]?, authenticators: [any Authenticator]?) {
-        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name]
+        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
         if let authenticators {
@@ -52,6 +56,7 @@ public struct ServiceHost: Sendable {
             router.declare(AfterSaleService.methods)
             router.declare(OrderBridge.methods)
             router.declare(RefundBridge.methods)
+            router.declare(Timers.methods)
         }
         router.add(ReflectionProvider(router: router).servingRoutes)
         self.router = router

@@ -13,6 +13,7 @@
 #include "aftersale/v1/reflection.pb-c.h"
 #include "aftersale/v1/refund_bridge.pb-c.h"
 #include "aftersale/v1/rpc.pb-c.h"
+#include "aftersale/v1/timers.pb-c.h"
 
 const ProtobufCMessageDescriptor *aftersale__v1__money__descriptor_ref(void) { return &aftersale__v1__money__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__key_value__descriptor_ref(void) { return &aftersale__v1__key_value__descriptor; }
@@ -27,6 +28,7 @@ const ProtobufCMessageDescriptor *aftersale__v1__case_line__descriptor_ref(void)
 const ProtobufCMessageDescriptor *aftersale__v1__timeline_entry__descriptor_ref(void) { return &aftersale__v1__timeline_entry__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__trace_record__descriptor_ref(void) { return &aftersale__v1__trace_record__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__after_sale_case__descriptor_ref(void) { return &aftersale__v1__after_sale_case__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__automatic_step__descriptor_ref(void) { return &aftersale__v1__automatic_step__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__after_sale_summary__descriptor_ref(void) { return &aftersale__v1__after_sale_summary__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__case_message__descriptor_ref(void) { return &aftersale__v1__case_message__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__reason__descriptor_ref(void) { return &aftersale__v1__reason__descriptor; }
@@ -107,6 +109,22 @@ const ProtobufCMessageDescriptor *aftersale__v1__metadata_entry__descriptor_ref(
 const ProtobufCMessageDescriptor *aftersale__v1__status_detail__descriptor_ref(void) { return &aftersale__v1__status_detail__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__status__descriptor_ref(void) { return &aftersale__v1__status__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__envelope__descriptor_ref(void) { return &aftersale__v1__envelope__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__timer_durations__descriptor_ref(void) { return &aftersale__v1__timer_durations__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__timer_override__descriptor_ref(void) { return &aftersale__v1__timer_override__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__effective_wait__descriptor_ref(void) { return &aftersale__v1__effective_wait__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__timer_pause__descriptor_ref(void) { return &aftersale__v1__timer_pause__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_timer_policy_request__descriptor_ref(void) { return &aftersale__v1__get_timer_policy_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_timer_policy_response__descriptor_ref(void) { return &aftersale__v1__get_timer_policy_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__set_timer_override_request__descriptor_ref(void) { return &aftersale__v1__set_timer_override_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__set_timer_override_response__descriptor_ref(void) { return &aftersale__v1__set_timer_override_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__pause_timers_request__descriptor_ref(void) { return &aftersale__v1__pause_timers_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__pause_timers_response__descriptor_ref(void) { return &aftersale__v1__pause_timers_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__end_timer_pause_request__descriptor_ref(void) { return &aftersale__v1__end_timer_pause_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__end_timer_pause_response__descriptor_ref(void) { return &aftersale__v1__end_timer_pause_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_timer_pauses_request__descriptor_ref(void) { return &aftersale__v1__list_timer_pauses_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_timer_pauses_response__descriptor_ref(void) { return &aftersale__v1__list_timer_pauses_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__fire_timer_request__descriptor_ref(void) { return &aftersale__v1__fire_timer_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__fire_timer_response__descriptor_ref(void) { return &aftersale__v1__fire_timer_response__descriptor; }
 
 static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__money__descriptor,
@@ -122,6 +140,7 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__timeline_entry__descriptor,
     &aftersale__v1__trace_record__descriptor,
     &aftersale__v1__after_sale_case__descriptor,
+    &aftersale__v1__automatic_step__descriptor,
     &aftersale__v1__after_sale_summary__descriptor,
     &aftersale__v1__case_message__descriptor,
     &aftersale__v1__reason__descriptor,
@@ -202,10 +221,26 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__status_detail__descriptor,
     &aftersale__v1__status__descriptor,
     &aftersale__v1__envelope__descriptor,
+    &aftersale__v1__timer_durations__descriptor,
+    &aftersale__v1__timer_override__descriptor,
+    &aftersale__v1__effective_wait__descriptor,
+    &aftersale__v1__timer_pause__descriptor,
+    &aftersale__v1__get_timer_policy_request__descriptor,
+    &aftersale__v1__get_timer_policy_response__descriptor,
+    &aftersale__v1__set_timer_override_request__descriptor,
+    &aftersale__v1__set_timer_override_response__descriptor,
+    &aftersale__v1__pause_timers_request__descriptor,
+    &aftersale__v1__pause_timers_response__descriptor,
+    &aftersale__v1__end_timer_pause_request__descriptor,
+    &aftersale__v1__end_timer_pause_response__descriptor,
+    &aftersale__v1__list_timer_pauses_request__descriptor,
+    &aftersale__v1__list_timer_pauses_response__descriptor,
+    &aftersale__v1__fire_timer_request__descriptor,
+    &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 93; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 93 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 110; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 110 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,
@@ -242,7 +277,8 @@ static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__order_bridge__descriptor,
     &aftersale__v1__reflection__descriptor,
     &aftersale__v1__refund_bridge__descriptor,
+    &aftersale__v1__timers__descriptor,
     NULL
 };
-size_t aftersale_service_count(void) { return 5; }
-const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 5 ? service_table[index] : NULL; }
+size_t aftersale_service_count(void) { return 6; }
+const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 6 ? service_table[index] : NULL; }

@@ -93,5 +93,12 @@ extension CopiedTable {
         CopiedTable("shipment_tracking", order: "tracking_number, carrier, case_id", [
             ("tracking_number", .text), ("carrier", .text), ("case_id", .integer),
         ]),
+        CopiedTable("case_timers", order: "case_id", [
+            ("case_id", .integer), ("shop_id", .text), ("rule", .text), ("started_at", .integer), ("duration_ms", .integer),
+            ("reminder_lead_ms", .integer), ("policy_version", .text), ("reminded_at", .integer), ("next_at", .integer),
+        ]),
+        CopiedTable("timer_settings", order: "kind, key, version", [
+            ("kind", .text), ("key", .text), ("version", .integer), ("document", .bytes), ("saved_at", .integer),
+        ]),
     ]
 }

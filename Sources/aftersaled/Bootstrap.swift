@@ -14,20 +14,25 @@ struct Bootstrap {
     let logger: Logger
 
     /// The parts of the process, started in this order: the store (opened and migrated before
-    /// anything listens), its health monitor, the RPC server, the HTTP endpoint (metrics and
+    /// anything listens), its health monitor, the timer worker (overdue timers fire from start-up,
+    /// oldest first, at the configured rate), the RPC server, the HTTP endpoint (metrics and
     /// probes); stopped in the reverse order.
     /// - Throws: when the store cannot be opened (the data directory is unusable, the database cannot
     ///   be reached, a migration failed).
     func services(announce: @escaping @Sendable (String) -> Void) async throws -> [any Service] {
         let opened = try await configuration.store.open(logger: logger.with(["component": "storage"]))
         let store = opened.repository
-        let host = ServiceHost(store: store, policy: configuration.policy, logger: logger,
+        let timers = TimerPolicySource(store: store, platform: configuration.policy.timers)
+        let host = ServiceHost(store: store, timers: timers, policy: configuration.policy, logger: logger,
                                faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
+        let timerWorker = TimerWorker(store: store, timers: timers, policy: configuration.policy, settings: configuration.timerWorker,
+                                      logger: logger.with(["component": "timers"]))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
         let monitor = StoreHealthMonitor(store: store, health: host.health, logger: logger.with(["component": "health"]))
         var parts: [any Service] = [
             ServiceAdapter(name: "\(configuration.store.name)-store", shutdown: { opened.close() }),
             monitor,
+            timerWorker,
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.
                 host.health.shutDown()

@@ -1,5 +1,6 @@
 import AfterSaleDomain
 import AfterSalePostgres
+import AfterSaleServices
 import RPCServer
 import RPCTransport
 import ServiceKit
@@ -74,12 +75,30 @@ enum Settings {
     static let trackingAdvanceReturns = Setting("--tracking-advance-returns", env: "AFTERSALE_TRACKING_ADVANCE_RETURNS",
                                                 default: "true", value: "BOOL",
                                                 help: "whether a return reported delivered moves its case to awaiting receipt")
+    static let timerMerchantReview = Setting("--timer-merchant-review", env: "AFTERSALE_TIMER_MERCHANT_REVIEW", default: "48h",
+                                             value: "DURATION", help: "merchant silent on an application: approved automatically after this")
+    static let timerReturnShipment = Setting("--timer-return-shipment", env: "AFTERSALE_TIMER_RETURN_SHIPMENT", default: "7d",
+                                             value: "DURATION", help: "buyer never ships an approved return: the case closes after this")
+    static let timerReceiptConfirmation = Setting("--timer-receipt-confirmation", env: "AFTERSALE_TIMER_RECEIPT_CONFIRMATION",
+                                                  default: "10d", value: "DURATION",
+                                                  help: "merchant never confirms a return's receipt: confirmed and refunded after this")
+    static let timerReplacementConfirmation = Setting("--timer-replacement-confirmation",
+                                                      env: "AFTERSALE_TIMER_REPLACEMENT_CONFIRMATION", default: "7d", value: "DURATION",
+                                                      help: "buyer never confirms replacement or repaired goods: completes after this")
+    static let timerReminderLead = Setting("--timer-reminder-lead", env: "AFTERSALE_TIMER_REMINDER_LEAD", default: "12h",
+                                           value: "DURATION", help: "reminder event this long before a timer acts (at most half the wait; 0ms: none)")
+    static let timerPollInterval = Setting("--timer-poll-interval", env: "AFTERSALE_TIMER_POLL_INTERVAL", default: "200ms",
+                                           value: "DURATION", help: "how often each replica looks for due timers")
+    static let timerRate = Setting("--timer-max-per-second", env: "AFTERSALE_TIMER_MAX_PER_SECOND", default: "200", value: "N",
+                                   help: "timers handled per second per replica (a backlog after downtime drains at this rate)")
 
     static let table = SettingsTable(program: "aftersaled", settings: [
         listen, dataDir, database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout,
         databaseIdleInTransactionTimeout, metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
         maxConnections, idleTimeout, incompleteFrameTimeout, shutdownGrace, eventLoops, outboundHighWater, outboundLowWater,
         refundMaxAttempts, refundInitialBackoff, refundMaxBackoff, refundDefaultLease, refundMaxLease, trackingAdvanceReturns,
+        timerMerchantReview, timerReturnShipment, timerReceiptConfirmation, timerReplacementConfirmation, timerReminderLead,
+        timerPollInterval, timerRate,
     ])
 }
 
@@ -90,6 +109,8 @@ struct Configuration {
     var store = StoreBackend.sqlite(dataDirectory: "./data")
     var metricsListen: SocketAddress?
     var policy = PolicyConfig.standard
+    /// How the timer worker paces itself.
+    var timerWorker = TimerWorkerSettings()
     /// The settings given, redacted, for the start-up log.
     var summary: [(flag: String, value: String)] = []
 
@@ -125,6 +146,7 @@ struct Configuration {
         if let v = try values.int(s.refundDefaultLease, in: 1...Int.max) { c.policy.refunds.defaultLeaseMs = Int64(v) }
         if let v = try values.int(s.refundMaxLease, in: 1...Int.max) { c.policy.refunds.maximumLeaseMs = Int64(v) }
         if let v = try values.bool(s.trackingAdvanceReturns) { c.policy.tracking.advanceReturnOnDelivery = v }
+        try timers(values, into: &c)
         if c.policy.refunds.maximumBackoffMs < c.policy.refunds.initialBackoffMs {
             throw .invalid("--refund-max-backoff-ms must not be below --refund-initial-backoff-ms")
         }
@@ -135,6 +157,32 @@ struct Configuration {
             throw .invalid("--outbound-low-water-bytes must not exceed --outbound-high-water-bytes")
         }
         return c
+    }
+
+    private static func timers(_ values: SettingValues, into c: inout Configuration) throws(SettingsError) {
+        let s = Settings.self
+        var durations: [TimerRule: Int64] = [:]
+        for (setting, rule) in [(s.timerMerchantReview, TimerRule.merchantReview), (s.timerReturnShipment, .returnShipment),
+                                (s.timerReceiptConfirmation, .receiptConfirmation),
+                                (s.timerReplacementConfirmation, .replacementConfirmation)] {
+            guard let duration = try values.duration(setting) else { continue }
+            let ms = milliseconds(duration)
+            guard (1...TimerOverride.maximumDurationMs).contains(ms) else {
+                throw .invalid("\(setting.flag) must be between 1ms and 366d")
+            }
+            durations[rule] = ms
+        }
+        c.policy.timers = TimerPolicy(durations: durations,
+                                      reminderLeadMs: try values.duration(s.timerReminderLead).map(milliseconds) ?? 12 * 3_600_000)
+        if let v = try values.duration(s.timerPollInterval) {
+            guard v >= .milliseconds(10), v <= .seconds(60) else { throw .invalid("--timer-poll-interval must be between 10ms and 60s") }
+            c.timerWorker.pollInterval = v
+        }
+        if let v = try values.int(s.timerRate, in: 1...100_000) { c.timerWorker.maximumPerSecond = v }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     private static func store(_ values: SettingValues) throws(SettingsError) -> StoreBackend {

@@ -53,29 +53,3 @@ struct LedgerTests {
         #expect(try OrderLedger(order: paid, cases: []).refundableTotal == paid.totalPaid)
     }
 }
-
-@Suite("Timers on cases nobody moves")
-struct DeadlineTests {
-    @Test("each waiting status has its timer, counted from when the case entered it")
-    func deadlines() throws {
-        let timers = TimerPolicy()
-        let pending = try Fixture.open(.exchange, [("l-1", 1)])
-        let review = try #require(Deadlines.next(for: pending.afterSale, timers: timers))
-        #expect(review.dueAt == Fixture.now.adding(milliseconds: 48 * 3_600_000))
-        #expect(review.action.kind == .autoApprove)
-
-        let later = Fixture.now.adding(days: 1)
-        let approved = try pending.then(.autoApprove(returnAddress: nil), by: Deadlines.timer, at: later)
-        let ship = try #require(Deadlines.next(for: approved.afterSale, timers: timers))
-        #expect(ship.dueAt == later.adding(days: 7))
-        #expect(ship.action.kind == .close)
-        let closed = try approved.then(ship.action, by: Deadlines.timer, at: ship.dueAt)
-        #expect(closed.afterSale.status == .closed)
-        #expect(Deadlines.next(for: closed.afterSale, timers: timers) == nil)
-
-        let shipped = try approved.then(.shipReturn(carrier: "SF", trackingNumber: "1"), by: Fixture.buyer, at: later)
-        let receipt = try #require(Deadlines.next(for: shipped.afterSale, timers: timers))
-        #expect(receipt.action.kind == .confirmReturnReceived)
-        #expect(try shipped.then(receipt.action, by: Deadlines.timer).afterSale.status == .awaitingExchange)
-    }
-}

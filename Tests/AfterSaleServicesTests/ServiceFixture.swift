@@ -12,9 +12,20 @@ import StorageConformance
 struct ServiceFixture {
     let store = InMemoryRepository()
     let clock = ManualClock(millisecondsSinceEpoch: StorageFixture.now.millisecondsSinceEpoch)
-    var afterSale: AfterSaleServiceProvider { AfterSaleServiceProvider(store: store, clock: clock) }
+    /// The rules the services decide by (the timers' defaults among them).
+    var policy = PolicyConfig.standard
+    /// Timer settings read afresh on every use (the in-memory store is cheap to ask).
+    var timers: TimerPolicySource { TimerPolicySource(store: store, platform: policy.timers, clock: clock, maximumAge: .zero) }
+    var afterSale: AfterSaleServiceProvider { AfterSaleServiceProvider(store: store, timers: timers, clock: clock, policy: policy) }
     var orders: OrderBridgeProvider { OrderBridgeProvider(orders: store, cases: store) }
-    var refunds: RefundBridgeProvider { RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, clock: clock) }
+    var refunds: RefundBridgeProvider {
+        RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, clock: clock, policy: policy)
+    }
+    var timerControls: TimersProvider { TimersProvider(store: store, timers: timers, clock: clock, policy: policy) }
+    /// The timer worker, stepped by the test with ``TimerWorker/sweep()`` (no pacing).
+    var timerWorker: TimerWorker {
+        TimerWorker(store: store, timers: timers, clock: clock, policy: policy, settings: TimerWorkerSettings(maximumPerSecond: 0))
+    }
 
     /// A context for a call of `method` by `principal`, with extra metadata.
     static func context(_ method: RPCMethodInfo, as principal: Principal?, metadata: Metadata = Metadata()) -> ServerContext {

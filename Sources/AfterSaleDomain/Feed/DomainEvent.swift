@@ -18,6 +18,8 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
     case messageAdded = "message_added"
     case trackingUpdated = "tracking_updated"
     case refundNeedsAttention = "refund_needs_attention"
+    /// A timer's wait runs out soon: the party it waits on is reminded.
+    case timerReminder = "timer_reminder"
 }
 
 /// SKU × quantity that inventory must act on.

@@ -88,6 +88,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case listRefunds = "list_refunds"
     /// Put a refund that needs attention back in the queue.
     case requeueRefunds = "requeue_refunds"
+    /// Change timer policies and pauses, fire a timer early.
+    case manageTimers = "manage_timers"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -100,6 +102,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .ingestTracking, .upsertOrders, .claimRefunds, .reportRefundResults: [.system]
         case .readEventFeed: [.system, .platform]
         case .listRefunds: [.system, .agent, .platform]
+        case .manageTimers: [.platform]
         }
     }
 
@@ -119,6 +122,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .reportRefundResults: "report refund results"
         case .listRefunds: "list refunds"
         case .requeueRefunds: "re-queue refunds"
+        case .manageTimers: "manage timers"
         }
     }
 }

@@ -147,15 +147,18 @@ public struct CaseCreation: Sendable, Hashable {
     public var refund: RefundOrder?
     /// The feed events the creation appends.
     public var events: [OutboxEvent]
+    /// The timer the new case starts with (the merchant's review), if any.
+    public var timer: CaseTimer?
 
     /// Creates a case creation.
     public init(transition: Transition, idempotency: IdempotencyRecord, basis: EligibilityBasis?,
-                refund: RefundOrder? = nil, events: [OutboxEvent] = []) {
+                refund: RefundOrder? = nil, events: [OutboxEvent] = [], timer: CaseTimer? = nil) {
         self.transition = transition
         self.idempotency = idempotency
         self.basis = basis
         self.refund = refund
         self.events = events
+        self.timer = timer
     }
 }
 
@@ -189,10 +192,14 @@ public struct CaseChangeEffects: Sendable, Hashable {
     /// The call's idempotency key and the response it answers with: stored in the same transaction,
     /// and replayed instead of the change when the key was spent already.
     public var response: IdempotentResponse?
+    /// What becomes of the case's timer: a new wait arms one, the end of a wait clears it.
+    public var timer: TimerChange
 
     /// Creates effects.
     public init(basis: EligibilityBasis? = nil, newRefund: RefundOrder? = nil, refundUpdate: RefundUpdate? = nil,
-                events: [OutboxEvent] = [], trackingKeys: [TrackingKey] = [], response: IdempotentResponse? = nil) {
+                events: [OutboxEvent] = [], trackingKeys: [TrackingKey] = [], response: IdempotentResponse? = nil,
+                timer: TimerChange = .keep) {
+        self.timer = timer
         self.basis = basis
         self.newRefund = newRefund
         self.refundUpdate = refundUpdate

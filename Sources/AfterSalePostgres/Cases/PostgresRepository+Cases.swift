@@ -76,6 +76,7 @@ extension PostgresRepository {
             var write = CombinedWrite()
             CaseRows.insertNew(transition, encoded: encoded, into: &write)
             if let refund = creation.refund { RefundRows.insert(refund, into: &write) }
+            if let timer = creation.timer { TimerRows.apply(.set(timer), caseID: encoded.id, into: &write) }
             let appended = FeedRows.append(creation.events, into: &write)
             try write.run(on: connection, onUniqueViolation: RepositoryError.caseNumberTaken(number))
             return (CreatedCase(number: number, replayed: false), appended)
@@ -119,6 +120,7 @@ extension PostgresRepository {
             CaseRows.insertTrace(transition.trace, onlyIf: updated, into: &write)
             if let refund = effects.newRefund { RefundRows.insert(refund, onlyIf: updated, into: &write) }
             FeedRows.insertTracking(effects.trackingKeys, caseID: encoded.id, onlyIf: updated, into: &write)
+            TimerRows.apply(effects.timer, caseID: encoded.id, onlyIf: updated, into: &write)
             let appended = FeedRows.append(effects.events, onlyIf: updated, into: &write)
             let counts = try write.run(on: connection,
                                        onUniqueViolation: RepositoryError.storageFailure("case \(afterSale.number) already has a refund order"))

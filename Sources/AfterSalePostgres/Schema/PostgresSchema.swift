@@ -25,16 +25,17 @@ import AfterSaleDomain
 ///   transaction, and enforced keys would take `FOR KEY SHARE` locks on the case row for every
 ///   timeline, trace or message insert.
 ///
-/// Versions match SQLite's where they correspond, so both dialects number their next change 7:
+/// Versions match SQLite's where they correspond, so both dialects number their changes alike from 7 on:
 ///
 /// | PostgreSQL | SQLite                                                                          |
 /// |------------|---------------------------------------------------------------------------------|
 /// | 1          | 1, 3, 4, 5 and 6 in their final form (a new database is created at once)        |
 /// | 2          | 2: the standard reason catalog at version 1                                     |
 /// | 3–6        | recorded as applied, with nothing to do: their changes are already in 1         |
-/// | 7, 8, …    | future changes, in both dialects                                                 |
+/// | 7          | 7: case timers and timer settings                                               |
+/// | 8, …       | future changes, in both dialects                                                 |
 public enum PostgresSchema {
-    /// Every migration, oldest first. Never edit one that has shipped: add the next (7, 8, …).
+    /// Every migration, oldest first. Never edit one that has shipped: add the next (8, 9, …).
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, reasons, refund orders, "
                           + "event feed, consumer cursors, tracking numbers, case number days (SQLite 1, 3, 4, 5, 6)",
@@ -48,7 +49,33 @@ public enum PostgresSchema {
                           sql: "-- folded into migration 1"),
         PostgresMigration(version: 6, name: "(in 1) trace ids on trace records; idempotency keys keep their responses",
                           sql: "-- folded into migration 1"),
+        PostgresMigration(version: 7, name: "case timers and their settings (overrides, pauses) (SQLite 7)", sql: version7),
     ]
+
+    /// Migration 7, as SQLite's 7: one timer per waiting case, found by when it next needs looking
+    /// at; timer settings as versioned documents.
+    static let version7 = """
+        CREATE TABLE case_timers (
+            case_id          bigint PRIMARY KEY,
+            shop_id          text   NOT NULL,
+            rule             text   NOT NULL,
+            started_at       bigint NOT NULL,
+            duration_ms      bigint NOT NULL,
+            reminder_lead_ms bigint NOT NULL,
+            policy_version   text   NOT NULL,
+            reminded_at      bigint,
+            next_at          bigint NOT NULL
+        );
+        CREATE INDEX case_timers_by_next ON case_timers (next_at, case_id);
+        CREATE TABLE timer_settings (
+            kind     text   NOT NULL,
+            key      text   NOT NULL,
+            version  bigint NOT NULL,
+            document bytea  NOT NULL,
+            saved_at bigint NOT NULL,
+            PRIMARY KEY (kind, key, version)
+        );
+        """
 
     static let version1 = """
         -- Orders as the order system last sent them; `version` is the order system's.

@@ -571,8 +571,11 @@ public struct AfterSaleCase: ProtoMessage {
     public var updatedAtUnixMs: Int64 = 0
     /// When the case reached a terminal status (Unix ms; 0 = not yet).
     public var finishedAtUnixMs: Int64 = 0
-    /// When a timer will act on the case if nobody moves it (Unix ms; 0 = no timer).
+    /// When a timer will act on the case if nobody moves it (Unix ms; 0 = no timer), counting pauses;
+    /// the same as next_automatic_step.due_at_unix_ms.
     public var dueAtUnixMs: Int64 = 0
+    /// What a timer will do to the case if nobody moves it, and when; absent when no timer runs.
+    public var nextAutomaticStep: AutomaticStep? = nil
 
     public init() {}
 
@@ -612,6 +615,7 @@ public struct AfterSaleCase: ProtoMessage {
         updatedAtUnixMs = r.int64(29)
         finishedAtUnixMs = r.int64(30)
         dueAtUnixMs = r.int64(31)
+        nextAutomaticStep = r.message(32, AutomaticStep.self)
     }
 
     public func write(to w: inout ProtoWriter) {
@@ -647,6 +651,63 @@ public struct AfterSaleCase: ProtoMessage {
         w.setInt64(29, updatedAtUnixMs)
         w.setInt64(30, finishedAtUnixMs)
         w.setInt64(31, dueAtUnixMs)
+        w.setMessage(32, nextAutomaticStep)
+    }
+}
+
+/// The step a timer takes on a case whose party stays silent (超时自动处理): "approves
+/// automatically at ...".
+///
+/// Protobuf type `aftersale.v1.AutomaticStep`, declared in `proto/aftersale/v1/cases.proto`.
+public struct AutomaticStep: ProtoMessage {
+    /// The timer rule: merchant_review, return_shipment, receipt_confirmation or replacement_confirmation.
+    public var rule: String = ""
+    /// The action the timer takes (as the system principal "timer").
+    public var action: CaseAction = CaseAction()
+    /// What the case does then, as a phrase: "approves automatically", "closes", "confirms receipt
+    /// and refunds", "completes".
+    public var outcome: String = ""
+    /// When (Unix ms), counting the pauses known now.
+    public var dueAtUnixMs: Int64 = 0
+    /// When the reminder to the waiting party goes out (Unix ms; 0 = none pending).
+    public var reminderAtUnixMs: Int64 = 0
+    /// When the wait began (Unix ms).
+    public var startedAtUnixMs: Int64 = 0
+    /// The wait's length in milliseconds, as armed.
+    public var durationMs: Int64 = 0
+    /// The policy the timer was armed under: "platform", or an override's scope and version
+    /// ("shop:s-1@v3", "category:fresh@v1").
+    public var policyVersion: String = ""
+    /// True while a pause holds the countdown.
+    public var paused: Bool = false
+
+    public init() {}
+
+    public static let protoName = "aftersale.v1.AutomaticStep"
+    public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { aftersale__v1__automatic_step__descriptor_ref() }
+
+    public init(protoReader r: ProtoReader) {
+        rule = r.string(0)
+        action = CaseAction(rawValue: r.enumValue(1))
+        outcome = r.string(2)
+        dueAtUnixMs = r.int64(3)
+        reminderAtUnixMs = r.int64(4)
+        startedAtUnixMs = r.int64(5)
+        durationMs = r.int64(6)
+        policyVersion = r.string(7)
+        paused = r.bool(8)
+    }
+
+    public func write(to w: inout ProtoWriter) {
+        w.setString(0, rule)
+        w.setEnum(1, action.rawValue)
+        w.setString(2, outcome)
+        w.setInt64(3, dueAtUnixMs)
+        w.setInt64(4, reminderAtUnixMs)
+        w.setInt64(5, startedAtUnixMs)
+        w.setInt64(6, durationMs)
+        w.setString(7, policyVersion)
+        w.setBool(8, paused)
     }
 }
 
@@ -684,6 +745,8 @@ public struct AfterSaleSummary: ProtoMessage {
     public var updatedAtUnixMs: Int64 = 0
     /// The case version.
     public var version: Int64 = 0
+    /// What a timer will do to the case if nobody moves it, and when; absent when no timer runs.
+    public var nextAutomaticStep: AutomaticStep? = nil
 
     public init() {}
 
@@ -706,6 +769,7 @@ public struct AfterSaleSummary: ProtoMessage {
         createdAtUnixMs = r.int64(12)
         updatedAtUnixMs = r.int64(13)
         version = r.int64(14)
+        nextAutomaticStep = r.message(15, AutomaticStep.self)
     }
 
     public func write(to w: inout ProtoWriter) {
@@ -724,6 +788,7 @@ public struct AfterSaleSummary: ProtoMessage {
         w.setInt64(12, createdAtUnixMs)
         w.setInt64(13, updatedAtUnixMs)
         w.setInt64(14, version)
+        w.setMessage(15, nextAutomaticStep)
     }
 }
 

@@ -67,8 +67,12 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     /// A refund ran out of attempts and needs an agent.
     public static let refundNeedsAttention = EventType(rawValue: 17)
 
+    /// A timer's wait runs out soon: the notification tells the party it waits on (template
+    /// aftersale.timer.<rule>.reminder.<role>).
+    public static let timerReminder = EventType(rawValue: 18)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention]
+    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder]
 
     /// The value's protobuf name, "EVENT_TYPE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -91,6 +95,7 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
         case 15: return "EVENT_TYPE_MESSAGE_ADDED"
         case 16: return "EVENT_TYPE_TRACKING_UPDATED"
         case 17: return "EVENT_TYPE_REFUND_NEEDS_ATTENTION"
+        case 18: return "EVENT_TYPE_TIMER_REMINDER"
         default: return String(rawValue)
         }
     }

@@ -53,6 +53,7 @@ extension SQLiteRepository {
         let basis = creation.basis
         let refund = creation.refund
         let events = creation.events
+        let timer = creation.timer
         let (created, lastEvent) = try await write { connection -> (CreatedCase, Int64?) in
             if let replay = try Self.replay(of: idempotency, on: connection) { return (replay, nil) }
             if let basis { try Self.check(basis, on: connection) }
@@ -60,6 +61,7 @@ extension SQLiteRepository {
             try IdempotencyRows.insert(idempotency, operation: .createCase, result: afterSale.number.rawValue,
                                        at: afterSale.createdAt, on: connection)
             if let refund { try RefundRows.insert(refund, on: connection) }
+            if let timer { try TimerRows.apply(.set(timer), caseID: encoded.id, on: connection) }
             let last = try EventRows.append(events, on: connection)
             return (CreatedCase(number: afterSale.number, replayed: false), last)
         }
@@ -131,6 +133,7 @@ extension SQLiteRepository {
                 try RefundRows.update(update.refund, expectedVersion: update.expectedVersion, on: connection)
             }
             try EventRows.insertTracking(effects.trackingKeys, caseID: encoded.id, on: connection)
+            try TimerRows.apply(effects.timer, caseID: encoded.id, on: connection)
             if let response = effects.response { try IdempotencyRows.insert(response, at: afterSale.updatedAt, on: connection) }
             return (.applied, try EventRows.append(effects.events, on: connection))
         }

@@ -40,7 +40,33 @@ public enum Schema {
         Migration(version: 5, name: "refund orders replace refund requests; event cursors without AUTOINCREMENT", sql: version5),
         Migration(version: 6, name: "trace records keep the caller's trace id; idempotency keys keep the response they replay",
                   sql: version6),
+        Migration(version: 7, name: "case timers and their settings (overrides, pauses)", sql: version7),
     ]
+
+    /// One timer per waiting case, found by when it next needs looking at; timer settings as
+    /// versioned documents (every version kept, so a timer can name the one it was armed under).
+    static let version7 = """
+        CREATE TABLE case_timers (
+            case_id          INTEGER PRIMARY KEY REFERENCES cases (id),
+            shop_id          TEXT    NOT NULL,
+            rule             TEXT    NOT NULL,
+            started_at       INTEGER NOT NULL,  -- Unix ms, when the wait began
+            duration_ms      INTEGER NOT NULL,
+            reminder_lead_ms INTEGER NOT NULL,
+            policy_version   TEXT    NOT NULL,
+            reminded_at      INTEGER,
+            next_at          INTEGER NOT NULL   -- Unix ms, when the worker next looks at it
+        );
+        CREATE INDEX case_timers_by_next ON case_timers (next_at, case_id);
+        CREATE TABLE timer_settings (
+            kind     TEXT    NOT NULL,  -- override | pause
+            key      TEXT    NOT NULL,  -- the override's scope, the pause's id
+            version  INTEGER NOT NULL,
+            document BLOB    NOT NULL,
+            saved_at INTEGER NOT NULL,
+            PRIMARY KEY (kind, key, version)
+        );
+        """
 
     /// Trace records name the call's `x-trace-id`; a key spent on a state-changing call keeps the
     /// response it returned, replayed to an identical retry.

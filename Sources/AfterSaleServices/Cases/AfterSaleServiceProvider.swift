@@ -17,6 +17,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     let refunds: any RefundRepository
     let feed: any EventFeedRepository
     let idempotency: any IdempotencyRepository
+    let timers: TimerPolicySource
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
@@ -30,8 +31,9 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     /// The service over each port it uses.
     public init(cases: any CaseRepository, orders: any OrderRepository, messages: any MessageRepository,
                 reasons: any ReasonCatalogRepository, refunds: any RefundRepository, feed: any EventFeedRepository,
-                idempotency: any IdempotencyRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
-                logger: Logger = .disabled) {
+                idempotency: any IdempotencyRepository, timers: TimerPolicySource, clock: any WallClock = SystemClock(),
+                policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+        self.timers = timers
         self.cases = cases
         self.orders = orders
         self.messages = messages
@@ -45,15 +47,19 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     }
 
     /// The service over a store that provides every port.
-    public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
-                logger: Logger = .disabled) {
+    /// - Parameter timers: the timer settings source shared with the other services and the
+    ///   timer worker (default: a new one over `store` with `policy`'s timer defaults).
+    public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, clock: any WallClock = SystemClock(),
+                policy: PolicyConfig = .standard, logger: Logger = .disabled) {
         self.init(cases: store, orders: store, messages: store, reasons: store, refunds: store, feed: store,
-                  idempotency: store, clock: clock, policy: policy, logger: logger)
+                  idempotency: store, timers: timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock),
+                  clock: clock, policy: policy, logger: logger)
     }
 
     /// The shared domain core: decide, then commit with refund orders and events.
     var workflow: CaseWorkflow {
-        CaseWorkflow(cases: cases, orders: orders, idempotency: idempotency, clock: clock, policy: policy, logger: logger)
+        CaseWorkflow(cases: cases, orders: orders, idempotency: idempotency, timers: timers, clock: clock, policy: policy,
+                     logger: logger)
     }
 
     // MARK: - Cases
@@ -85,19 +91,21 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 var transition = try AfterSaleDomain.AfterSaleCase.open(
                     application, number: number, order: creation.order, existingCases: creation.existingCases,
                     catalog: catalog, policy: policy, by: principal, at: now)
-                let (refund, events) = try workflow.creationEffects(of: transition, order: creation.order,
-                                                                     existingCases: creation.existingCases)
+                let (refund, events, timer) = try await workflow.creationEffects(of: transition, order: creation.order,
+                                                                                  existingCases: creation.existingCases)
                 transition.trace.refundID = refund?.id
                 transition.trace.traceID = caller.traceID
                 guard let created = try await DecideAgain.commit({
                     try await cases.createCase(CaseCreation(transition: transition, idempotency: idempotency,
-                                                            basis: creation.basis, refund: refund, events: events))
+                                                            basis: creation.basis, refund: refund, events: events,
+                                                            timer: timer))
                 }) else { return nil }
                 guard !created.replayed else { return try await createdResponse(created) }
                 faults.committed(AfterSaleService.createAfterSale.name)
                 // Stored as decided: answer from the values in hand instead of reading them back.
                 var response = CreateAfterSaleResponse()
-                response.afterSale = ProtoMapping.afterSale(transition.afterSale, refund: refund, timers: policy.timers)
+                response.afterSale = ProtoMapping.afterSale(transition.afterSale, refund: refund, timer: timer,
+                                                            pauses: try await timers.settings().pauses, now: now)
                 return response
             }
         }
@@ -158,7 +166,10 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
             if !request.pageToken.isEmpty { query.after = try CaseCursor(token: request.pageToken) }
             let page = try await cases.listCases(query)
             var response = ListAfterSalesResponse()
-            response.items = page.rows.map(ProtoMapping.summary)
+            let running = try await timers.repository.caseTimers(of: page.rows.map(\.number))
+            let pauses = try await timers.settings().pauses
+            let now = clock.now()
+            response.items = page.rows.map { ProtoMapping.summary($0, timer: running[$0.number], pauses: pauses, now: now) }
             response.nextPageToken = page.next?.token ?? ""
             return response
         }
@@ -262,7 +273,8 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                                                   expectedVersion: expectedVersion, respond: { committed in
                 var response = Response()
                 response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund,
-                                                            timers: policy.timers)
+                                                            timer: committed.timer, pauses: committed.pauses,
+                                                            now: committed.transition.afterSale.updatedAt)
                 response.refund = committed.refund.map(ProtoMapping.refundOrder)
                 return response
             }, makeAction)
@@ -286,7 +298,9 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     /// The case as the wire shows it, with its refund order if one was requested.
     func wire(_ afterSale: AfterSaleDomain.AfterSaleCase) async throws -> AfterSaleProto.AfterSaleCase {
         let refund = afterSale.status == .pendingReview ? nil : try await refunds.refund(of: afterSale.number)
-        return ProtoMapping.afterSale(afterSale, refund: refund, timers: policy.timers)
+        let timer = TimerRule(waitingIn: afterSale.status) == nil ? nil : try await timers.repository.caseTimer(of: afterSale.number)
+        return ProtoMapping.afterSale(afterSale, refund: refund, timer: timer, pauses: try await timers.settings().pauses,
+                                      now: clock.now())
     }
 }
 

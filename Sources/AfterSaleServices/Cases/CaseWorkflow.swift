@@ -14,6 +14,8 @@ struct CaseWorkflow: Sendable {
     let cases: any CaseRepository
     let orders: any OrderRepository
     let idempotency: any IdempotencyRepository
+    /// Where new timers get their waits from.
+    let timers: TimerPolicySource
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
@@ -23,6 +25,10 @@ struct CaseWorkflow: Sendable {
         var before: AfterSaleDomain.AfterSaleCase
         var transition: Transition
         var refund: AfterSaleDomain.RefundOrder?
+        /// The case's timer after the change, nil when none runs.
+        var timer: CaseTimer?
+        /// The pauses known when it was committed (to show the timer's times).
+        var pauses: [AfterSaleDomain.TimerPause]
     }
 
     /// Loads case `number`, decides `makeAction(case)` by the caller, commits it, and answers with
@@ -116,12 +122,22 @@ struct CaseWorkflow: Sendable {
         transition.trace.refundID = refund?.id
         let events = try outbox(for: transition, before: before, refund: refund, order: order,
                                 casesBefore: siblings, casesAfter: siblings.map { $0.number == after.number ? after : $0 })
-        let committed = Committed(before: before, transition: transition, refund: refund)
+        let settings = try await timers.settings()
+        let previousRule = TimerRule(waitingIn: before.status)
+        let timer = CaseTimer.arm(after: transition, previousRule: previousRule,
+                                  book: TimerBook(platform: timers.platform, overrides: settings.overrides))
+        let timerAfter: CaseTimer?
+        switch timer {
+        case .set(let armed): timerAfter = armed
+        case .clear: timerAfter = nil
+        case .keep: timerAfter = previousRule == nil ? nil : try await timers.repository.caseTimer(of: before.number)
+        }
+        let committed = Committed(before: before, transition: transition, refund: refund, timer: timerAfter, pauses: settings.pauses)
         let effects = CaseChangeEffects(
             basis: order.map { EligibilityBasis(order: $0, existingCases: siblings) }, newRefund: newRefund,
             refundUpdate: refundUpdate, events: events,
             trackingKeys: Self.newTrackingKeys(before: before, after: after) + trackingKeys,
-            response: call.map { IdempotentResponse(call: $0, response: respond(committed)) })
+            response: call.map { IdempotentResponse(call: $0, response: respond(committed)) }, timer: timer)
         switch try await cases.applyTransition(transition, expectedVersion: before.version, effects: effects) {
         case .applied: return .applied(committed)
         case .replayed(let stored): return .replayed(stored)
@@ -136,16 +152,20 @@ struct CaseWorkflow: Sendable {
         case replayed([UInt8])
     }
 
-    /// The events of a new case (what CreateAfterSale stores with it), and its refund order.
+    /// The events of a new case (what CreateAfterSale stores with it), its refund order and its timer.
     func creationEffects(of transition: Transition, order: AfterSaleDomain.OrderSnapshot?,
-                         existingCases: [AfterSaleDomain.AfterSaleCase]) throws -> (AfterSaleDomain.RefundOrder?, [OutboxEvent]) {
+                         existingCases: [AfterSaleDomain.AfterSaleCase]) async throws
+        -> (refund: AfterSaleDomain.RefundOrder?, events: [OutboxEvent], timer: CaseTimer?) {
         let after = transition.afterSale
         let refund = transition.refundRequest.map {
             AfterSaleDomain.RefundOrder.requested($0, order: order, policy: policy.refunds, at: after.createdAt)
         }
         let events = try outbox(for: transition, before: nil, refund: refund, order: order,
                                 casesBefore: existingCases, casesAfter: existingCases + [after])
-        return (refund, events)
+        guard case .set(let timer) = CaseTimer.arm(after: transition, previousRule: nil, book: try await timers.book()) else {
+            return (refund, events, nil)
+        }
+        return (refund, events, timer)
     }
 
     /// The encoded events of `transition`, with the order's after-sale view over `casesBefore` and

@@ -54,6 +54,12 @@ public enum MethodAccess: Sendable, Hashable {
             (RefundBridge.reportRefundResult.info, .operation(.reportRefundResults)),
             (RefundBridge.listRefunds.info, .operation(.listRefunds)),
             (RefundBridge.requeueRefund.info, .operation(.requeueRefunds)),
+            (Timers.getTimerPolicy.info, .operation(.manageTimers)),
+            (Timers.setTimerOverride.info, .operation(.manageTimers)),
+            (Timers.pauseTimers.info, .operation(.manageTimers)),
+            (Timers.endTimerPause.info, .operation(.manageTimers)),
+            (Timers.listTimerPauses.info, .operation(.manageTimers)),
+            (Timers.fireTimer.info, .operation(.manageTimers)),
         ]
         for (method, access) in entries { table[method.path] = access }
         return table

@@ -1,6 +1,7 @@
 import AfterSaleDomain
 import AfterSaleProto
 import RPCWire
+import ServiceKit
 
 /// The tables of docs/PROTOCOL.md that are generated from the code's own tables (the domain's
 /// transitions, roles and timers, the method access table, the error mapping and the policy's
@@ -95,18 +96,17 @@ public enum ProtocolTables {
             }
         }
         let timed = AfterSaleDomain.CaseStatus.allCases.compactMap { status -> String? in
-            guard kind.allows(status), let probe = probeCase(kind: kind, status: status),
-                  let deadline = Deadlines.next(for: probe, timers: TimerPolicy()) else { return nil }
-            let hours = deadline.dueAt.millisecondsSinceEpoch / 3_600_000
-            return "\(wire(status)): \(deadline.action.kind.rawValue) after \(hours) h"
+            guard kind.allows(status), let rule = TimerRule(waitingIn: status) else { return nil }
+            let wait = DurationText.format(.milliseconds(TimerPolicy.marketplaceDefaults.duration(rule)))
+            return "\(wire(status)): `\(rule.rawValue)`, \(rule.action.kind.rawValue) after \(wait)"
         }
         rows.append("")
-        rows.append("Deadlines (`due_at_unix_ms`, counted from entering the status, platform defaults): "
+        rows.append("Timers (`next_automatic_step`, counted from entering the wait, platform defaults): "
                     + (timed.isEmpty ? "none." : timed.joined(separator: "; ") + "."))
         return rows.joined(separator: "\n")
     }
 
-    /// A case of `kind` that entered `status` at the epoch, to ask ``Deadlines`` about.
+    /// A case of `kind` in `status` since the epoch, to ask the domain about.
     static func probeCase(kind: AfterSaleDomain.AfterSaleKind, status: AfterSaleDomain.CaseStatus) -> AfterSaleDomain.AfterSaleCase? {
         guard let number = CaseNumber.example else { return nil }
         let zero = Money(minorUnits: 0, currency: .cny)

@@ -157,7 +157,8 @@ extension ProtoMapping {
     }
 
     /// The case in full, as GetAfterSale and every state-changing call return it.
-    static func afterSale(_ c: AfterSaleDomain.AfterSaleCase, refund: AfterSaleDomain.RefundOrder?, timers: TimerPolicy) -> AfterSaleProto.AfterSaleCase {
+    static func afterSale(_ c: AfterSaleDomain.AfterSaleCase, refund: AfterSaleDomain.RefundOrder?,
+                          timer: CaseTimer?, pauses: [AfterSaleDomain.TimerPause], now: Timestamp) -> AfterSaleProto.AfterSaleCase {
         var p = AfterSaleProto.AfterSaleCase()
         p.caseNumber = c.number.rawValue
         p.orderId = c.orderID
@@ -192,8 +193,36 @@ extension ProtoMapping {
         p.createdAtUnixMs = c.createdAt.millisecondsSinceEpoch
         p.updatedAtUnixMs = c.updatedAt.millisecondsSinceEpoch
         p.finishedAtUnixMs = c.finishedAt?.millisecondsSinceEpoch ?? 0
-        p.dueAtUnixMs = Deadlines.next(for: c, timers: timers)?.dueAt.millisecondsSinceEpoch ?? 0
+        if let timer, timer.isCurrent(for: c) {
+            let step = automaticStep(timer, pauses: pauses, now: now)
+            p.nextAutomaticStep = step
+            p.dueAtUnixMs = step.dueAtUnixMs
+        }
         return p
+    }
+
+    /// What `timer` will do and when, counting `pauses`.
+    static func automaticStep(_ timer: CaseTimer, pauses: [AfterSaleDomain.TimerPause], now: Timestamp) -> AutomaticStep {
+        var step = AutomaticStep()
+        step.rule = timer.rule.rawValue
+        step.action = self.step(timer.rule.action.kind.step)
+        step.outcome = timer.rule.outcome
+        step.dueAtUnixMs = timer.dueAt(pauses: pauses).millisecondsSinceEpoch
+        step.reminderAtUnixMs = timer.reminderAt(pauses: pauses)?.millisecondsSinceEpoch ?? 0
+        step.startedAtUnixMs = timer.startedAt.millisecondsSinceEpoch
+        step.durationMs = timer.durationMs
+        step.policyVersion = timer.policyVersion
+        step.paused = pauses.contains { $0.applies(toShop: timer.shopID) && $0.startsAt <= now && now < $0.endsAt }
+        return step
+    }
+
+    /// A list row, with what its timer will do (when it still belongs to the row's status).
+    static func summary(_ row: CaseSummary, timer: CaseTimer?, pauses: [AfterSaleDomain.TimerPause], now: Timestamp) -> AfterSaleProto.AfterSaleSummary {
+        var s = summary(row)
+        if let timer, TimerRule(waitingIn: row.status) == timer.rule {
+            s.nextAutomaticStep = automaticStep(timer, pauses: pauses, now: now)
+        }
+        return s
     }
 
     static func summary(_ row: CaseSummary) -> AfterSaleProto.AfterSaleSummary {

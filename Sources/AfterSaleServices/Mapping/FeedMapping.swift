@@ -22,6 +22,7 @@ extension ProtoMapping {
         case .messageAdded: .messageAdded
         case .trackingUpdated: .trackingUpdated
         case .refundNeedsAttention: .refundNeedsAttention
+        case .timerReminder: .timerReminder
         }
     }
 

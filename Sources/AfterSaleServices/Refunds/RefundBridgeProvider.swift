@@ -15,6 +15,7 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
     let cases: any CaseRepository
     let orders: any OrderRepository
     let idempotency: any IdempotencyRepository
+    let timers: TimerPolicySource
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
@@ -26,8 +27,9 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
 
     /// The bridge over the refund orders, the cases they pay and the orders of those cases.
     public init(refunds: any RefundRepository, cases: any CaseRepository, orders: any OrderRepository,
-                idempotency: any IdempotencyRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
-                logger: Logger = .disabled) {
+                idempotency: any IdempotencyRepository, timers: TimerPolicySource, clock: any WallClock = SystemClock(),
+                policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+        self.timers = timers
         self.refunds = refunds
         self.cases = cases
         self.orders = orders
@@ -38,7 +40,8 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
     }
 
     var workflow: CaseWorkflow {
-        CaseWorkflow(cases: cases, orders: orders, idempotency: idempotency, clock: clock, policy: policy, logger: logger)
+        CaseWorkflow(cases: cases, orders: orders, idempotency: idempotency, timers: timers, clock: clock, policy: policy,
+                     logger: logger)
     }
 
     public func claimRefunds(_ request: ClaimRefundsRequest, context: ServerContext) async throws -> ClaimRefundsResponse {

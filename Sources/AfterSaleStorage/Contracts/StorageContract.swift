@@ -18,6 +18,33 @@ public enum StorageContract {
         if let refund = creation.refund, refund.caseNumber != afterSale.number {
             throw .invalidRequest("the refund order must pay case \(afterSale.number)")
         }
+        if let timer = creation.timer { try check(timer, of: afterSale.number) }
+    }
+
+    /// A timer written with a case's change is that case's.
+    public static func check(_ timer: CaseTimer, of number: CaseNumber) throws(RepositoryError) {
+        guard timer.caseNumber == number else {
+            throw .invalidRequest("the timer of case \(timer.caseNumber) cannot be written with case \(number)")
+        }
+        guard timer.durationMs >= 0, timer.reminderLeadMs >= 0, timer.reminderLeadMs <= timer.durationMs,
+              !timer.policyVersion.isEmpty else {
+            throw .invalidRequest("a timer needs a non-negative duration, a reminder lead within it and a policy version")
+        }
+    }
+
+    /// The most timers one ``TimerRepository/dueTimers(at:limit:)`` call returns.
+    public static let maximumDueTimers = 1000
+
+    /// A due-timer read asks for 1 to ``maximumDueTimers``.
+    public static func checkDueTimers(limit: Int) throws(RepositoryError) {
+        guard (1...maximumDueTimers).contains(limit) else {
+            throw .invalidRequest("limit must be between 1 and \(maximumDueTimers), got \(limit)")
+        }
+    }
+
+    /// The first version of a scope is 1, each later one is one more.
+    public static func checkVersion(_ version: Int64) throws(RepositoryError) {
+        guard version >= 1 else { throw .invalidRequest("versions start at 1, got \(version)") }
     }
 
     /// A change of a case: one version on from the expected one, its entries ending its timeline,
@@ -36,6 +63,7 @@ public enum StorageContract {
         for refund in [effects.newRefund, effects.refundUpdate?.refund].compactMap({ $0 }) where refund.caseNumber != afterSale.number {
             throw .invalidRequest("refund \(refund.id) pays case \(refund.caseNumber), not \(afterSale.number)")
         }
+        if case .set(let timer) = effects.timer { try check(timer, of: afterSale.number) }
     }
 
     /// The most messages one page returns.

@@ -40,6 +40,9 @@ public final class InMemoryRepository: AfterSaleRepository {
         var events: [StoredEvent] = []
         var consumers: [String: Int64] = [:]
         var tracking: [TrackingKey: Set<CaseNumber>] = [:]
+        var timers: [CaseNumber: CaseTimer] = [:]
+        var overrides: [String: [TimerOverride]] = [:]
+        var pauses: [String: [TimerPause]] = [:]
     }
 
     private let state: Mutex<State>
@@ -118,6 +121,7 @@ public final class InMemoryRepository: AfterSaleRepository {
                 operation: IdempotentOperation.createCase.rawValue, fingerprint: creation.idempotency.fingerprint,
                 result: afterSale.number.rawValue)
             if let refund = creation.refund { Self.insert(refund, in: &state) }
+            if let timer = creation.timer { state.timers[afterSale.number] = timer }
             let last = Self.append(creation.events, in: &state)
             return (CreatedCase(number: afterSale.number, replayed: false), last)
         }
@@ -151,6 +155,11 @@ public final class InMemoryRepository: AfterSaleRepository {
                 state.tracking[key, default: []].insert(afterSale.number)
             }
             if let response = effects.response { Self.store(response, in: &state) }
+            switch effects.timer {
+            case .keep: break
+            case .set(let timer): state.timers[afterSale.number] = timer
+            case .clear: state.timers[afterSale.number] = nil
+            }
             return (.applied, Self.append(effects.events, in: &state))
         }
         if let last { feedSignal.advance(to: last) }
@@ -393,6 +402,78 @@ public final class InMemoryRepository: AfterSaleRepository {
 
     public func waitForEvents(after cursor: Int64, timeout: Duration) async {
         await feedSignal.wait(after: cursor, timeout: timeout)
+    }
+
+    // MARK: - Timers
+
+    public func caseTimer(of number: CaseNumber) async throws -> CaseTimer? {
+        state.withLock { $0.timers[number] }
+    }
+
+    public func caseTimers(of numbers: [CaseNumber]) async throws -> [CaseNumber: CaseTimer] {
+        state.withLock { state in
+            Dictionary(numbers.compactMap { number in state.timers[number].map { (number, $0) } }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    public func dueTimers(at now: Timestamp, limit: Int) async throws -> [CaseTimer] {
+        try StorageContract.checkDueTimers(limit: limit)
+        return state.withLock { state in
+            Array(state.timers.values.filter { $0.nextAt <= now }
+                .sorted { ($0.nextAt, CaseKey.id(of: $0.caseNumber)) < ($1.nextAt, CaseKey.id(of: $1.caseNumber)) }
+                .prefix(limit))
+        }
+    }
+
+    public func updateTimer(_ timer: CaseTimer, expectedNextAt: Timestamp, events: [OutboxEvent]) async throws -> Bool {
+        let (updated, last) = state.withLock { state -> (Bool, Int64?) in
+            guard let stored = state.timers[timer.caseNumber], stored.rule == timer.rule, stored.startedAt == timer.startedAt,
+                  stored.nextAt == expectedNextAt else { return (false, nil) }
+            state.timers[timer.caseNumber] = timer
+            return (true, Self.append(events, in: &state))
+        }
+        if let last { feedSignal.advance(to: last) }
+        return updated
+    }
+
+    public func rewindPausedTimers() async throws -> Int {
+        state.withLock { state in
+            var moved = 0
+            for (number, timer) in state.timers where timer.nextAt > timer.unpausedNextAt {
+                state.timers[number]?.nextAt = timer.unpausedNextAt
+                moved += 1
+            }
+            return moved
+        }
+    }
+
+    public func overdueTimerCount(at now: Timestamp) async throws -> Int {
+        state.withLock { state in state.timers.values.count { $0.nextAt <= now } }
+    }
+
+    public func timerSettings() async throws -> TimerSettings {
+        state.withLock { state in
+            TimerSettings(overrides: state.overrides.values.compactMap(\.last), pauses: state.pauses.values.compactMap(\.last))
+        }
+    }
+
+    public func saveTimerOverride(_ override: TimerOverride) async throws {
+        try StorageContract.checkVersion(override.version)
+        try state.withLock { state throws in
+            let key = override.scope.description
+            let latest = state.overrides[key]?.last?.version ?? 0
+            guard override.version == latest + 1 else { throw DomainError.versionConflict(expected: override.version - 1, actual: latest) }
+            state.overrides[key, default: []].append(override)
+        }
+    }
+
+    public func saveTimerPause(_ pause: TimerPause) async throws {
+        try StorageContract.checkVersion(pause.version)
+        try state.withLock { state throws in
+            let latest = state.pauses[pause.id]?.last?.version ?? 0
+            guard pause.version == latest + 1 else { throw DomainError.versionConflict(expected: pause.version - 1, actual: latest) }
+            state.pauses[pause.id, default: []].append(pause)
+        }
     }
 
     // MARK: - Health

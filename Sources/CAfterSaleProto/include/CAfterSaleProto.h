@@ -12,4 +12,5 @@
 #include "aftersale/v1/reflection.pb-c.h"
 #include "aftersale/v1/refund_bridge.pb-c.h"
 #include "aftersale/v1/rpc.pb-c.h"
+#include "aftersale/v1/timers.pb-c.h"
 #include "aftersale_descriptor_index.h"

@@ -17,6 +17,7 @@ const ProtobufCMessageDescriptor *aftersale__v1__case_line__descriptor_ref(void)
 const ProtobufCMessageDescriptor *aftersale__v1__timeline_entry__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__trace_record__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__after_sale_case__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__automatic_step__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__after_sale_summary__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__case_message__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__reason__descriptor_ref(void);
@@ -97,6 +98,22 @@ const ProtobufCMessageDescriptor *aftersale__v1__metadata_entry__descriptor_ref(
 const ProtobufCMessageDescriptor *aftersale__v1__status_detail__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__status__descriptor_ref(void);
 const ProtobufCMessageDescriptor *aftersale__v1__envelope__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__timer_durations__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__timer_override__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__effective_wait__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__timer_pause__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__get_timer_policy_request__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__get_timer_policy_response__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__set_timer_override_request__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__set_timer_override_response__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__pause_timers_request__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__pause_timers_response__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__end_timer_pause_request__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__end_timer_pause_response__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__list_timer_pauses_request__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__list_timer_pauses_response__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__fire_timer_request__descriptor_ref(void);
+const ProtobufCMessageDescriptor *aftersale__v1__fire_timer_response__descriptor_ref(void);
 
 /* Every message, enum and service of the schema, in schema order. */
 size_t aftersale_message_count(void);

@@ -232,6 +232,51 @@ void   aftersale__v1__after_sale_case__free_unpacked
   assert(message->base.descriptor == &aftersale__v1__after_sale_case__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aftersale__v1__automatic_step__init
+                     (Aftersale__V1__AutomaticStep         *message)
+{
+  static const Aftersale__V1__AutomaticStep init_value = AFTERSALE__V1__AUTOMATIC_STEP__INIT;
+  *message = init_value;
+}
+size_t aftersale__v1__automatic_step__get_packed_size
+                     (const Aftersale__V1__AutomaticStep *message)
+{
+  assert(message->base.descriptor == &aftersale__v1__automatic_step__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aftersale__v1__automatic_step__pack
+                     (const Aftersale__V1__AutomaticStep *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aftersale__v1__automatic_step__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aftersale__v1__automatic_step__pack_to_buffer
+                     (const Aftersale__V1__AutomaticStep *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aftersale__v1__automatic_step__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aftersale__V1__AutomaticStep *
+       aftersale__v1__automatic_step__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aftersale__V1__AutomaticStep *)
+     protobuf_c_message_unpack (&aftersale__v1__automatic_step__descriptor,
+                                allocator, len, data);
+}
+void   aftersale__v1__automatic_step__free_unpacked
+                     (Aftersale__V1__AutomaticStep *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aftersale__v1__automatic_step__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   aftersale__v1__after_sale_summary__init
                      (Aftersale__V1__AfterSaleSummary         *message)
 {
@@ -857,7 +902,7 @@ const ProtobufCMessageDescriptor aftersale__v1__trace_record__descriptor =
   (ProtobufCMessageInit) aftersale__v1__trace_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aftersale__v1__after_sale_case__field_descriptors[32] =
+static const ProtobufCFieldDescriptor aftersale__v1__after_sale_case__field_descriptors[33] =
 {
   {
     "case_number",
@@ -1243,6 +1288,18 @@ static const ProtobufCFieldDescriptor aftersale__v1__after_sale_case__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_automatic_step",
+    33,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AfterSaleCase, next_automatic_step),
+    &aftersale__v1__automatic_step__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aftersale__v1__after_sale_case__field_indices_by_name[] = {
   16,   /* field[16] = approved_amount */
@@ -1258,6 +1315,7 @@ static const unsigned aftersale__v1__after_sale_case__field_indices_by_name[] = 
   12,   /* field[12] = goods_amount */
   4,   /* field[4] = kind */
   9,   /* field[9] = lines */
+  32,   /* field[32] = next_automatic_step */
   1,   /* field[1] = order_id */
   21,   /* field[21] = outbound_shipment */
   6,   /* field[6] = reason_code */
@@ -1281,7 +1339,7 @@ static const unsigned aftersale__v1__after_sale_case__field_indices_by_name[] = 
 static const ProtobufCIntRange aftersale__v1__after_sale_case__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 32 }
+  { 0, 33 }
 };
 const ProtobufCMessageDescriptor aftersale__v1__after_sale_case__descriptor =
 {
@@ -1291,14 +1349,156 @@ const ProtobufCMessageDescriptor aftersale__v1__after_sale_case__descriptor =
   "Aftersale__V1__AfterSaleCase",
   "aftersale.v1",
   sizeof(Aftersale__V1__AfterSaleCase),
-  32,
+  33,
   aftersale__v1__after_sale_case__field_descriptors,
   aftersale__v1__after_sale_case__field_indices_by_name,
   1,  aftersale__v1__after_sale_case__number_ranges,
   (ProtobufCMessageInit) aftersale__v1__after_sale_case__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aftersale__v1__after_sale_summary__field_descriptors[15] =
+static const ProtobufCFieldDescriptor aftersale__v1__automatic_step__field_descriptors[9] =
+{
+  {
+    "rule",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, rule),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, action),
+    &aftersale__v1__case_action__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, outcome),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "due_at_unix_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, due_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reminder_at_unix_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, reminder_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "started_at_unix_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, started_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "duration_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, duration_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "policy_version",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, policy_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "paused",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AutomaticStep, paused),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aftersale__v1__automatic_step__field_indices_by_name[] = {
+  1,   /* field[1] = action */
+  3,   /* field[3] = due_at_unix_ms */
+  6,   /* field[6] = duration_ms */
+  2,   /* field[2] = outcome */
+  8,   /* field[8] = paused */
+  7,   /* field[7] = policy_version */
+  4,   /* field[4] = reminder_at_unix_ms */
+  0,   /* field[0] = rule */
+  5,   /* field[5] = started_at_unix_ms */
+};
+static const ProtobufCIntRange aftersale__v1__automatic_step__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor aftersale__v1__automatic_step__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aftersale.v1.AutomaticStep",
+  "AutomaticStep",
+  "Aftersale__V1__AutomaticStep",
+  "aftersale.v1",
+  sizeof(Aftersale__V1__AutomaticStep),
+  9,
+  aftersale__v1__automatic_step__field_descriptors,
+  aftersale__v1__automatic_step__field_indices_by_name,
+  1,  aftersale__v1__automatic_step__number_ranges,
+  (ProtobufCMessageInit) aftersale__v1__automatic_step__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aftersale__v1__after_sale_summary__field_descriptors[16] =
 {
   {
     "case_number",
@@ -1480,6 +1680,18 @@ static const ProtobufCFieldDescriptor aftersale__v1__after_sale_summary__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_automatic_step",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__AfterSaleSummary, next_automatic_step),
+    &aftersale__v1__automatic_step__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aftersale__v1__after_sale_summary__field_indices_by_name[] = {
   2,   /* field[2] = buyer_id */
@@ -1488,6 +1700,7 @@ static const unsigned aftersale__v1__after_sale_summary__field_indices_by_name[]
   8,   /* field[8] = image_url */
   4,   /* field[4] = kind */
   10,   /* field[10] = line_count */
+  15,   /* field[15] = next_automatic_step */
   1,   /* field[1] = order_id */
   9,   /* field[9] = quantity */
   11,   /* field[11] = refund_amount */
@@ -1501,7 +1714,7 @@ static const unsigned aftersale__v1__after_sale_summary__field_indices_by_name[]
 static const ProtobufCIntRange aftersale__v1__after_sale_summary__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor aftersale__v1__after_sale_summary__descriptor =
 {
@@ -1511,7 +1724,7 @@ const ProtobufCMessageDescriptor aftersale__v1__after_sale_summary__descriptor =
   "Aftersale__V1__AfterSaleSummary",
   "aftersale.v1",
   sizeof(Aftersale__V1__AfterSaleSummary),
-  15,
+  16,
   aftersale__v1__after_sale_summary__field_descriptors,
   aftersale__v1__after_sale_summary__field_indices_by_name,
   1,  aftersale__v1__after_sale_summary__number_ranges,

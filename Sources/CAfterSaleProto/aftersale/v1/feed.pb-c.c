@@ -781,7 +781,7 @@ const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
   (ProtobufCMessageInit) aftersale__v1__event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[18] =
+static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[19] =
 {
   { "EVENT_TYPE_UNSPECIFIED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED", 0 },
   { "EVENT_TYPE_CASE_CREATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_CASE_CREATED", 1 },
@@ -801,11 +801,12 @@ static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number
   { "EVENT_TYPE_MESSAGE_ADDED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_MESSAGE_ADDED", 15 },
   { "EVENT_TYPE_TRACKING_UPDATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TRACKING_UPDATED", 16 },
   { "EVENT_TYPE_REFUND_NEEDS_ATTENTION", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_REFUND_NEEDS_ATTENTION", 17 },
+  { "EVENT_TYPE_TIMER_REMINDER", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TIMER_REMINDER", 18 },
 };
 static const ProtobufCIntRange aftersale__v1__event_type__value_ranges[] = {
-{0, 0},{0, 18}
+{0, 0},{0, 19}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[18] =
+static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[19] =
 {
   { "EVENT_TYPE_CASE_APPROVED", 2 },
   { "EVENT_TYPE_CASE_CLOSED", 13 },
@@ -823,6 +824,7 @@ static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_n
   { "EVENT_TYPE_RETURN_PICKUP_REQUESTED", 6 },
   { "EVENT_TYPE_RETURN_RECEIVED", 7 },
   { "EVENT_TYPE_RETURN_SHIPPED", 5 },
+  { "EVENT_TYPE_TIMER_REMINDER", 18 },
   { "EVENT_TYPE_TRACKING_UPDATED", 16 },
   { "EVENT_TYPE_UNSPECIFIED", 0 },
 };
@@ -833,9 +835,9 @@ const ProtobufCEnumDescriptor aftersale__v1__event_type__descriptor =
   "EventType",
   "Aftersale__V1__EventType",
   "aftersale.v1",
-  18,
+  19,
   aftersale__v1__event_type__enum_values_by_number,
-  18,
+  19,
   aftersale__v1__event_type__enum_values_by_name,
   1,
   aftersale__v1__event_type__value_ranges,

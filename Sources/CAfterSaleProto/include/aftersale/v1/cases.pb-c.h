@@ -23,6 +23,7 @@ typedef struct Aftersale__V1__CaseLine Aftersale__V1__CaseLine;
 typedef struct Aftersale__V1__TimelineEntry Aftersale__V1__TimelineEntry;
 typedef struct Aftersale__V1__TraceRecord Aftersale__V1__TraceRecord;
 typedef struct Aftersale__V1__AfterSaleCase Aftersale__V1__AfterSaleCase;
+typedef struct Aftersale__V1__AutomaticStep Aftersale__V1__AutomaticStep;
 typedef struct Aftersale__V1__AfterSaleSummary Aftersale__V1__AfterSaleSummary;
 typedef struct Aftersale__V1__CaseMessage Aftersale__V1__CaseMessage;
 typedef struct Aftersale__V1__Reason Aftersale__V1__Reason;
@@ -574,13 +575,69 @@ struct  Aftersale__V1__AfterSaleCase
    */
   int64_t finished_at_unix_ms;
   /*
-   * When a timer will act on the case if nobody moves it (Unix ms; 0 = no timer).
+   * When a timer will act on the case if nobody moves it (Unix ms; 0 = no timer), counting pauses;
+   * the same as next_automatic_step.due_at_unix_ms.
    */
   int64_t due_at_unix_ms;
+  /*
+   * What a timer will do to the case if nobody moves it, and when; absent when no timer runs.
+   */
+  Aftersale__V1__AutomaticStep *next_automatic_step;
 };
 #define AFTERSALE__V1__AFTER_SALE_CASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__after_sale_case__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, NULL, NULL, NULL, AFTERSALE__V1__GOODS_CONDITION__GOODS_CONDITION_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL, NULL, 0,NULL, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, NULL, NULL, NULL, AFTERSALE__V1__GOODS_CONDITION__GOODS_CONDITION_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL, NULL, 0,NULL, 0, 0, 0, 0, 0, NULL }
+
+
+/*
+ * The step a timer takes on a case whose party stays silent (超时自动处理): "approves
+ * automatically at ...".
+ */
+struct  Aftersale__V1__AutomaticStep
+{
+  ProtobufCMessage base;
+  /*
+   * The timer rule: merchant_review, return_shipment, receipt_confirmation or replacement_confirmation.
+   */
+  char *rule;
+  /*
+   * The action the timer takes (as the system principal "timer").
+   */
+  Aftersale__V1__CaseAction action;
+  /*
+   * What the case does then, as a phrase: "approves automatically", "closes", "confirms receipt
+   * and refunds", "completes".
+   */
+  char *outcome;
+  /*
+   * When (Unix ms), counting the pauses known now.
+   */
+  int64_t due_at_unix_ms;
+  /*
+   * When the reminder to the waiting party goes out (Unix ms; 0 = none pending).
+   */
+  int64_t reminder_at_unix_ms;
+  /*
+   * When the wait began (Unix ms).
+   */
+  int64_t started_at_unix_ms;
+  /*
+   * The wait's length in milliseconds, as armed.
+   */
+  int64_t duration_ms;
+  /*
+   * The policy the timer was armed under: "platform", or an override's scope and version
+   * ("shop:s-1@v3", "category:fresh@v1").
+   */
+  char *policy_version;
+  /*
+   * True while a pause holds the countdown.
+   */
+  protobuf_c_boolean paused;
+};
+#define AFTERSALE__V1__AUTOMATIC_STEP__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__automatic_step__descriptor) \
+    , (char *)protobuf_c_empty_string, AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -649,10 +706,14 @@ struct  Aftersale__V1__AfterSaleSummary
    * The case version.
    */
   int64_t version;
+  /*
+   * What a timer will do to the case if nobody moves it, and when; absent when no timer runs.
+   */
+  Aftersale__V1__AutomaticStep *next_automatic_step;
 };
 #define AFTERSALE__V1__AFTER_SALE_SUMMARY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__after_sale_summary__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, NULL, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, NULL, 0, 0, 0, NULL }
 
 
 /*
@@ -844,6 +905,25 @@ Aftersale__V1__AfterSaleCase *
 void   aftersale__v1__after_sale_case__free_unpacked
                      (Aftersale__V1__AfterSaleCase *message,
                       ProtobufCAllocator *allocator);
+/* Aftersale__V1__AutomaticStep methods */
+void   aftersale__v1__automatic_step__init
+                     (Aftersale__V1__AutomaticStep         *message);
+size_t aftersale__v1__automatic_step__get_packed_size
+                     (const Aftersale__V1__AutomaticStep   *message);
+size_t aftersale__v1__automatic_step__pack
+                     (const Aftersale__V1__AutomaticStep   *message,
+                      uint8_t             *out);
+size_t aftersale__v1__automatic_step__pack_to_buffer
+                     (const Aftersale__V1__AutomaticStep   *message,
+                      ProtobufCBuffer     *buffer);
+Aftersale__V1__AutomaticStep *
+       aftersale__v1__automatic_step__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aftersale__v1__automatic_step__free_unpacked
+                     (Aftersale__V1__AutomaticStep *message,
+                      ProtobufCAllocator *allocator);
 /* Aftersale__V1__AfterSaleSummary methods */
 void   aftersale__v1__after_sale_summary__init
                      (Aftersale__V1__AfterSaleSummary         *message);
@@ -918,6 +998,9 @@ typedef void (*Aftersale__V1__TraceRecord_Closure)
 typedef void (*Aftersale__V1__AfterSaleCase_Closure)
                  (const Aftersale__V1__AfterSaleCase *message,
                   void *closure_data);
+typedef void (*Aftersale__V1__AutomaticStep_Closure)
+                 (const Aftersale__V1__AutomaticStep *message,
+                  void *closure_data);
 typedef void (*Aftersale__V1__AfterSaleSummary_Closure)
                  (const Aftersale__V1__AfterSaleSummary *message,
                   void *closure_data);
@@ -943,6 +1026,7 @@ extern const ProtobufCMessageDescriptor aftersale__v1__case_line__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__timeline_entry__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__trace_record__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__after_sale_case__descriptor;
+extern const ProtobufCMessageDescriptor aftersale__v1__automatic_step__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__after_sale_summary__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__case_message__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__reason__descriptor;

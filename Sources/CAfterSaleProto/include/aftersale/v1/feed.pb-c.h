@@ -104,7 +104,12 @@ typedef enum _Aftersale__V1__EventType {
   /*
    * A refund ran out of attempts and needs an agent.
    */
-  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_REFUND_NEEDS_ATTENTION = 17
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_REFUND_NEEDS_ATTENTION = 17,
+  /*
+   * A timer's wait runs out soon: the notification tells the party it waits on (template
+   * aftersale.timer.<rule>.reminder.<role>).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TIMER_REMINDER = 18
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__EVENT_TYPE)
 } Aftersale__V1__EventType;
 

@@ -1,6 +1,7 @@
 import AfterSaleDomain
 import AfterSaleProto
 import RPCServer
+import RPCWire
 import ServiceKit
 
 /// The router of the aftersaled process: health and reflection, and the business services
@@ -14,6 +15,10 @@ public struct ServiceHost: Sendable {
 
     /// Services anyone may call without an identity.
     public static let publicServices: Set<String> = [Health.name, Reflection.name]
+
+    /// Every method of the business services, in the order the contracts declare them.
+    public static let businessMethods: [RPCMethodInfo] = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
+        + Timers.methods
 
     /// The full host: every business service over `store`.
     /// - Parameter authenticators: how callers are identified, tried in order.
@@ -53,10 +58,7 @@ public struct ServiceHost: Sendable {
         if let services {
             for routes in services { router.add(routes) }
         } else {
-            router.declare(AfterSaleService.methods)
-            router.declare(OrderBridge.methods)
-            router.declare(RefundBridge.methods)
-            router.declare(Timers.methods)
+            router.declare(Self.businessMethods)
         }
         router.add(ReflectionProvider(router: router).servingRoutes)
         self.router = router

@@ -26,7 +26,8 @@ extension Integration {
                 ("buyer", "b-1")
             case "ReviewAfterSale", "ConfirmReturnReceived", "ShipReplacement":
                 ("merchant", "s-1")
-            case "ForceRefund", "UpsertReason", "RequeueRefund", "GetReasonCatalog":
+            case "ForceRefund", "UpsertReason", "RequeueRefund", "GetReasonCatalog", "GetTimerPolicy", "SetTimerOverride",
+                 "PauseTimers", "EndTimerPause", "ListTimerPauses", "FireTimer":
                 ("platform", "platform-1")
             default:
                 ("system", "system-1")
@@ -46,7 +47,7 @@ extension Integration {
                 defer { client.close() }
                 let seeded = try await Self.seed(client)
 
-                let methods = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
+                let methods = ServiceHost.businessMethods
                 var calls = 0
                 for method in methods {
                     let variants = ExtremeRequests.variants(of: method.requestType, base: seeded.base(for: method))

@@ -126,8 +126,8 @@ public enum ProtocolTables {
         let header: String = "| method | " + roles.map(\.rawValue).joined(separator: " | ") + " | scope |"
         let rule: String = "|---|" + String(repeating: "---|", count: roles.count) + "---|"
         var rows: [String] = [header, rule]
-        for service in [AfterSaleService.methods, OrderBridge.methods, RefundBridge.methods, Health.methods, Reflection.methods] {
-            for method in service {
+        for method in ServiceHost.businessMethods + Health.methods + Reflection.methods {
+            do {
                 guard let access = MethodAccess.table[method.path] else { continue }
                 let cells: [String] = roles.map { role -> String in
                     guard let allowed = access.allowedRoles else { return "any" }

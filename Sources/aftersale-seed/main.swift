@@ -13,7 +13,7 @@ import Synchronization
 // benchmarks in docs/PERFORMANCE.md, on either backend:
 //
 //     aftersale-seed (--data-dir PATH | --database URL) --cases N [--orders M] [--buyers B] [--shops S]
-//                    [--fresh-orders K] [--concurrency C]
+//                    [--fresh-orders K] [--concurrency C] [--timer-wait DURATION]
 //
 // Cases are complete: each is created by AfterSaleService's own CreateAfterSale handler (the code a
 // real call runs, in process), so it has what a real create writes: its timeline and trace record,
@@ -46,8 +46,11 @@ enum SeedSettings {
                                      help: "paid orders for the create benchmark")
     static let concurrency = Setting("--concurrency", env: "AFTERSALE_SEED_CONCURRENCY", default: "32", value: "C",
                                      help: "creates in flight (each on orders of its own)")
+    static let timerWait = Setting("--timer-wait", env: "AFTERSALE_SEED_TIMER_WAIT", default: nil, value: "DURATION",
+                                   help: "every timer rule's wait for the seeded cases (default: the marketplace's; "
+                                       + "3650d keeps their timers pending, for the timer benchmark)")
     static let table = SettingsTable(program: "aftersale-seed",
-                                     settings: [dataDir, database, cases, orders, buyers, shops, freshOrders, concurrency])
+                                     settings: [dataDir, database, cases, orders, buyers, shops, freshOrders, concurrency, timerWait])
 }
 
 struct SeedOptions: Sendable {
@@ -58,6 +61,8 @@ struct SeedOptions: Sendable {
     var shops = 200
     var freshOrders = 0
     var concurrency = 32
+    /// The rules the seeded cases are decided by (their timers' waits among them).
+    var policy = PolicyConfig.standard
     var days: Int { cases / 500_000 + 1 }
 }
 
@@ -85,6 +90,12 @@ func parse() -> SeedOptions {
         o.shops = try values.int(s.shops, in: 1...Int.max) ?? o.shops
         o.freshOrders = try values.int(s.freshOrders, in: 0...Int.max) ?? 0
         o.concurrency = try values.int(s.concurrency, in: 1...1_024) ?? o.concurrency
+        if let wait = try values.duration(s.timerWait) {
+            let ms = wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000
+            guard ms >= 1 else { fail("--timer-wait must be at least 1ms") }
+            o.policy.timers = TimerPolicy(durations: Dictionary(uniqueKeysWithValues: TimerRule.allCases.map { ($0, ms) }),
+                                          reminderLeadMs: 0)
+        }
         // Each order takes at most 2,000 one-unit cases (two lines of 1,000).
         guard (o.cases + o.orders - 1) / o.orders <= 2_000 else { fail("--orders too small: at most 2,000 cases per order") }
         return o
@@ -247,7 +258,7 @@ func createCases(_ repository: any AfterSaleRepository, _ o: SeedOptions) async 
         for w in 0..<workers {
             group.addTask {
                 let clock = SeedClock()
-                let service = AfterSaleServiceProvider(store: repository, clock: clock)
+                let service = AfterSaleServiceProvider(store: repository, clock: clock, policy: o.policy)
                 for n in stride(from: 0, to: o.cases, by: 1) where (n % o.orders) % workers == w {
                     let orderIndex = n % o.orders
                     clock.set(day: anchorDay.adding(days: -(n % o.days)))

@@ -89,8 +89,10 @@ enum Settings {
                                            value: "DURATION", help: "reminder event this long before a timer acts (at most half the wait; 0ms: none)")
     static let timerPollInterval = Setting("--timer-poll-interval", env: "AFTERSALE_TIMER_POLL_INTERVAL", default: "200ms",
                                            value: "DURATION", help: "how often each replica looks for due timers")
-    static let timerRate = Setting("--timer-max-per-second", env: "AFTERSALE_TIMER_MAX_PER_SECOND", default: "200", value: "N",
-                                   help: "timers handled per second per replica (a backlog after downtime drains at this rate)")
+    static let timerRate = Setting("--timer-max-per-second", env: "AFTERSALE_TIMER_MAX_PER_SECOND", default: "1000", value: "N",
+                                   help: "backlog timers (see --timer-backlog-after) handled per second per replica")
+    static let timerBacklogAfter = Setting("--timer-backlog-after", env: "AFTERSALE_TIMER_BACKLOG_AFTER", default: "5s",
+                                           value: "DURATION", help: "how overdue a timer must be to count as backlog (after downtime)")
 
     static let table = SettingsTable(program: "aftersaled", settings: [
         listen, dataDir, database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout,
@@ -98,7 +100,7 @@ enum Settings {
         maxConnections, idleTimeout, incompleteFrameTimeout, shutdownGrace, eventLoops, outboundHighWater, outboundLowWater,
         refundMaxAttempts, refundInitialBackoff, refundMaxBackoff, refundDefaultLease, refundMaxLease, trackingAdvanceReturns,
         timerMerchantReview, timerReturnShipment, timerReceiptConfirmation, timerReplacementConfirmation, timerReminderLead,
-        timerPollInterval, timerRate,
+        timerPollInterval, timerRate, timerBacklogAfter,
     ])
 }
 
@@ -179,6 +181,7 @@ struct Configuration {
             c.timerWorker.pollInterval = v
         }
         if let v = try values.int(s.timerRate, in: 1...100_000) { c.timerWorker.maximumPerSecond = v }
+        if let v = try values.duration(s.timerBacklogAfter) { c.timerWorker.backlogAfterMs = milliseconds(v) }
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {

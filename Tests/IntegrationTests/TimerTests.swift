@@ -16,7 +16,7 @@ enum TimerStories {
     static func arguments(review: String = "1500ms", lead: String = "500ms", perSecond: Int = 200) -> [String] {
         ["--timer-merchant-review", review, "--timer-return-shipment", "60s", "--timer-receipt-confirmation", "60s",
          "--timer-replacement-confirmation", "60s", "--timer-reminder-lead", lead, "--timer-poll-interval", "100ms",
-         "--timer-max-per-second", String(perSecond)]
+         "--timer-max-per-second", String(perSecond), "--timer-backlog-after", "100ms"]
     }
 
     /// Opens a return-and-refund case on a fresh order `order` of buyer b-1.

@@ -18,6 +18,13 @@ import Synchronization
 // - list: ListAfterSales of a random shop `s-<i>` (--shops S as seeded) and one random status, page
 //   of 20, as role agent; every other call of a worker fetches the next page with the previous token.
 //
+// - timers: the order system sends a delivered one-line order `tbench-<run>-<c>` and its buyer applies
+//   for a return (CreateAfterSale): two calls per iteration, so a case whose review timer starts.
+//   Run the server with a short --timer-merchant-review (e.g. 3s). After the run it waits for every
+//   timer to come due, reads each case (GetAfterSale) and prints the timers' lateness, from the due
+//   time the create answered to the timeline entry the timer wrote:
+//   timers cases=N fired=N lateness_p50_ms=N p99_ms=N max_ms=N
+//
 // - drain: one subscriber reads the whole event feed from cursor 0 to its head (stop_at_head) on one
 //   connection and prints `drain events=N seconds=S events/s=N` (run it after a create run).
 //
@@ -81,7 +88,9 @@ func parse() -> BenchOptions {
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
         fail("--connections, --inflight and --duration must be positive, --loops at least 0")
     }
-    guard ["health", "create", "get", "list", "drain"].contains(o.scenario) else { fail("--scenario must be health, create, get, list or drain") }
+    guard ["health", "create", "get", "list", "timers", "drain"].contains(o.scenario) else {
+        fail("--scenario must be health, create, get, list, timers or drain")
+    }
     guard o.cases > 0, o.shops > 0, o.freshOrders > 0 else { fail("--cases, --shops and --fresh-orders must be positive") }
     guard o.scenario == "health" || o.method == nil else { fail("--method only applies to --scenario health") }
     guard !o.subscribe || o.scenario == "create" else { fail("--subscribe only applies to --scenario create") }
@@ -118,6 +127,52 @@ func seededCaseNumber(_ n: Int) -> String {
     return "AS" + seededDates[n % seededDays] + String(repeating: "0", count: max(0, 6 - sequence.count)) + sequence
 }
 let agentMetadata: Metadata = ["x-caller-role": "agent", "x-caller-id": "bench-agent"]
+let orderSystemMetadata: Metadata = ["x-caller-role": "system", "x-caller-id": "order-system"]
+/// The timers scenario's cases and when their review timer is due (Unix ms).
+let timerCases = Mutex<[String: Int64]>([:])
+
+/// A delivered order of one line (10.00 CNY) of buyer `tbench-buyer`, for the timers scenario.
+func timerOrder(_ id: String) -> UpsertOrderRequest {
+    func money(_ fen: Int64) -> Money {
+        var m = Money()
+        m.amountMinor = fen
+        m.currency = "CNY"
+        return m
+    }
+    let now = Int64(Date().timeIntervalSince1970 * 1_000)
+    var s = OrderSnapshot()
+    s.orderId = id
+    s.orderVersion = 1
+    var shop = ShopInfo()
+    shop.shopId = "tbench-shop"
+    shop.name = "Timer bench shop"
+    shop.contact = "400-000-0000"
+    s.shop = shop
+    s.buyerId = "tbench-buyer"
+    s.status = .delivered
+    var line = OrderLine()
+    line.lineId = "l-1"
+    line.sku = "TB-1"
+    line.title = "Thing"
+    line.spec = "standard"
+    line.category = "accessories"
+    line.unitPrice = money(1_000)
+    line.quantity = 1
+    line.allocatedDiscount = money(0)
+    line.paidAmount = money(1_000)
+    s.lines = [line]
+    s.shippingFee = money(0)
+    s.totalPaid = money(1_000)
+    s.paymentChannel = "alipay"
+    s.paymentTransactionId = "tx-\(id)"
+    s.createdAtUnixMs = now - 3 * 86_400_000
+    s.paidAtUnixMs = now - 3 * 86_400_000
+    s.shippedAtUnixMs = now - 2 * 86_400_000
+    s.deliveredAtUnixMs = now - 86_400_000
+    var request = UpsertOrderRequest()
+    request.order = s
+    return request
+}
 let listStatuses = CaseStatus.allCases.filter { $0 != .unspecified }
 /// Create calls so far; call c uses fresh order (start + c) % K.
 let createCounter = Atomic<Int>(0)
@@ -147,6 +202,29 @@ func scenarioCall(_ client: RPCClient, _ state: inout String) async throws {
             let t1 = MonotonicClock.nanos()
             feedTimes.withLock { $0.calls[number] = (t0, t1) }
         }
+    case "timers":
+        let c = createCounter.add(1, ordering: .relaxed).oldValue
+        let order = "tbench-\(runID)-\(c)"
+        _ = try await client.orderBridge.upsertOrder(timerOrder(order), options: CallOptions(metadata: orderSystemMetadata))
+        var request = CreateAfterSaleRequest()
+        request.orderId = order
+        request.kind = .returnAndRefund
+        var line = RequestedLine()
+        line.orderLineId = "l-1"
+        line.quantity = 1
+        request.lines = [line]
+        request.reasonCode = "no_reason_7_days"
+        var photo = EvidenceRef()
+        photo.url = "https://img.example.com/bench.jpg"
+        photo.contentType = "image/jpeg"
+        photo.sizeBytes = 1_000
+        request.evidence = [photo]
+        let metadata: Metadata = ["x-caller-role": "buyer", "x-caller-id": "tbench-buyer", "idempotency-key": "tb-\(runID)-\(c)"]
+        let response = try await client.afterSale.createAfterSale(request, options: CallOptions(metadata: metadata))
+        guard let created = response.afterSale, let step = created.nextAutomaticStep else {
+            throw RPCError(.internal, "a new return case without a review timer")
+        }
+        timerCases.withLock { $0[created.caseNumber] = step.dueAtUnixMs }
     case "get":
         var request = GetAfterSaleRequest()
         request.caseNumber = seededCaseNumber(Int.random(in: 0..<options.cases))
@@ -303,6 +381,7 @@ let method = switch options.scenario {
 case "create": AfterSaleService.createAfterSale.path
 case "get": AfterSaleService.getAfterSale.path
 case "list": AfterSaleService.listAfterSales.path
+case "timers": "\(OrderBridge.upsertOrder.path) + \(AfterSaleService.createAfterSale.path)"
 default: path
 }
 print("server=\(options.server) scenario=\(options.scenario) method=\(method) connections=\(options.connections) inflight=\(options.inflight) duration_s=\(options.duration) calls=\(latencies.count)")
@@ -321,5 +400,39 @@ if let subscriber {
     afterStart.sort()
     let missing = times.calls.keys.filter { times.calls[$0]!.1 + 1_000_000_000 < windowEnd && times.events[$0] == nil }.count
     print("subscriber=\(options.subscribeServer ?? options.server) events/s=\(Int((Double(times.delivered) / options.duration).rounded())) event_after_response_p50_us=\(percentile(0.5, afterResponse)) p99_us=\(percentile(0.99, afterResponse)) event_after_start_p50_us=\(percentile(0.5, afterStart)) p99_us=\(percentile(0.99, afterStart)) matched=\(afterStart.count) missing=\(missing)")
+}
+if options.scenario == "timers" {
+    // Every review timer comes due, then each case is read back: when did its timer act?
+    let due = timerCases.withLock { $0 }
+    let lastDue = due.values.max() ?? 0
+    let waitMs = lastDue + 2_000 - Int64(Date().timeIntervalSince1970 * 1_000)
+    if waitMs > 0 { try? await Task.sleep(for: .milliseconds(waitMs)) }
+    let numbers = Array(due.keys)
+    let lateness = await withTaskGroup(of: [Int64?].self) { group in
+        let readers = max(1, clients.count * 4)
+        for r in 0..<readers {
+            let client = clients[r % clients.count]
+            group.addTask {
+                var found: [Int64?] = []
+                for number in stride(from: r, to: numbers.count, by: readers).map({ numbers[$0] }) {
+                    var request = GetAfterSaleRequest()
+                    request.caseNumber = number
+                    let read = try? await client.afterSale.getAfterSale(request, options: CallOptions(metadata: agentMetadata))
+                    let entry = read?.afterSale?.timeline.first { $0.actorRole == .system && $0.actorId == "timer" }
+                    found.append(entry.map { $0.atUnixMs - (due[number] ?? 0) })
+                }
+                return found
+            }
+        }
+        var all: [Int64?] = []
+        for await part in group { all += part }
+        return all
+    }
+    let fired = lateness.compactMap { $0 }.sorted()
+    func pct(_ q: Double) -> Int64 {
+        guard !fired.isEmpty else { return 0 }
+        return fired[min(fired.count - 1, max(0, Int((q * Double(fired.count)).rounded(.up)) - 1))]
+    }
+    print("timers cases=\(numbers.count) fired=\(fired.count) lateness_p50_ms=\(pct(0.5)) p99_ms=\(pct(0.99)) max_ms=\(fired.last ?? 0)")
 }
 print("calls/s=\(rate) p50_us=\(percentile(0.5, latencies)) p99_us=\(percentile(0.99, latencies)) p999_us=\(percentile(0.999, latencies)) errors=\(errors)")

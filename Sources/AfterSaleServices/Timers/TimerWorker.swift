@@ -4,19 +4,26 @@ import Synchronization
 
 /// How the timer worker paces itself.
 public struct TimerWorkerSettings: Sendable, Hashable {
-    /// How often it looks for due timers when the last look found fewer than a batch.
+    /// How long it waits before looking again when the last look found nothing due.
     public var pollInterval: Duration
     /// Timers read per look.
     public var batchSize: Int
-    /// The most timers it handles per second (reminders, firings, recounts): after downtime the
-    /// backlog drains oldest first at this rate instead of all at once.
+    /// The most backlog timers it handles per second (0: no limit): timers more than
+    /// ``backlogAfterMs`` overdue (after downtime) drain oldest first at this rate instead of all at
+    /// once; timers coming due in normal operation are handled as they come.
     public var maximumPerSecond: Int
+    /// How overdue a timer must be to count as backlog.
+    public var backlogAfterMs: Int64 = 5_000
+    /// Timers of one batch handled at once (each is its own transaction on its own case).
+    public var concurrency: Int
 
     /// Creates settings.
-    public init(pollInterval: Duration = .milliseconds(200), batchSize: Int = 100, maximumPerSecond: Int = 200) {
+    public init(pollInterval: Duration = .milliseconds(200), batchSize: Int = 200, maximumPerSecond: Int = 1_000,
+                concurrency: Int = 16) {
         self.pollInterval = pollInterval
         self.batchSize = batchSize
         self.maximumPerSecond = maximumPerSecond
+        self.concurrency = concurrency
     }
 }
 
@@ -37,12 +44,23 @@ public struct TimerSweep: Sendable, Hashable {
 
     /// Timers looked at.
     public var total: Int { reminded + fired + rescheduled + obsolete + refused + failed }
+
+    /// Adds `other`'s counts.
+    mutating func add(_ other: TimerSweep) {
+        reminded += other.reminded
+        fired += other.fired
+        rescheduled += other.rescheduled
+        obsolete += other.obsolete
+        refused += other.refused
+        failed += other.failed
+    }
 }
 
 /// The timer worker (超时自动处理): in every replica, it reads the timers that are due (the
-/// earliest first) and moves each on through ``TimerFiring``. Replicas may look at the same timer;
-/// every effect is a compare-and-set, so each happens once. A timer fires within about
-/// `pollInterval` of its time while the backlog is under `maximumPerSecond`.
+/// earliest first) and moves each on through ``TimerFiring``, several at once. Replicas may look at
+/// the same timer; every effect is a compare-and-set, so each happens once. A timer fires within
+/// about `pollInterval` of its time in normal operation; a backlog (after downtime) drains at
+/// `maximumPerSecond`.
 public final class TimerWorker: Service, Sendable {
     public let name = "timer-worker"
     private let firing: TimerFiring
@@ -69,7 +87,9 @@ public final class TimerWorker: Service, Sendable {
                 let sweep = await self.sweep()
                 if sweep.failed > 0 {
                     try? await Task.sleep(for: .seconds(1))
-                } else if sweep.total < settings.batchSize {
+                } else if sweep.total == 0 {
+                    // Nothing was due: look again after the poll interval. After a sweep that did
+                    // something, look again at once (more may have come due meanwhile).
                     try? await Task.sleep(for: settings.pollInterval)
                 }
             }
@@ -98,29 +118,52 @@ public final class TimerWorker: Service, Sendable {
             sweep.failed += 1
             return sweep
         }
-        for timer in due {
-            if Task.isCancelled { break }
-            await pace()
-            do {
-                switch try await firing.handle(timer, at: clock.now()) {
-                case .reminded: sweep.reminded += 1
-                case .fired: sweep.fired += 1
-                case .rescheduled: sweep.rescheduled += 1
-                case .obsolete: sweep.obsolete += 1
-                case .refused: sweep.refused += 1
+        // Oldest first: each handler takes the next timer in due order (a backlog timer once a slot
+        // of the rate is free).
+        let next = NextIndex()
+        let results = await withTaskGroup(of: TimerSweep.self) { group in
+            for _ in 0..<max(1, min(settings.concurrency, due.count)) {
+                group.addTask { [self] in
+                    var part = TimerSweep()
+                    while !Task.isCancelled {
+                        let index = next.take()
+                        guard index < due.count else { break }
+                        let timer = due[index]
+                        if clock.now().millisecondsSinceEpoch - timer.nextAt.millisecondsSinceEpoch > settings.backlogAfterMs {
+                            await pace()
+                        }
+                        await handle(timer, into: &part)
+                    }
+                    return part
                 }
-            } catch {
-                sweep.failed += 1
-                logger.log(.warning, "a timer could not be handled; it stays due", [
-                    "case": timer.caseNumber.rawValue, "rule": timer.rule.rawValue, "error": String(describing: error),
-                ])
             }
+            var total = TimerSweep()
+            for await part in group { total.add(part) }
+            return total
         }
+        sweep.add(results)
         if sweep.fired + sweep.reminded > 0 {
             logger.log(.debug, "timers handled", ["fired": String(sweep.fired), "reminded": String(sweep.reminded),
                                                   "obsolete": String(sweep.obsolete)])
         }
         return sweep
+    }
+
+    private func handle(_ timer: CaseTimer, into sweep: inout TimerSweep) async {
+        do {
+            switch try await firing.handle(timer, at: clock.now()) {
+            case .reminded: sweep.reminded += 1
+            case .fired: sweep.fired += 1
+            case .rescheduled: sweep.rescheduled += 1
+            case .obsolete: sweep.obsolete += 1
+            case .refused: sweep.refused += 1
+            }
+        } catch {
+            sweep.failed += 1
+            logger.log(.warning, "a timer could not be handled; it stays due", [
+                "case": timer.caseNumber.rawValue, "rule": timer.rule.rawValue, "error": String(describing: error),
+            ])
+        }
     }
 
     /// Waits for the next slot of `maximumPerSecond`.
@@ -135,4 +178,12 @@ public final class TimerWorker: Service, Sendable {
         }
         if slot > now { try? await Task.sleep(until: slot, clock: .continuous) }
     }
+}
+
+/// Hands out 0, 1, 2, … to the handlers of one batch.
+private final class NextIndex: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// The next index.
+    func take() -> Int { value.add(1, ordering: .relaxed).oldValue }
 }

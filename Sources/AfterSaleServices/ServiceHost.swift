@@ -2,6 +2,7 @@ import AfterSaleDomain
 import AfterSaleProto
 import RPCServer
 import ServiceKit
+import SignedTokens
 
 /// The router of the aftersaled process: health and reflection, and the three business services
 /// (AfterSaleService, OrderBridge, RefundBridge) over the domain's storage ports, behind the
@@ -16,9 +17,11 @@ public struct ServiceHost: Sendable {
     public static let publicServices: Set<String> = [Health.name, Reflection.name]
 
     /// The full host: every business service over `store`.
-    /// - Parameter authenticators: how callers are identified, tried in order.
+    /// - Parameter authenticators: how callers are identified, tried in order (see
+    ///   ``authenticators(verifier:acceptStatedIdentity:)``); no default, so that nobody serves
+    ///   stated identities by accident.
     public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
-                authenticators: [any Authenticator] = [MetadataAuthenticator()], logger: Logger = .disabled,
+                authenticators: [any Authenticator], logger: Logger = .disabled,
                 faults: FaultInjection = .none) {
         var afterSale = AfterSaleServiceProvider(store: store, clock: clock, policy: policy, logger: logger)
         afterSale.faults = faults
@@ -28,6 +31,16 @@ public struct ServiceHost: Sendable {
             RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, clock: clock, policy: policy,
                                  logger: logger).routes,
         ], authenticators: authenticators)
+    }
+
+    /// The authenticators of a server: signed tokens when `verifier` is given; the stated
+    /// `x-caller-role` / `x-caller-id` only when `acceptStatedIdentity` (`--insecure-dev-principals`),
+    /// and otherwise a refusal that says so to callers still sending them.
+    public static func authenticators(verifier: TokenVerifier?, acceptStatedIdentity: Bool) -> [any Authenticator] {
+        var list: [any Authenticator] = []
+        if let verifier { list.append(TokenAuthenticator(verifier: verifier)) }
+        list.append(acceptStatedIdentity ? MetadataAuthenticator() : StatedIdentityRefusal())
+        return list
     }
 
     /// The host without storage: every business service is declared only and answers UNIMPLEMENTED

@@ -3,6 +3,7 @@ import AfterSalePostgres
 import RPCServer
 import RPCTransport
 import ServiceKit
+import SignedTokens
 import StoreBackends
 
 /// Every setting of aftersaled, declared once: its flag, environment variable, default and help.
@@ -12,7 +13,7 @@ enum Settings {
     static let listen = Setting("--listen", env: "AFTERSALE_LISTEN", default: "127.0.0.1:7400", value: "HOST:PORT",
                                 help: "where to serve RPC (port 0: any free port)")
     static let dataDir = Setting("--data-dir", env: "AFTERSALE_DATA_DIR", default: "./data", value: "PATH",
-                                 help: "where the SQLite store lives (unused with --database)")
+                                 help: "where the SQLite store lives (unused with --database), and the development token keys")
     static let database = Setting("--database", env: "AFTERSALE_DATABASE", default: nil, value: "URL",
                                   help: "PostgreSQL for several replicas: postgresql://USER:PASSWORD@HOST:PORT/DB?... "
                                       + "(libpq's PG* variables fill in the rest; default: SQLite in --data-dir)",
@@ -75,12 +76,37 @@ enum Settings {
                                                 default: "true", value: "BOOL",
                                                 help: "whether a return reported delivered moves its case to awaiting receipt")
 
+    static let tokenKeys = Setting("--token-keys", env: "AFTERSALE_TOKEN_KEYS", default: nil, value: "FILE",
+                                   help: "the key-set file of the keys that sign caller tokens, reloaded on SIGHUP "
+                                       + "(default: the development key set in --data-dir/dev-keys, made on first start)")
+    static let tokenAudience = Setting("--token-audience", env: "AFTERSALE_TOKEN_AUDIENCE", default: "aftersale", value: "NAME",
+                                       help: "this service's name in tokens: their implicit assertion and aud")
+    static let tokenClockSkew = Setting("--token-clock-skew", env: "AFTERSALE_TOKEN_CLOCK_SKEW", default: "30", value: "SECONDS",
+                                        help: "leeway for clocks that disagree on token and key times")
+    static let insecureDevPrincipals = Setting(switch: "--insecure-dev-principals", env: "AFTERSALE_INSECURE_DEV_PRINCIPALS",
+                                               help: "also accept x-caller-role/x-caller-id as stated, unverified: development only")
+
     static let table = SettingsTable(program: "aftersaled", settings: [
-        listen, dataDir, database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout,
-        databaseIdleInTransactionTimeout, metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
+        listen, dataDir, tokenKeys, tokenAudience, tokenClockSkew, insecureDevPrincipals,
+        database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout, databaseIdleInTransactionTimeout,
+        metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
         maxConnections, idleTimeout, incompleteFrameTimeout, shutdownGrace, eventLoops, outboundHighWater, outboundLowWater,
         refundMaxAttempts, refundInitialBackoff, refundMaxBackoff, refundDefaultLease, refundMaxLease, trackingAdvanceReturns,
     ])
+}
+
+/// How callers are authenticated.
+struct AuthenticationSettings {
+    /// The key-set file; nil: the development key set in ``developmentKeyDirectory``.
+    var keySetPath: String?
+    /// Where the development key pair lives (made on first start) when no key-set file is given.
+    var developmentKeyDirectory = "./data/dev-keys"
+    /// This service's name: the tokens' implicit assertion and `aud`.
+    var audience = "aftersale"
+    /// Seconds of leeway on token and key times.
+    var clockSkew: Double = 30
+    /// Whether `x-caller-role` / `x-caller-id` are accepted as stated.
+    var acceptStatedIdentity = false
 }
 
 /// What aftersaled runs with, read from the settings and checked.
@@ -90,6 +116,7 @@ struct Configuration {
     var store = StoreBackend.sqlite(dataDirectory: "./data")
     var metricsListen: SocketAddress?
     var policy = PolicyConfig.standard
+    var authentication = AuthenticationSettings()
     /// The settings given, redacted, for the start-up log.
     var summary: [(flag: String, value: String)] = []
 
@@ -106,9 +133,19 @@ struct Configuration {
             throw .invalid(error.description)
         }
         c.store = try store(values)
+        let s = Settings.self
+        c.authentication.keySetPath = values.string(s.tokenKeys)
+        c.authentication.developmentKeyDirectory = DevelopmentKeys.directory(inDataDirectory: values.string(s.dataDir) ?? "./data")
+        if let v = values.string(s.tokenAudience) {
+            guard !v.isEmpty, v.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+                throw .invalid("--token-audience: '\(v)' must be a non-empty name without spaces or control characters")
+            }
+            c.authentication.audience = v
+        }
+        if let v = try values.int(s.tokenClockSkew, in: 0...3_600) { c.authentication.clockSkew = Double(v) }
+        if let v = try values.bool(s.insecureDevPrincipals) { c.authentication.acceptStatedIdentity = v }
         if let v = values.string(Settings.logLevel) { c.server.logLevel = try level(v, Settings.logLevel) }
         if let v = values.string(Settings.callLogLevel) { c.server.callLogLevel = try level(v, Settings.callLogLevel) }
-        let s = Settings.self
         if let v = try values.int(s.maxFrameBytes, in: 64...Int.max) { c.server.wire.maxFrameBytes = v }
         if let v = try values.int(s.maxMetadataBytes, in: 0...Int.max) { c.server.wire.maxMetadataBytes = v }
         if let v = try values.int(s.maxCallsPerConnection, in: 1...Int.max) { c.server.maxCallsPerConnection = v }

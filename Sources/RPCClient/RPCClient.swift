@@ -132,10 +132,10 @@ public final class RPCClient: Sendable {
         let payload = request.serializedBytes()
         let envelope = try await failingOver(safe: Self.isSafeToRepeat(request, metadata)) { connection throws(RPCError) in
             let envelope = try await connection.unary(path: method.path, payload: payload, metadata: metadata, timeout: options.timeout)
-            if let error = envelope.status?.error, error.code == .unavailable { throw error }
+            if let error = envelope.error, error.code == .unavailable { throw error }
             return envelope
         }
-        if let error = envelope.status?.error { throw error }
+        if let error = envelope.error { throw error }
         do {
             return try Response(serializedBytes: envelope.payload)
         } catch {
@@ -290,10 +290,10 @@ extension RPCClient {
         let metadata = try await merged(options.metadata)
         let envelope = try await failingOver(safe: metadata["idempotency-key"] != nil) { connection throws(RPCError) in
             let envelope = try await connection.unary(path: path, payload: payload, metadata: metadata, timeout: options.timeout)
-            if let error = envelope.status?.error, error.code == .unavailable { throw error }
+            if let error = envelope.error, error.code == .unavailable { throw error }
             return envelope
         }
-        if let error = envelope.status?.error { throw error }
+        if let error = envelope.error { throw error }
         return envelope.payload
     }
 }

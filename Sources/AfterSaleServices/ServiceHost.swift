@@ -17,11 +17,13 @@ public struct ServiceHost: Sendable {
     public static let publicServices: Set<String> = [Health.name, Reflection.name]
 
     /// The full host: every business service over `store`.
-    /// - Parameter authenticators: how callers are identified, tried in order (see
-    ///   ``authenticators(verifier:acceptStatedIdentity:)``); no default, so that nobody serves
-    ///   stated identities by accident.
+    /// - Parameters:
+    ///   - authenticators: how callers are identified, tried in order (see
+    ///     ``authenticators(verifier:acceptStatedIdentity:)``); no default, so that nobody serves
+    ///     stated identities by accident.
+    ///   - limits: call rates per principal and per address, and the allowance of failed authentications.
     public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
-                authenticators: [any Authenticator], logger: Logger = .disabled,
+                authenticators: [any Authenticator], limits: CallLimits = .none, logger: Logger = .disabled,
                 faults: FaultInjection = .none) {
         var afterSale = AfterSaleServiceProvider(store: store, clock: clock, policy: policy, logger: logger)
         afterSale.faults = faults
@@ -30,7 +32,7 @@ public struct ServiceHost: Sendable {
             OrderBridgeProvider(orders: store, cases: store).routes,
             RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, clock: clock, policy: policy,
                                  logger: logger).routes,
-        ], authenticators: authenticators)
+        ], authenticators: authenticators, limits: limits)
     }
 
     /// The authenticators of a server: signed tokens when `verifier` is given; the stated
@@ -47,15 +49,16 @@ public struct ServiceHost: Sendable {
     /// (before any interceptor would run), so it has no identity interceptor. For tests of the RPC
     /// runtime that need the production router, with test services of their own, but no store.
     public init() {
-        self.init(services: nil, authenticators: nil)
+        self.init(services: nil, authenticators: nil, limits: .none)
     }
 
-    private init(services: [[Route]]?, authenticators: [any Authenticator]?) {
+    private init(services: [[Route]]?, authenticators: [any Authenticator]?, limits: CallLimits) {
         let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
         if let authenticators {
-            router.intercept(with: IdentityInterceptor(authenticators: authenticators, publicServices: Self.publicServices))
+            let identity = IdentityInterceptor(authenticators: authenticators, publicServices: Self.publicServices)
+            router.intercept(with: LimitedIdentityInterceptor(identity: identity, limits: limits))
             router.intercept(with: AuthorizationInterceptor())
         }
         router.add(HealthProvider(registry: health).servingRoutes)

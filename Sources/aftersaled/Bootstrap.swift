@@ -30,7 +30,7 @@ struct Bootstrap {
         let host = ServiceHost(store: store, policy: configuration.policy,
                                authenticators: ServiceHost.authenticators(verifier: verifier,
                                                                           acceptStatedIdentity: authentication.acceptStatedIdentity),
-                               logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
+                               limits: configuration.limits, logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
         let monitor = StoreHealthMonitor(store: store, health: host.health, logger: logger.with(["component": "health"]))
         var parts: [any Service] = [

@@ -1,5 +1,6 @@
 import AfterSaleDomain
 import AfterSalePostgres
+import AfterSaleServices
 import RPCServer
 import RPCTransport
 import ServiceKit
@@ -86,8 +87,21 @@ enum Settings {
     static let insecureDevPrincipals = Setting(switch: "--insecure-dev-principals", env: "AFTERSALE_INSECURE_DEV_PRINCIPALS",
                                                help: "also accept x-caller-role/x-caller-id as stated, unverified: development only")
 
+    static let rateLimitPrincipal = Setting("--rate-limit-principal", env: "AFTERSALE_RATE_LIMIT_PRINCIPAL", default: "0",
+                                            value: "RATE[:BURST]",
+                                            help: "business calls per second per caller (role and id), bursts of BURST "
+                                                + "(default twice RATE); more: RESOURCE_EXHAUSTED with retry-after-ms; 0: off")
+    static let rateLimitAddress = Setting("--rate-limit-address", env: "AFTERSALE_RATE_LIMIT_ADDRESS", default: "0",
+                                          value: "RATE[:BURST]",
+                                          help: "business calls per second per source address, bursts of BURST (default twice RATE); 0: off")
+    static let authFailureLimit = Setting("--auth-failure-limit", env: "AFTERSALE_AUTH_FAILURE_LIMIT", default: "20:5",
+                                          value: "BURST[:SECONDS]",
+                                          help: "failed authentications an address may make at once, then one per SECONDS (default 5); "
+                                              + "beyond, all its business calls get RESOURCE_EXHAUSTED; 0: off")
+
     static let table = SettingsTable(program: "aftersaled", settings: [
         listen, dataDir, tokenKeys, tokenAudience, tokenClockSkew, insecureDevPrincipals,
+        rateLimitPrincipal, rateLimitAddress, authFailureLimit,
         database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout, databaseIdleInTransactionTimeout,
         metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
         maxConnections, idleTimeout, incompleteFrameTimeout, shutdownGrace, eventLoops, outboundHighWater, outboundLowWater,
@@ -117,6 +131,7 @@ struct Configuration {
     var metricsListen: SocketAddress?
     var policy = PolicyConfig.standard
     var authentication = AuthenticationSettings()
+    var limits = CallLimits()
     /// The settings given, redacted, for the start-up log.
     var summary: [(flag: String, value: String)] = []
 
@@ -144,6 +159,9 @@ struct Configuration {
         }
         if let v = try values.int(s.tokenClockSkew, in: 0...3_600) { c.authentication.clockSkew = Double(v) }
         if let v = try values.bool(s.insecureDevPrincipals) { c.authentication.acceptStatedIdentity = v }
+        c.limits.perPrincipal = try callRate(values, s.rateLimitPrincipal)
+        c.limits.perAddress = try callRate(values, s.rateLimitAddress)
+        c.limits.authenticationFailures = try failureRate(values, s.authFailureLimit)
         if let v = values.string(Settings.logLevel) { c.server.logLevel = try level(v, Settings.logLevel) }
         if let v = values.string(Settings.callLogLevel) { c.server.callLogLevel = try level(v, Settings.callLogLevel) }
         if let v = try values.int(s.maxFrameBytes, in: 64...Int.max) { c.server.wire.maxFrameBytes = v }
@@ -189,6 +207,32 @@ struct Configuration {
         var options = PostgresRepository.Options()
         if let v = try values.int(s.databasePoolSize, in: 1...1_000) { options.poolSize = v }
         return .postgres(configuration, options)
+    }
+
+    /// `RATE[:BURST]`: calls per second (a decimal), bursts of BURST (default twice RATE, at least 1); nil for 0.
+    static func callRate(_ values: SettingValues, _ setting: Setting) throws(SettingsError) -> Rate? {
+        guard let text = values.string(setting) else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let perSecond = Double(parts[0]), perSecond >= 0, perSecond.isFinite,
+              parts.count == 1 || Int(parts[1]).map({ $0 >= 1 }) == true else {
+            throw .invalid("\(setting.flag): '\(text)' is not RATE[:BURST], e.g. 50 or 50:200 (0: off)")
+        }
+        guard perSecond > 0 else { return nil }
+        let burst = parts.count == 2 ? Int(parts[1]) ?? 1 : max(1, Int((perSecond * 2).rounded(.up)))
+        return Rate(perSecond: perSecond, burst: burst)
+    }
+
+    /// `BURST[:SECONDS]`: BURST failures at once, then one per SECONDS (default 5); nil for 0.
+    static func failureRate(_ values: SettingValues, _ setting: Setting) throws(SettingsError) -> Rate? {
+        guard let text = values.string(setting) else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let burst = Int(parts[0]), burst >= 0,
+              parts.count == 1 || Double(parts[1]).map({ $0 > 0 && $0.isFinite }) == true else {
+            throw .invalid("\(setting.flag): '\(text)' is not BURST[:SECONDS], e.g. 20:5 (0: off)")
+        }
+        guard burst > 0 else { return nil }
+        let seconds = parts.count == 2 ? Double(parts[1]) ?? 5 : 5
+        return Rate(perSecond: 1 / seconds, burst: burst)
     }
 
     private static func level(_ text: String, _ setting: Setting) throws(SettingsError) -> LogLevel {

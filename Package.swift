@@ -78,11 +78,11 @@ let package = Package(
         // The behaviour suite every storage backend runs (a test-support library, like FluentBenchmark).
         .target(name: "StorageConformance", dependencies: ["AfterSaleStorage", "AfterSaleDomain"]),
         // Service handlers (health, reflection, business services) over the domain's ports.
-        .target(name: "AfterSaleServices", dependencies: ["RPCServer", "RPCWire", "ProtoRuntime", "ServiceKit",
+        .target(name: "AfterSaleServices", dependencies: ["RPCServer", "RPCWire", "ProtoRuntime", "ServiceKit", "SignedTokens",
                                                           "AfterSaleProto", "AfterSaleDomain", "CAfterSaleProto", "CProtobufC"]),
         // The server executable: settings, the one composition root, the lifecycle.
         .executableTarget(name: "aftersaled", dependencies: ["AfterSaleServices", "StoreBackends", "AfterSalePostgres", "AfterSaleStorage",
-                                                            "AfterSaleDomain", "RPCServer", "RPCTransport", "ServiceKit"]),
+                                                            "AfterSaleDomain", "RPCServer", "RPCTransport", "ServiceKit", "SignedTokens"]),
 
         // Copies a SQLite store into PostgreSQL (docs/OPERATIONS.md §7).
         .executableTarget(name: "aftersale-copy", dependencies: ["StoreCopy", "AfterSalePostgres", "ServiceKit"]),
@@ -95,12 +95,12 @@ let package = Package(
         .executableTarget(name: "aftersale-protogen", dependencies: ["ProtoGen"]),
 
         // Clients: the typed stubs other services use, the CLI, the load generator, the seeder.
-        .target(name: "AfterSaleClient", dependencies: ["RPCClient", "RPCWire", "AfterSaleProto", "ProtoRuntime"],
+        .target(name: "AfterSaleClient", dependencies: ["RPCClient", "RPCWire", "AfterSaleProto", "ProtoRuntime", "SignedTokens"],
                 path: "clients/AfterSaleClient"),
         .executableTarget(name: "aftersalectl", dependencies: ["AfterSaleClient", "AfterSaleProto", "ProtoRuntime", "RPCWire",
-                                                              "CAfterSaleProto", "CProtobufC"],
+                                                              "SignedTokens", "CAfterSaleProto", "CProtobufC"],
                           path: "clients/aftersalectl"),
-        .executableTarget(name: "aftersale-bench", dependencies: ["AfterSaleClient", "AfterSaleProto", "RPCWire"],
+        .executableTarget(name: "aftersale-bench", dependencies: ["AfterSaleClient", "AfterSaleProto", "RPCWire", "SignedTokens"],
                           path: "clients/aftersale-bench"),
         .executableTarget(name: "aftersale-seed", dependencies: ["StoreBackends", "AfterSalePostgres", "AfterSaleServices",
                                                                 "AfterSaleProto", "AfterSaleDomain", "RPCServer", "RPCWire", "ServiceKit"]),
@@ -111,7 +111,7 @@ let package = Package(
                                                                     "AfterSalePostgres", "AfterSaleDomain"]),
         .testTarget(name: "AfterSaleStorageTests", dependencies: ["AfterSaleStorage", "StorageConformance", "AfterSaleDomain"]),
         .testTarget(name: "AfterSaleSQLiteTests", dependencies: ["AfterSaleSQLite", "AfterSaleStorage", "StorageConformance", "AfterSaleDomain"]),
-        .testTarget(name: "AfterSaleServicesTests", dependencies: ["AfterSaleServices", "AfterSaleStorage", "StorageConformance",
+        .testTarget(name: "AfterSaleServicesTests", dependencies: ["AfterSaleServices", "AfterSaleStorage", "StorageConformance", "SignedTokens",
                                                                    "AfterSaleDomain", "AfterSaleProto", "RPCServer", "RPCWire",
                                                                    "ServiceKit"]),
         .testTarget(name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "AfterSaleProto", "CAfterSaleProto", "CProtobufC"]),
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "RPCWire", "ServiceKit", "ProtoRuntime", "CRPCEnvelope", "CProtobufC"]),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"]),
         .testTarget(name: "ArchitectureTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "RPCClient", "AfterSaleServices", "RPCServer",
+        .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "RPCClient", "AfterSaleServices", "RPCServer", "SignedTokens",
                                                              "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage",
                                                              "StoreBackends", "AfterSalePostgres", "ServiceKit"]),
         .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres", "AfterSaleStorage", "StorageConformance",

@@ -5,7 +5,9 @@
 #   scripts/start-replicas.sh                 # a throwaway local PostgreSQL (deleted on exit)
 #   AFTERSALE_DATABASE=postgresql://... scripts/start-replicas.sh   # your own database (kept)
 #
-# Call them through either address, or both: aftersalectl --server 127.0.0.1:7400,127.0.0.1:7401
+# Call them through either address, or both: aftersalectl --server 127.0.0.1:7400,127.0.0.1:7401 --as ROLE:ID ...
+# Both trust the development token key pair in ./data/dev-keys (made by whichever starts first)
+# unless --token-keys FILE is given.
 # Extra arguments go to both replicas (see aftersaled --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -18,11 +18,13 @@ for _ in $(seq 100); do grep -q "aftersaled ready" "$log" 2>/dev/null && break; 
 port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
 [ -n "$port" ] || { cat "$log"; echo "walkthrough: the server did not start" >&2; exit 1; }
 export AFTERSALE_SERVER="127.0.0.1:$port"
+# The server made a development key pair in its data directory; --as mints tokens with it.
+export AFTERSALE_DATA_DIR="$data"
 CTL="$bin/aftersalectl"
-SYS="-H x-caller-role=system -H x-caller-id=order-system"
-BUYER="-H x-caller-role=buyer -H x-caller-id=b-1"
-MERCHANT="-H x-caller-role=merchant -H x-caller-id=s-1"
-WORKER="-H x-caller-role=system -H x-caller-id=pay-worker-1"
+SYS="--as system:order-system"
+BUYER="--as buyer:b-1"
+MERCHANT="--as merchant:s-1"
+WORKER="--as system:pay-worker-1"
 
 step() { printf '\n== %s\n' "$*"; }
 # check JSON EXPRESSION...: each Python expression over `r` (the answer) must hold.
@@ -40,6 +42,13 @@ PY
 field() { python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(eval(sys.argv[2], {"r": r}))' "$1" "$2"; }
 now_ms=$(($(date +%s) * 1000))
 day=86400000
+
+step "0. Callers are authenticated: --as mints a token; a merely stated x-caller-role is refused"
+if $CTL -H x-caller-role=system -H x-caller-id=order-system call aftersale.v1.OrderBridge/GetOrderAfterSaleState '{"orderId": "o-1"}' 2>"$data/refused.txt"; then
+  echo "walkthrough: a stated identity was accepted" >&2; exit 1
+fi
+grep -q UNAUTHENTICATED "$data/refused.txt" || { cat "$data/refused.txt" >&2; exit 1; }
+echo "   ok: x-caller-role without a token is UNAUTHENTICATED"
 
 step "1. Refund only: the order system sends a paid order"
 answer=$($CTL $SYS call aftersale.v1.OrderBridge/UpsertOrder - <"$examples/order.json")

@@ -3,6 +3,7 @@ import AfterSaleProto
 import RPCServer
 import RPCWire
 import ServiceKit
+import SignedTokens
 
 /// The router of the aftersaled process: health and reflection, and the business services
 /// (AfterSaleService, OrderBridge, RefundBridge, Timers) over the domain's storage ports, behind the
@@ -21,11 +22,15 @@ public struct ServiceHost: Sendable {
         + Timers.methods
 
     /// The full host: every business service over `store`.
-    /// - Parameter authenticators: how callers are identified, tried in order.
-    /// - Parameter timers: the timer settings source the services arm timers from, shared with the
-    ///   timer worker (default: a new one over `store` with `policy`'s timer defaults).
+    /// - Parameters:
+    ///   - timers: the timer settings source the services arm timers from, shared with the timer
+    ///     worker (default: a new one over `store` with `policy`'s timer defaults).
+    ///   - authenticators: how callers are identified, tried in order (see
+    ///     ``authenticators(verifier:acceptStatedIdentity:)``); no default, so that nobody serves
+    ///     stated identities by accident.
+    ///   - limits: call rates per principal and per address, and the allowance of failed authentications.
     public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, clock: any WallClock = SystemClock(),
-                policy: PolicyConfig = .standard, authenticators: [any Authenticator] = [MetadataAuthenticator()],
+                policy: PolicyConfig = .standard, authenticators: [any Authenticator], limits: CallLimits = .none,
                 logger: Logger = .disabled, faults: FaultInjection = .none) {
         let timers = timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock)
         var afterSale = AfterSaleServiceProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger)
@@ -36,22 +41,33 @@ public struct ServiceHost: Sendable {
             RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, clock: clock,
                                  policy: policy, logger: logger).routes,
             TimersProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger).routes,
-        ], authenticators: authenticators)
+        ], authenticators: authenticators, limits: limits)
+    }
+
+    /// The authenticators of a server: signed tokens when `verifier` is given; the stated
+    /// `x-caller-role` / `x-caller-id` only when `acceptStatedIdentity` (`--insecure-dev-principals`),
+    /// and otherwise a refusal that says so to callers still sending them.
+    public static func authenticators(verifier: TokenVerifier?, acceptStatedIdentity: Bool) -> [any Authenticator] {
+        var list: [any Authenticator] = []
+        if let verifier { list.append(TokenAuthenticator(verifier: verifier)) }
+        list.append(acceptStatedIdentity ? MetadataAuthenticator() : StatedIdentityRefusal())
+        return list
     }
 
     /// The host without storage: every business service is declared only and answers UNIMPLEMENTED
     /// (before any interceptor would run), so it has no identity interceptor. For tests of the RPC
     /// runtime that need the production router, with test services of their own, but no store.
     public init() {
-        self.init(services: nil, authenticators: nil)
+        self.init(services: nil, authenticators: nil, limits: .none)
     }
 
-    private init(services: [[Route]]?, authenticators: [any Authenticator]?) {
+    private init(services: [[Route]]?, authenticators: [any Authenticator]?, limits: CallLimits) {
         let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
         if let authenticators {
-            router.intercept(with: IdentityInterceptor(authenticators: authenticators, publicServices: Self.publicServices))
+            let identity = IdentityInterceptor(authenticators: authenticators, publicServices: Self.publicServices)
+            router.intercept(with: LimitedIdentityInterceptor(identity: identity, limits: limits))
             router.intercept(with: AuthorizationInterceptor())
         }
         router.add(HealthProvider(registry: health).servingRoutes)

@@ -21,8 +21,11 @@ public struct ClientConfiguration: Sendable {
     public var connectTimeout: Duration = .seconds(5)
     /// Frame and metadata limits (the server's defaults).
     public var wire = WireLimits()
-    /// Metadata sent with every call, such as the caller's identity.
+    /// Metadata sent with every call.
     public var defaultMetadata = Metadata()
+    /// The caller's bearer token, asked for before every call and sent as `authorization: Bearer
+    /// <token>`; nil sends none. A call whose metadata already has `authorization` is sent as is.
+    public var tokenProvider: (any TokenProvider)? = nil
     /// Send PING after this long without traffic and close the connection if nothing comes back
     /// within another interval; nil disables keepalive.
     public var keepaliveInterval: Duration? = nil

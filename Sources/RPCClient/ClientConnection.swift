@@ -153,7 +153,7 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
             box.resolve(result)
         case let .stream(box):
             switch result {
-            case let .success(envelope): box.finish(envelope.status?.error)
+            case let .success(envelope): box.finish(envelope.error)
             case let .failure(error): box.finish(error)
             }
         }
@@ -200,7 +200,7 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
                 abandon(envelope.callID, RPCError(.internal, "undecodable stream message"))
             }
         case .goAway:
-            let reason = envelope.status?.error ?? RPCError(.unavailable, "the server is going away")
+            let reason = envelope.error ?? RPCError(.unavailable, "the server is going away")
             let idle = state.withLock { s -> Bool in
                 s.goingAway = true
                 s.closeReason = reason

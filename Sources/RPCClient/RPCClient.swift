@@ -128,14 +128,14 @@ public final class RPCClient: Sendable {
     public func unary<Request, Response>(
         _ method: RPCMethod<Request, Response>, _ request: Request, options: CallOptions = CallOptions()
     ) async throws(RPCError) -> Response {
-        let metadata = merged(options.metadata)
+        let metadata = try await merged(options.metadata)
         let payload = request.serializedBytes()
         let envelope = try await failingOver(safe: Self.isSafeToRepeat(request, metadata)) { connection throws(RPCError) in
             let envelope = try await connection.unary(path: method.path, payload: payload, metadata: metadata, timeout: options.timeout)
-            if let error = envelope.status?.error, error.code == .unavailable { throw error }
+            if let error = envelope.error, error.code == .unavailable { throw error }
             return envelope
         }
-        if let error = envelope.status?.error { throw error }
+        if let error = envelope.error { throw error }
         do {
             return try Response(serializedBytes: envelope.payload)
         } catch {
@@ -149,21 +149,49 @@ public final class RPCClient: Sendable {
         _ method: RPCMethod<Request, Response>, _ request: Request, options: CallOptions = CallOptions()
     ) -> ResponseMessages<Response> {
         let (stream, continuation) = AsyncThrowingStream<Response, any Error>.makeStream()
-        do {
-            let connection = try connection()
-            connection.startStream(path: method.path, payload: request.serializedBytes(), metadata: merged(options.metadata),
-                                   timeout: options.timeout, continuation: continuation)
-        } catch {
-            continuation.finish(throwing: error)
+        let payload = request.serializedBytes()
+        withMergedMetadata(options.metadata, failing: continuation) { metadata throws(RPCError) in
+            let connection = try self.connection()
+            connection.startStream(path: method.path, payload: payload, metadata: metadata, timeout: options.timeout,
+                                   continuation: continuation)
         }
         return ResponseMessages(stream: stream)
     }
 
-    func merged(_ metadata: Metadata) -> Metadata {
-        if configuration.defaultMetadata.isEmpty { return metadata }
-        var all = configuration.defaultMetadata
-        for (k, v) in metadata { all[k] = v }
+    /// The default metadata, then the token provider's `authorization` (unless the call brings its
+    /// own), then the call's metadata.
+    func merged(_ metadata: Metadata) async throws(RPCError) -> Metadata {
+        var defaults = configuration.defaultMetadata
+        if let provider = configuration.tokenProvider, metadata[BearerAuthorization.key] == nil,
+           defaults[BearerAuthorization.key] == nil {
+            defaults[BearerAuthorization.key] = BearerAuthorization.value(try await provider.bearerToken())
+        }
+        return Self.combine(defaults, metadata)
+    }
+
+    /// `defaults` with `call`'s keys replacing theirs; `call` as is (repeated keys kept) without defaults.
+    static func combine(_ defaults: Metadata, _ call: Metadata) -> Metadata {
+        if defaults.isEmpty { return call }
+        var all = defaults
+        for (k, v) in call { all[k] = v }
         return all
+    }
+
+    /// Starts a stream with the merged metadata: at once without a token provider (so the stream
+    /// is under way when the call returns), else once the provider answered.
+    func withMergedMetadata<Element>(_ metadata: Metadata, failing continuation: AsyncThrowingStream<Element, any Error>.Continuation,
+                                     _ start: @escaping @Sendable (Metadata) throws(RPCError) -> Void) {
+        guard configuration.tokenProvider != nil else {
+            do { try start(Self.combine(configuration.defaultMetadata, metadata)) } catch { continuation.finish(throwing: error) }
+            return
+        }
+        Task {
+            do throws(RPCError) {
+                try start(try await self.merged(metadata))
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
     }
 }
 
@@ -259,13 +287,13 @@ extension RPCClient {
     /// tools that work without generated types (the CLI, the load generator's --method).
     /// It moves to another target after a lost connection only when the call carries an `idempotency-key`.
     public func call(path: String, payload: [UInt8], options: CallOptions = CallOptions()) async throws(RPCError) -> [UInt8] {
-        let metadata = merged(options.metadata)
+        let metadata = try await merged(options.metadata)
         let envelope = try await failingOver(safe: metadata["idempotency-key"] != nil) { connection throws(RPCError) in
             let envelope = try await connection.unary(path: path, payload: payload, metadata: metadata, timeout: options.timeout)
-            if let error = envelope.status?.error, error.code == .unavailable { throw error }
+            if let error = envelope.error, error.code == .unavailable { throw error }
             return envelope
         }
-        if let error = envelope.status?.error { throw error }
+        if let error = envelope.error { throw error }
         return envelope.payload
     }
 }
@@ -274,12 +302,10 @@ extension RPCClient {
     /// Starts a server-streaming call with an already-encoded request; yields encoded messages.
     public func callStream(path: String, payload: [UInt8], options: CallOptions = CallOptions()) -> AsyncThrowingStream<[UInt8], any Error> {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        do {
-            let connection = try connection()
-            connection.startRawStream(path: path, payload: payload, metadata: merged(options.metadata), timeout: options.timeout,
+        withMergedMetadata(options.metadata, failing: continuation) { metadata throws(RPCError) in
+            let connection = try self.connection()
+            connection.startRawStream(path: path, payload: payload, metadata: metadata, timeout: options.timeout,
                                       continuation: continuation)
-        } catch {
-            continuation.finish(throwing: error)
         }
         return stream
     }

@@ -66,9 +66,17 @@ public struct Envelope: Sendable, Equatable {
         Envelope(kind: .request, callID: callID, method: method, metadata: metadata, timeoutMicros: timeoutMicros, payload: payload)
     }
 
-    /// The final frame of a call.
-    public static func response(_ callID: UInt64, status: RPCStatus, payload: [UInt8] = []) -> Envelope {
-        Envelope(kind: .response, callID: callID, payload: payload, status: status)
+    /// The final frame of a call; `metadata` travels with the status (e.g. `retry-after-ms`).
+    public static func response(_ callID: UInt64, status: RPCStatus, payload: [UInt8] = [], metadata: Metadata = Metadata()) -> Envelope {
+        Envelope(kind: .response, callID: callID, metadata: metadata, payload: payload, status: status)
+    }
+
+    /// The error a RESPONSE ends its call with, carrying the frame's metadata; nil when it is OK
+    /// (or the frame has no status).
+    public var error: RPCError? {
+        guard var error = status?.error else { return nil }
+        error.metadata = metadata
+        return error
     }
 }
 

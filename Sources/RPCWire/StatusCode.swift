@@ -91,11 +91,14 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: StatusCode
     public var message: String
     public var details: [StatusDetail]
+    /// Metadata sent with the status (the RESPONSE frame's metadata), such as `retry-after-ms`.
+    public var metadata: Metadata
 
-    public init(_ code: StatusCode, _ message: String, details: [StatusDetail] = []) {
+    public init(_ code: StatusCode, _ message: String, details: [StatusDetail] = [], metadata: Metadata = Metadata()) {
         self.code = code
         self.message = message
         self.details = details
+        self.metadata = metadata
     }
 
     /// "INVALID_ARGUMENT: order_id: must not be empty".

@@ -12,6 +12,21 @@ public struct DevelopmentKeys: Sendable {
     public static let privateKeyFileName = "dev-signing-key.pem"
     /// The key set's file name.
     public static let keySetFileName = "dev-keyset.json"
+    /// The folder of a data directory that holds the pair.
+    public static let directoryName = "dev-keys"
+
+    /// Where the pair of the data directory `dataDirectory` lives.
+    public static func directory(inDataDirectory dataDirectory: String) -> String {
+        (dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory) + "/" + directoryName
+    }
+
+    /// The minter of the pair in `directory`, reading only the private key (for tools that mint
+    /// tokens for a server that made the pair).
+    /// - Throws: `KeyFileError` when the private key is missing or unreadable.
+    public static func minter(in directory: String, audience: String) throws(KeyFileError) -> TokenMinter {
+        let privateKey = try Ed25519PrivateKey.read(pemFile: directory + "/" + privateKeyFileName)
+        return TokenMinter(keyID: keyID, issuer: issuer, privateKey: privateKey, audience: audience)
+    }
 
     /// The signing key.
     public let privateKey: Ed25519PrivateKey

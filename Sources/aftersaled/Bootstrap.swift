@@ -5,6 +5,7 @@ import Foundation
 import RPCServer
 import RPCTransport
 import ServiceKit
+import SignedTokens
 import StoreBackends
 
 /// The one composition root: it opens the configured storage backend, builds the services over its ports,
@@ -13,24 +14,33 @@ struct Bootstrap {
     let configuration: Configuration
     let logger: Logger
 
-    /// The parts of the process, started in this order: the store (opened and migrated before
-    /// anything listens), its health monitor, the timer worker (overdue timers fire from start-up,
-    /// oldest first, at the configured rate), the RPC server, the HTTP endpoint (metrics and
+    /// The parts of the process, started in this order: the token keys (loaded before anything
+    /// else, reloaded on SIGHUP), the store (opened and migrated before anything listens), its
+    /// health monitor, the timer worker (overdue timers fire from start-up, oldest first, at the
+    /// configured rate), the RPC server, the HTTP endpoint (metrics and
     /// probes); stopped in the reverse order.
-    /// - Throws: when the store cannot be opened (the data directory is unusable, the database cannot
+    /// - Throws: ``TokenKeysError`` when the token keys cannot be loaded; when the store cannot be opened (the data directory is unusable, the database cannot
     ///   be reached, a migration failed).
     func services(announce: @escaping @Sendable (String) -> Void) async throws -> [any Service] {
+        let authentication = configuration.authentication
+        let (verifier, keySetPath) = try authentication.verifier(logger: logger.with(["component": "auth"]))
+        if authentication.acceptStatedIdentity {
+            logger.log(.warning, "--insecure-dev-principals: x-caller-role/x-caller-id are trusted as stated; anyone who can reach the port can act as anyone")
+        }
         let opened = try await configuration.store.open(logger: logger.with(["component": "storage"]))
         let store = opened.repository
         let timers = TimerPolicySource(store: store, platform: configuration.policy.timers)
-        let host = ServiceHost(store: store, timers: timers, policy: configuration.policy, logger: logger,
-                               faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
+        let host = ServiceHost(store: store, timers: timers, policy: configuration.policy,
+                               authenticators: ServiceHost.authenticators(verifier: verifier,
+                                                                          acceptStatedIdentity: authentication.acceptStatedIdentity),
+                               limits: configuration.limits, logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let timerWorker = TimerWorker(store: store, timers: timers, policy: configuration.policy, settings: configuration.timerWorker,
                                       logger: logger.with(["component": "timers"]))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
         let monitor = StoreHealthMonitor(store: store, health: host.health, logger: logger.with(["component": "health"]))
         var parts: [any Service] = [
             ServiceAdapter(name: "\(configuration.store.name)-store", shutdown: { opened.close() }),
+            KeySetReloader(verifier: verifier, logger: logger.with(["component": "auth"])),
             monitor,
             timerWorker,
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
@@ -53,6 +63,8 @@ struct Bootstrap {
             let listen = "\(configuration.server.listen.host):\(server.port)"
             var ready = "aftersaled ready: listening on \(listen) store=\(configuration.store.name):\(configuration.store.location) pid=\(getpid())"
             if let port = metrics.port { ready += " metrics=http://\(configuration.metricsListen?.host ?? "127.0.0.1"):\(port)/metrics" }
+            ready += " token-keys=\(keySetPath)"
+            if authentication.acceptStatedIdentity { ready += " insecure-dev-principals" }
             announce(ready)
             logger.log(.info, "serving", ["listen": listen, "store": configuration.store.name, "at": configuration.store.location,
                                           "event_loops": String(configuration.server.eventLoops)])

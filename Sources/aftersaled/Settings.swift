@@ -4,6 +4,7 @@ import AfterSaleServices
 import RPCServer
 import RPCTransport
 import ServiceKit
+import SignedTokens
 import StoreBackends
 
 /// Every setting of aftersaled, declared once: its flag, environment variable, default and help.
@@ -13,7 +14,7 @@ enum Settings {
     static let listen = Setting("--listen", env: "AFTERSALE_LISTEN", default: "127.0.0.1:7400", value: "HOST:PORT",
                                 help: "where to serve RPC (port 0: any free port)")
     static let dataDir = Setting("--data-dir", env: "AFTERSALE_DATA_DIR", default: "./data", value: "PATH",
-                                 help: "where the SQLite store lives (unused with --database)")
+                                 help: "where the SQLite store lives (unused with --database), and the development token keys")
     static let database = Setting("--database", env: "AFTERSALE_DATABASE", default: nil, value: "URL",
                                   help: "PostgreSQL for several replicas: postgresql://USER:PASSWORD@HOST:PORT/DB?... "
                                       + "(libpq's PG* variables fill in the rest; default: SQLite in --data-dir)",
@@ -94,14 +95,52 @@ enum Settings {
     static let timerBacklogAfter = Setting("--timer-backlog-after", env: "AFTERSALE_TIMER_BACKLOG_AFTER", default: "5s",
                                            value: "DURATION", help: "how overdue a timer must be to count as backlog (after downtime)")
 
+    static let tokenKeys = Setting("--token-keys", env: "AFTERSALE_TOKEN_KEYS", default: nil, value: "FILE",
+                                   help: "the key-set file of the keys that sign caller tokens, reloaded on SIGHUP "
+                                       + "(default: the development key set in --data-dir/dev-keys, made on first start)")
+    static let tokenAudience = Setting("--token-audience", env: "AFTERSALE_TOKEN_AUDIENCE", default: "aftersale", value: "NAME",
+                                       help: "this service's name in tokens: their implicit assertion and aud")
+    static let tokenClockSkew = Setting("--token-clock-skew", env: "AFTERSALE_TOKEN_CLOCK_SKEW", default: "30", value: "SECONDS",
+                                        help: "leeway for clocks that disagree on token and key times")
+    static let insecureDevPrincipals = Setting(switch: "--insecure-dev-principals", env: "AFTERSALE_INSECURE_DEV_PRINCIPALS",
+                                               help: "also accept x-caller-role/x-caller-id as stated, unverified: development only")
+
+    static let rateLimitPrincipal = Setting("--rate-limit-principal", env: "AFTERSALE_RATE_LIMIT_PRINCIPAL", default: "0",
+                                            value: "RATE[:BURST]",
+                                            help: "business calls per second per caller (role and id), bursts of BURST "
+                                                + "(default twice RATE); more: RESOURCE_EXHAUSTED with retry-after-ms; 0: off")
+    static let rateLimitAddress = Setting("--rate-limit-address", env: "AFTERSALE_RATE_LIMIT_ADDRESS", default: "0",
+                                          value: "RATE[:BURST]",
+                                          help: "business calls per second per source address, bursts of BURST (default twice RATE); 0: off")
+    static let authFailureLimit = Setting("--auth-failure-limit", env: "AFTERSALE_AUTH_FAILURE_LIMIT", default: "20:5",
+                                          value: "BURST[:SECONDS]",
+                                          help: "failed authentications an address may make at once, then one per SECONDS (default 5); "
+                                              + "beyond, all its business calls get RESOURCE_EXHAUSTED; 0: off")
+
     static let table = SettingsTable(program: "aftersaled", settings: [
-        listen, dataDir, database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout,
-        databaseIdleInTransactionTimeout, metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
+        listen, dataDir, tokenKeys, tokenAudience, tokenClockSkew, insecureDevPrincipals,
+        rateLimitPrincipal, rateLimitAddress, authFailureLimit,
+        database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout, databaseIdleInTransactionTimeout,
+        metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
         maxConnections, idleTimeout, incompleteFrameTimeout, shutdownGrace, eventLoops, outboundHighWater, outboundLowWater,
         refundMaxAttempts, refundInitialBackoff, refundMaxBackoff, refundDefaultLease, refundMaxLease, trackingAdvanceReturns,
         timerMerchantReview, timerReturnShipment, timerReceiptConfirmation, timerReplacementConfirmation, timerReminderLead,
         timerPollInterval, timerRate, timerBacklogAfter,
     ])
+}
+
+/// How callers are authenticated.
+struct AuthenticationSettings {
+    /// The key-set file; nil: the development key set in ``developmentKeyDirectory``.
+    var keySetPath: String?
+    /// Where the development key pair lives (made on first start) when no key-set file is given.
+    var developmentKeyDirectory = "./data/dev-keys"
+    /// This service's name: the tokens' implicit assertion and `aud`.
+    var audience = "aftersale"
+    /// Seconds of leeway on token and key times.
+    var clockSkew: Double = 30
+    /// Whether `x-caller-role` / `x-caller-id` are accepted as stated.
+    var acceptStatedIdentity = false
 }
 
 /// What aftersaled runs with, read from the settings and checked.
@@ -113,6 +152,8 @@ struct Configuration {
     var policy = PolicyConfig.standard
     /// How the timer worker paces itself.
     var timerWorker = TimerWorkerSettings()
+    var authentication = AuthenticationSettings()
+    var limits = CallLimits()
     /// The settings given, redacted, for the start-up log.
     var summary: [(flag: String, value: String)] = []
 
@@ -129,9 +170,22 @@ struct Configuration {
             throw .invalid(error.description)
         }
         c.store = try store(values)
+        let s = Settings.self
+        c.authentication.keySetPath = values.string(s.tokenKeys)
+        c.authentication.developmentKeyDirectory = DevelopmentKeys.directory(inDataDirectory: values.string(s.dataDir) ?? "./data")
+        if let v = values.string(s.tokenAudience) {
+            guard !v.isEmpty, v.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+                throw .invalid("--token-audience: '\(v)' must be a non-empty name without spaces or control characters")
+            }
+            c.authentication.audience = v
+        }
+        if let v = try values.int(s.tokenClockSkew, in: 0...3_600) { c.authentication.clockSkew = Double(v) }
+        if let v = try values.bool(s.insecureDevPrincipals) { c.authentication.acceptStatedIdentity = v }
+        c.limits.perPrincipal = try callRate(values, s.rateLimitPrincipal)
+        c.limits.perAddress = try callRate(values, s.rateLimitAddress)
+        c.limits.authenticationFailures = try failureRate(values, s.authFailureLimit)
         if let v = values.string(Settings.logLevel) { c.server.logLevel = try level(v, Settings.logLevel) }
         if let v = values.string(Settings.callLogLevel) { c.server.callLogLevel = try level(v, Settings.callLogLevel) }
-        let s = Settings.self
         if let v = try values.int(s.maxFrameBytes, in: 64...Int.max) { c.server.wire.maxFrameBytes = v }
         if let v = try values.int(s.maxMetadataBytes, in: 0...Int.max) { c.server.wire.maxMetadataBytes = v }
         if let v = try values.int(s.maxCallsPerConnection, in: 1...Int.max) { c.server.maxCallsPerConnection = v }
@@ -203,6 +257,32 @@ struct Configuration {
         var options = PostgresRepository.Options()
         if let v = try values.int(s.databasePoolSize, in: 1...1_000) { options.poolSize = v }
         return .postgres(configuration, options)
+    }
+
+    /// `RATE[:BURST]`: calls per second (a decimal), bursts of BURST (default twice RATE, at least 1); nil for 0.
+    static func callRate(_ values: SettingValues, _ setting: Setting) throws(SettingsError) -> Rate? {
+        guard let text = values.string(setting) else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let perSecond = Double(parts[0]), perSecond >= 0, perSecond.isFinite,
+              parts.count == 1 || Int(parts[1]).map({ $0 >= 1 }) == true else {
+            throw .invalid("\(setting.flag): '\(text)' is not RATE[:BURST], e.g. 50 or 50:200 (0: off)")
+        }
+        guard perSecond > 0 else { return nil }
+        let burst = parts.count == 2 ? Int(parts[1]) ?? 1 : max(1, Int((perSecond * 2).rounded(.up)))
+        return Rate(perSecond: perSecond, burst: burst)
+    }
+
+    /// `BURST[:SECONDS]`: BURST failures at once, then one per SECONDS (default 5); nil for 0.
+    static func failureRate(_ values: SettingValues, _ setting: Setting) throws(SettingsError) -> Rate? {
+        guard let text = values.string(setting) else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let burst = Int(parts[0]), burst >= 0,
+              parts.count == 1 || Double(parts[1]).map({ $0 > 0 && $0.isFinite }) == true else {
+            throw .invalid("\(setting.flag): '\(text)' is not BURST[:SECONDS], e.g. 20:5 (0: off)")
+        }
+        guard burst > 0 else { return nil }
+        let seconds = parts.count == 2 ? Double(parts[1]) ?? 5 : 5
+        return Rate(perSecond: 1 / seconds, burst: burst)
     }
 
     private static func level(_ text: String, _ setting: Setting) throws(SettingsError) -> LogLevel {

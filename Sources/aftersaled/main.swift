@@ -21,6 +21,9 @@ do {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
     group = ServiceGroup(services: parts, logger: logger)
+} catch let error as TokenKeysError {
+    FileHandle.standardError.write(Data("aftersaled: \(error)\n".utf8))
+    exit(1)
 } catch {
     FileHandle.standardError.write(Data("aftersaled: cannot open the \(configuration.store.name) store at \(configuration.store.location): \(error)\n".utf8))
     exit(1)

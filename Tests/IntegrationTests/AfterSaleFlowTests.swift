@@ -30,7 +30,7 @@ private final class AfterSaleFixture: @unchecked Sendable {
             await store.destroy()
             throw error
         }
-        server = try await TestServer.start(router: ServiceHost(store: opened.repository).router)
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository, authenticators: try TestTokens.authenticators()).router)
         client = try server.client()
     }
 
@@ -40,7 +40,7 @@ private final class AfterSaleFixture: @unchecked Sendable {
         await server.shutdown()
         opened.close()
         opened = try await store.open()
-        server = try await TestServer.start(router: ServiceHost(store: opened.repository).router)
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository, authenticators: try TestTokens.authenticators()).router)
         client = try server.client()
     }
 
@@ -75,12 +75,8 @@ private final class AfterSaleFixture: @unchecked Sendable {
     }
 }
 
-/// Call options carrying a caller's identity (and an idempotency key when given).
-private func caller(_ role: String, _ id: String, key: String? = nil) -> CallOptions {
-    var metadata: Metadata = [CallerMetadata.role: role, CallerMetadata.id: id]
-    if let key { metadata.add(CallerMetadata.idempotencyKey, key) }
-    return CallOptions(timeout: .seconds(5), metadata: metadata)
-}
+/// Call options carrying a caller's token (and an idempotency key when given).
+private func caller(_ role: String, _ id: String, key: String? = nil) -> CallOptions { Callers.make(role, id, key: key) }
 
 private let buyer = caller("buyer", "b-1")
 private let merchant = caller("merchant", "s-1")
@@ -383,16 +379,14 @@ extension Integration {
                 let peek = await rpcError { try await f.afterSale.getAfterSale(getRequest(c.caseNumber), options: caller("buyer", "b-2")) }
                 #expect(peek?.code == .notFound)
 
-                // Identity: missing role, missing id, unknown role, malformed id.
+                // Identity: no token, a stated identity (not accepted without --insecure-dev-principals),
+                // a token with an unknown role, a token with an empty subject.
                 let none = await rpcError { try await f.afterSale.getAfterSale(getRequest(c.caseNumber), options: CallOptions(timeout: .seconds(5))) }
                 #expect(none?.code == .unauthenticated)
-                #expect(none?.message.contains("x-caller-role") == true)
-                let noID = await rpcError {
-                    try await f.afterSale.getAfterSale(getRequest(c.caseNumber),
-                                                       options: CallOptions(timeout: .seconds(5), metadata: [CallerMetadata.role: "buyer"]))
-                }
-                #expect(noID?.code == .unauthenticated)
-                #expect(noID?.message.contains("x-caller-id") == true)
+                #expect(none?.message.contains("authorization") == true)
+                let stated = await rpcError { try await f.afterSale.getAfterSale(getRequest(c.caseNumber), options: Callers.stated("agent", "a-1")) }
+                #expect(stated?.code == .unauthenticated)
+                #expect(stated?.message.contains("--insecure-dev-principals") == true, "\(stated?.message ?? "")")
                 let badRole = await rpcError { try await f.afterSale.getAfterSale(getRequest(c.caseNumber), options: caller("emperor", "e-1")) }
                 #expect(badRole?.code == .unauthenticated)
                 let badID = await rpcError { try await f.afterSale.getAfterSale(getRequest(c.caseNumber), options: caller("buyer", "")) }

@@ -16,9 +16,7 @@ import Testing
 
 /// Call options for buyer `buyer`, with an idempotency key when given.
 private func asBuyer(_ buyer: String, key: String? = nil, timeout: Duration = .seconds(3)) -> CallOptions {
-    var metadata: Metadata = [CallerMetadata.role: "buyer", CallerMetadata.id: buyer]
-    if let key { metadata.add(CallerMetadata.idempotencyKey, key) }
-    return CallOptions(timeout: timeout, metadata: metadata)
+    Callers.make("buyer", buyer, key: key, timeout: timeout)
 }
 
 /// A refund-only request for the single line of order `order`.

@@ -118,7 +118,12 @@ extension Integration {
             #expect(describeWrapper.stdout.contains("int64 value = 1;"), "\(describeWrapper.stdout)")
 
             // A wrapper field is given as its bare value; the server sees 5 (past the empty feed's head).
-            let feed = ["--server", target, "-H", "x-caller-role=system", "-H", "x-caller-id=feed-reader", "call", "aftersale.v1.AfterSaleService/Subscribe"]
+            // Without --token-keys the server made a development key pair in its data directory;
+            // aftersalectl --as mints short-lived tokens with it.
+            let devKeys = dataDir.appendingPathComponent("dev-keys")
+            #expect(FileManager.default.fileExists(atPath: devKeys.appendingPathComponent("dev-keyset.json").path))
+            #expect(FileManager.default.fileExists(atPath: devKeys.appendingPathComponent("dev-signing-key.pem").path))
+            let feed = ["--server", target, "--data-dir", dataDir.path, "--as", "system:feed-reader", "call", "aftersale.v1.AfterSaleService/Subscribe"]
             let pastHead = try await ChildProcess.run(ctl, feed + [#"{"consumerName": "ctl", "fromCursor": "5", "stopAtHead": true}"#])
             #expect(pastHead.status == 1, "\(pastHead)")
             #expect(pastHead.stderr.contains("OUT_OF_RANGE") && pastHead.stderr.contains("from_cursor 5 is past the feed's head"), "\(pastHead.stderr)")
@@ -140,7 +145,7 @@ extension Integration {
             #expect(notFound.status == 1, "\(notFound)")
             #expect(notFound.stderr.contains("NOT_FOUND"), "\(notFound.stderr)")
 
-            let unknownOrder = try await ChildProcess.run(ctl, ["--server", target, "-H", "x-caller-role=system", "-H", "x-caller-id=order-system",
+            let unknownOrder = try await ChildProcess.run(ctl, ["--server", target, "--data-dir", dataDir.path, "--as", "system:order-system",
                                                                "call", "aftersale.v1.OrderBridge/GetOrderAfterSaleState", #"{"orderId": "o-1"}"#])
             #expect(unknownOrder.status == 1, "\(unknownOrder)")
             #expect(unknownOrder.stderr.contains("NOT_FOUND"), "\(unknownOrder.stderr)")
@@ -150,10 +155,35 @@ extension Integration {
             let anonymous = try await ChildProcess.run(ctl, ["--server", target, "call", "aftersale.v1.AfterSaleService/GetAfterSale", #"{"caseNumber": "AS20260101000001"}"#])
             #expect(anonymous.status == 1, "\(anonymous)")
             #expect(anonymous.stderr.contains("UNAUTHENTICATED"), "\(anonymous.stderr)")
-            let unknownCase = try await ChildProcess.run(ctl, ["--server", target, "-H", "x-caller-role=agent", "-H", "x-caller-id=a-1",
+            let unknownCase = try await ChildProcess.run(ctl, ["--server", target, "--data-dir", dataDir.path, "--as", "agent:a-1@team-x",
                                                                "call", "aftersale.v1.AfterSaleService/GetAfterSale", #"{"caseNumber": "AS20260101000001"}"#])
             #expect(unknownCase.status == 1, "\(unknownCase)")
             #expect(unknownCase.stderr.contains("NOT_FOUND"), "\(unknownCase.stderr)")
+            // The stated identity of earlier versions is refused without --insecure-dev-principals.
+            let stated = try await ChildProcess.run(ctl, ["--server", target, "-H", "x-caller-role=agent", "-H", "x-caller-id=a-1",
+                                                          "call", "aftersale.v1.AfterSaleService/GetAfterSale", #"{"caseNumber": "AS20260101000001"}"#])
+            #expect(stated.status == 1, "\(stated)")
+            #expect(stated.stderr.contains("UNAUTHENTICATED") && stated.stderr.contains("--insecure-dev-principals"), "\(stated.stderr)")
+            // `token` prints one token, which works as plain metadata; AFTERSALE_DATA_DIR finds the key too.
+            let printed = try await ChildProcess.run(ctl, ["--as", "merchant:s-1", "token"],
+                                                     environment: ["AFTERSALE_DATA_DIR": dataDir.path])
+            #expect(printed.status == 0, "\(printed)")
+            let token = printed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(token.hasPrefix("v4.public.") && !token.contains(" "), "\(printed.stdout)")
+            let withToken = try await ChildProcess.run(ctl, ["--server", target, "-H", "authorization=Bearer \(token)",
+                                                             "call", "aftersale.v1.AfterSaleService/ListAfterSales", "{}"])
+            #expect(withToken.status == 0, "\(withToken)")
+            // A data directory without a key: --as cannot mint, a usage error that says where it looked.
+            let noKey = try await ChildProcess.run(ctl, ["--server", target, "--data-dir", dataDir.appendingPathComponent("nowhere").path,
+                                                         "--as", "buyer:b-1", "call", "aftersale.v1.AfterSaleService/ListAfterSales", "{}"])
+            #expect(noKey.status == 2, "\(noKey)")
+            #expect(noKey.stderr.contains("dev-signing-key.pem"), "\(noKey.stderr)")
+            // SIGHUP reloads the key set; the server keeps serving the same key.
+            server.signal(SIGHUP)
+            let afterReload = try await ChildProcess.run(ctl, ["--server", target, "--data-dir", dataDir.path, "--as", "buyer:b-1",
+                                                               "call", "aftersale.v1.AfterSaleService/ListAfterSales", "{}"])
+            #expect(afterReload.status == 0, "\(afterReload)")
+            #expect(server.process.isRunning)
             #expect(FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("aftersale.sqlite3").path), "the store lives in the data directory")
 
             // A health watcher is open when the server is told to stop: it hears NOT_SERVING, then the end.

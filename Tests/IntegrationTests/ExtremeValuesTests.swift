@@ -54,9 +54,7 @@ extension Integration {
                     #expect(!variants.isEmpty, "\(method.path) has no variants")
                     let who = Self.caller(for: method)
                     for (index, variant) in variants.enumerated() {
-                        var metadata: Metadata = [CallerMetadata.role: who.role, CallerMetadata.id: who.id]
-                        metadata.add(CallerMetadata.idempotencyKey, "x-\(method.name)-\(index)")
-                        let options = CallOptions(timeout: .seconds(5), metadata: metadata)
+                        let options = Callers.make(who.role, who.id, key: "x-\(method.name)-\(index)")
                         let code = await Self.call(client, method, variant.payload, options)
                         calls += 1
                         if code == .unavailable || code == nil { _ = await server.waitForExit(timeout: .milliseconds(300)) }
@@ -111,13 +109,10 @@ extension Integration {
         }
 
         static func seed(_ client: RPCClient) async throws -> Seeded {
-            let system = CallOptions(timeout: .seconds(5), metadata: [CallerMetadata.role: "system", CallerMetadata.id: "orders"])
+            let system = Callers.system("orders")
             _ = try await client.orderBridge.upsertOrder(try TestOrder(id: "o-x", status: .delivered).upsertRequest(), options: system)
             _ = try await client.orderBridge.upsertOrder(try TestOrder.single("o-y", buyer: "b-1").upsertRequest(), options: system)
-            var buyer = Metadata()
-            buyer.add(CallerMetadata.role, "buyer")
-            buyer.add(CallerMetadata.id, "b-1")
-            buyer.add(CallerMetadata.idempotencyKey, "seed-return")
+            var buyer = Callers.buyer("b-1", key: "seed-return").metadata
             let returned = try await client.afterSale.createAfterSale(
                 Requests.create(order: "o-x", kind: .returnAndRefund, reason: "no_reason_7_days", lines: [("l-3", 1)]),
                 options: CallOptions(timeout: .seconds(5), metadata: buyer))

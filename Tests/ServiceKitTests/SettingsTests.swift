@@ -75,4 +75,24 @@ struct SettingsTests {
     func badDurations(_ text: String) {
         #expect(DurationText.parse(text) == nil)
     }
+
+    static let insecure = Setting(switch: "--insecure", env: "APP_INSECURE", help: "an on/off switch")
+    static let switches = SettingsTable(program: "app", settings: [insecure, workers])
+
+    @Test("a switch is off by default, on when given alone or by its variable, and leaves the next argument alone")
+    func switches() throws {
+        #expect(try Self.switches.parse([], environment: [:]).bool(Self.insecure) == false)
+        let alone = try Self.switches.parse(["--insecure", "--workers", "2"], environment: [:])
+        #expect(try alone.bool(Self.insecure) == true)
+        #expect(try alone.int(Self.workers) == 2)
+        #expect(try Self.switches.parse(["--insecure=false"], environment: ["APP_INSECURE": "true"]).bool(Self.insecure) == false)
+        #expect(try Self.switches.parse([], environment: ["APP_INSECURE": "true"]).bool(Self.insecure) == true)
+        do {
+            _ = try Self.switches.parse(["--help"], environment: [:])
+            Issue.record("--help did not stop")
+        } catch {
+            guard case .help(let text) = error else { Issue.record("not help: \(error)"); return }
+            #expect(text.contains("  --insecure  "), "\(text)")
+        }
+    }
 }

@@ -3,6 +3,7 @@ import AfterSaleProto
 import Foundation
 import RPCTransport
 import RPCWire
+import SignedTokens
 import Synchronization
 
 // aftersale-bench: C connections × D calls in flight for T seconds through the client module.
@@ -36,6 +37,11 @@ import Synchronization
 //   events/s=N event_after_response_p50_us=N p99_us=N event_after_start_p50_us=N p99_us=N
 // --subscribe-server HOST:PORT puts that subscriber on another replica than the creates (default:
 // --server), which measures delivery across replicas: commit on one, event on the other.
+//
+// Every scenario but health calls as someone: with tokens minted by the development key of the
+// server's data directory (--data-dir, or AFTERSALE_DATA_DIR, default ./data; --audience, default
+// aftersale), one per caller, minted on its first call and reused (the create scenario's buyers are
+// new callers, so each create also costs the server one signature check).
 
 struct BenchOptions {
     var server = "127.0.0.1:7400"
@@ -56,6 +62,10 @@ struct BenchOptions {
     var subscribe = false
     /// Where the subscriber connects (default: `server`).
     var subscribeServer: String?
+    /// The data directory whose development key mints the callers' tokens.
+    var dataDirectory = ProcessInfo.processInfo.environment["AFTERSALE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+    /// The service named in the tokens.
+    var audience = "aftersale"
 }
 
 func fail(_ message: String) -> Never {
@@ -82,7 +92,9 @@ func parse() -> BenchOptions {
         case "--fresh-orders": o.freshOrders = Int(v) ?? 0
         case "--subscribe": o.subscribe = v == "true"
         case "--subscribe-server": o.subscribeServer = v
-        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true] [--subscribe-server HOST:PORT]")
+        case "--data-dir": o.dataDirectory = v
+        case "--audience": o.audience = v
+        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list|drain] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true] [--subscribe-server HOST:PORT] [--data-dir PATH] [--audience NAME]")
         }
     }
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
@@ -126,8 +138,35 @@ func seededCaseNumber(_ n: Int) -> String {
     let sequence = String(n / seededDays + 1)
     return "AS" + seededDates[n % seededDays] + String(repeating: "0", count: max(0, 6 - sequence.count)) + sequence
 }
-let agentMetadata: Metadata = ["x-caller-role": "agent", "x-caller-id": "bench-agent"]
-let orderSystemMetadata: Metadata = ["x-caller-role": "system", "x-caller-id": "order-system"]
+/// Mints the callers' tokens with the data directory's development key (nil for the health
+/// scenario, which needs no identity).
+let minter: TokenMinter? = {
+    guard options.scenario != "health" else { return nil }
+    do {
+        return try DevelopmentKeys.minter(in: DevelopmentKeys.directory(inDataDirectory: options.dataDirectory), audience: options.audience)
+    } catch {
+        fail("the \(options.scenario) scenario calls with development tokens: \(error) (give the server's --data-dir)")
+    }
+}()
+let tokens = Mutex<[String: String]>([:])
+
+/// `authorization` metadata for `role` `id`: a token minted on the caller's first call, valid for
+/// an hour, reused after.
+func caller(_ role: String, _ id: String) -> Metadata {
+    let key = role + ":" + id
+    if let token = tokens.withLock({ $0[key] }) { return [BearerAuthorization.key: BearerAuthorization.value(token)] }
+    guard let minter else { fail("no token minter for \(key)") }
+    do {
+        let token = try minter.mint(subject: id, role: role, shop: role == "merchant" ? id : nil, lifetime: 3_600)
+        tokens.withLock { $0[key] = token }
+        return [BearerAuthorization.key: BearerAuthorization.value(token)]
+    } catch {
+        fail("cannot mint a token for \(key): \(error)")
+    }
+}
+
+let agentMetadata: Metadata = options.scenario == "health" ? Metadata() : caller("agent", "bench-agent")
+let orderSystemMetadata: Metadata = options.scenario == "timers" ? caller("system", "order-system") : Metadata()
 /// The timers scenario's cases and when their review timer is due (Unix ms).
 let timerCases = Mutex<[String: Int64]>([:])
 
@@ -193,8 +232,8 @@ func scenarioCall(_ client: RPCClient, _ state: inout String) async throws {
         line.quantity = 1
         request.lines = [line]
         request.reasonCode = "no_longer_wanted"
-        let metadata: Metadata = ["x-caller-role": "buyer", "x-caller-id": "bench-buyer-\(order)",
-                                  "idempotency-key": "bench-\(runID)-\(c)"]
+        var metadata = caller("buyer", "bench-buyer-\(order)")
+        metadata.add("idempotency-key", "bench-\(runID)-\(c)")
         let t0 = MonotonicClock.nanos()
         let response = try await client.afterSale.createAfterSale(request, options: CallOptions(metadata: metadata))
         if response.replayed { throw RPCError(.internal, "a new idempotency key was replayed") }
@@ -219,7 +258,8 @@ func scenarioCall(_ client: RPCClient, _ state: inout String) async throws {
         photo.contentType = "image/jpeg"
         photo.sizeBytes = 1_000
         request.evidence = [photo]
-        let metadata: Metadata = ["x-caller-role": "buyer", "x-caller-id": "tbench-buyer", "idempotency-key": "tb-\(runID)-\(c)"]
+        var metadata = caller("buyer", "tbench-buyer")
+        metadata.add("idempotency-key", "tb-\(runID)-\(c)")
         let response = try await client.afterSale.createAfterSale(request, options: CallOptions(metadata: metadata))
         guard let created = response.afterSale, let step = created.nextAutomaticStep else {
             throw RPCError(.internal, "a new return case without a review timer")
@@ -280,7 +320,7 @@ if options.scenario == "drain" {
     request.consumerName = "bench-drain-\(runID)"
     request.fromCursor = 0
     request.stopAtHead = true
-    let metadata: Metadata = ["x-caller-role": "system", "x-caller-id": "bench-drain"]
+    let metadata = caller("system", "bench-drain")
     let t0 = MonotonicClock.nanos()
     var count = 0
     var last: Int64 = 0
@@ -309,7 +349,7 @@ let subscriber: Task<Void, Never>? = !options.subscribe ? nil : Task {
     guard let feedClient = try? RPCClient(target: options.subscribeServer ?? options.server, configuration: config) else {
         fail("cannot connect the subscriber")
     }
-    let feedMetadata: Metadata = ["x-caller-role": "system", "x-caller-id": "bench-feed"]
+    let feedMetadata = caller("system", "bench-feed")
     var request = SubscribeRequest()
     request.consumerName = "bench-\(runID)"
     request.fromCursor = -1  // from the feed's head: only the events this run causes

@@ -11,12 +11,17 @@ import RPCWire
 // 3 the server could not be reached.
 
 let usage = """
-usage: aftersalectl [--server HOST:PORT] [--timeout SECONDS] [-H key=value]... COMMAND
+usage: aftersalectl [--server HOST:PORT] [--timeout SECONDS] [-H key=value]... [--as ROLE:ID[@TEAM]] [--data-dir PATH] COMMAND
   list                         services and their methods
   describe NAME                a service, a method, a message type or an enum type
   call METHOD 'JSON'           call a method; METHOD as aftersale.v1.Health/Check or /aftersale.v1.Health/Check;
                                JSON '-' reads the request from standard input
-Environment: AFTERSALE_SERVER (default 127.0.0.1:7400)
+  token                        print one development token for --as (to send with -H "authorization=Bearer ...")
+Calling as someone: --as ROLE:ID mints a short-lived (5 minute) token with the development key that
+aftersaled made in its data directory (--data-dir, default ./data: dev-keys/dev-signing-key.pem).
+ROLE is buyer, merchant, agent, platform or system; a merchant's ID is its shop (merchant:s-1); an
+agent may name a team (agent:a-1@team-x). --audience NAME names the service (default aftersale).
+Environment: AFTERSALE_SERVER (default 127.0.0.1:7400), AFTERSALE_DATA_DIR, AFTERSALE_TOKEN_AUDIENCE
 """
 
 func exitWith(_ code: Int32, _ message: String) -> Never {
@@ -28,6 +33,9 @@ var server = ProcessInfo.processInfo.environment["AFTERSALE_SERVER"] ?? "127.0.0
 var timeout: Duration = .seconds(10)
 var timeoutGiven = false
 var metadata = Metadata()
+var identity: CallerIdentity?
+var dataDirectory = ProcessInfo.processInfo.environment["AFTERSALE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+var audience = ProcessInfo.processInfo.environment["AFTERSALE_TOKEN_AUDIENCE"].flatMap { $0.isEmpty ? nil : $0 } ?? "aftersale"
 var words: [String] = []
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
@@ -42,6 +50,17 @@ while let a = args.popFirst() {
     case "-H", "--metadata":
         guard let v = args.popFirst(), let eq = v.firstIndex(of: "=") else { exitWith(2, "-H needs key=value") }
         metadata.add(String(v[..<eq]), String(v[v.index(after: eq)...]))
+    case "--as":
+        guard let v = args.popFirst(), let parsed = CallerIdentity(parsing: v) else {
+            exitWith(2, "--as needs ROLE:ID or ROLE:ID@TEAM, ROLE one of \(CallerIdentity.roles.joined(separator: ", "))")
+        }
+        identity = parsed
+    case "--data-dir":
+        guard let v = args.popFirst(), !v.isEmpty else { exitWith(2, "--data-dir needs a PATH") }
+        dataDirectory = v
+    case "--audience":
+        guard let v = args.popFirst(), !v.isEmpty else { exitWith(2, "--audience needs a NAME") }
+        audience = v
     case "-h", "--help":
         print(usage)
         exit(0)
@@ -50,8 +69,28 @@ while let a = args.popFirst() {
     }
 }
 
+/// The minter of `--as` tokens, from the development key in the data directory.
+@MainActor
+func developmentTokens(for identity: CallerIdentity) -> MintingTokenProvider {
+    do {
+        return try MintingTokenProvider.development(dataDirectory: dataDirectory, audience: audience, identity: identity)
+    } catch {
+        exitWith(2, "--as needs the development key of the server's data directory: \(error) "
+                 + "(start aftersaled on that data directory first, or give --data-dir / AFTERSALE_DATA_DIR)")
+    }
+}
+
+if words.first == "token" {
+    guard words.count == 1 else { exitWith(2, "token takes no arguments\n\(usage)") }
+    guard let identity else { exitWith(2, "token needs --as ROLE:ID") }
+    do { print(try developmentTokens(for: identity).token()) } catch { exitWith(2, "cannot mint a token: \(error)") }
+    exit(0)
+}
+
+var clientConfiguration = ClientConfiguration()
+if let identity { clientConfiguration.tokenProvider = developmentTokens(for: identity) }
 let client: RPCClient
-do { client = try RPCClient(target: server) } catch { exitWith(2, "\(error.message)") }
+do { client = try RPCClient(target: server, configuration: clientConfiguration) } catch { exitWith(2, "\(error.message)") }
 let options = CallOptions(timeout: timeout, metadata: metadata)
 
 func services() async -> [ServiceInfo] {

@@ -24,7 +24,7 @@ cpu() { awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5, $9}' /proc/stat; }
 for run in $runs; do
   scenario=${run%%:*}; setting=${run#*:}
   read -r total0 idle0 steal0 <<<"$(cpu)"
-  line=$("$bin/aftersale-bench" --server 127.0.0.1:$PORT --scenario "$scenario" --connections "${setting%x*}" \
+  line=$("$bin/aftersale-bench" --server 127.0.0.1:$PORT --data-dir "$copy" --scenario "$scenario" --connections "${setting%x*}" \
          --inflight "${setting#*x}" --duration "$T" --cases "$CASES" --fresh-orders "$FRESH" 2>&1 | tail -1)
   read -r total1 idle1 steal1 <<<"$(cpu)"
   fig() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$line"; }

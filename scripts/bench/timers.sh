@@ -25,11 +25,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 case "$backend" in
-  sqlite) store=(--data-dir "$work/data") ;;
+  sqlite) store=(--data-dir "$work/data"); keys=() ;;
   postgres)
     [ -n "${AFTERSALE_PG_BINDIR:-}" ] || { echo "run me through scripts/with-postgres.sh" >&2; exit 2; }
     "$AFTERSALE_PG_BINDIR/createdb" timers
-    store=(--database "postgresql:///timers?host=$PGHOST&port=$PGPORT&user=$PGUSER") ;;
+    store=(--database "postgresql:///timers?host=$PGHOST&port=$PGPORT&user=$PGUSER")
+    keys=(--data-dir "$work/data") ;;   # where the development token key is made
   *) echo "backend: sqlite or postgres" >&2; exit 2 ;;
 esac
 echo "== $backend: seeding $cases cases ($PENDING pending timers)"
@@ -37,12 +38,12 @@ echo "== $backend: seeding $cases cases ($PENDING pending timers)"
 targets=()
 for r in $(seq 0 $((REPLICAS - 1))); do
   port=$((17800 + r))
-  "$bin/aftersaled" "${store[@]}" --listen "127.0.0.1:$port" --log-level warning --timer-merchant-review "$REVIEW" \
+  "$bin/aftersaled" "${store[@]}" "${keys[@]}" --listen "127.0.0.1:$port" --log-level warning --timer-merchant-review "$REVIEW" \
     --timer-max-per-second "$RATE" &
   pids+=($!)
   for _ in $(seq 400); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
   targets+=("127.0.0.1:$port")
 done
 echo "== $REPLICAS replica(s), review timer $REVIEW, load ${C}x${D} for ${T}s"
-"$bin/aftersale-bench" --server "$(IFS=,; echo "${targets[*]}")" --scenario timers --connections "$C" --inflight "$D" \
+"$bin/aftersale-bench" --server "$(IFS=,; echo "${targets[*]}")" --data-dir "$work/data" --scenario timers --connections "$C" --inflight "$D" \
   --duration "$T" --warmup 0 2>&1 | tail -3 | sed 's/^/  /'

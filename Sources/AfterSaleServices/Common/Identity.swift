@@ -22,12 +22,45 @@ extension ServerContext {
     }
 }
 
-/// One way of telling who is calling from a call's metadata (stated metadata today; signed
-/// tokens later, beside it).
+/// How a call's caller was established, beside the principal: the facts the domain does not need
+/// but logs, audits and later rules may (the team of an agent, which key signed the token).
+public struct Authentication: Sendable, Equatable {
+    /// Where the identity came from.
+    public enum Source: Sendable, Equatable {
+        /// A verified `authorization: Bearer` token.
+        case token(issuer: String, keyID: String, tokenID: String?)
+        /// `x-caller-role` / `x-caller-id` as stated (only with `--insecure-dev-principals`).
+        case statedMetadata
+    }
+
+    /// The caller.
+    public let principal: Principal
+    /// The team the caller belongs to (agents), when the credentials say.
+    public let team: String?
+    /// Where the identity came from.
+    public let source: Source
+
+    /// Makes an authentication result.
+    public init(principal: Principal, team: String? = nil, source: Source) {
+        self.principal = principal
+        self.team = team
+        self.source = source
+    }
+}
+
+/// The ``Authentication`` of the call, as the ``IdentityInterceptor`` put it in the context.
+public enum AuthenticationKey: ServerContextKey {
+    public typealias Value = Authentication
+}
+
+/// One way of telling who is calling from a call's metadata: a signed token, or (for development
+/// only) the stated `x-caller-role` / `x-caller-id`.
 public protocol Authenticator: Sendable {
     /// The caller, nil when the call carries none of this authenticator's credentials.
     /// - Throws: `UNAUTHENTICATED` (or `PERMISSION_DENIED`) when the credentials are present but wrong.
-    func authenticate(_ context: ServerContext) throws(RPCError) -> Principal?
+    func authenticate(_ context: ServerContext) throws(RPCError) -> Authentication?
+    /// What a call carrying no credentials at all is told, when this authenticator is the first.
+    var missingCredentialsMessage: String { get }
 }
 
 /// Authenticates every call of the business services once, before its handler, and puts the
@@ -40,12 +73,13 @@ public struct IdentityInterceptor: ServerInterceptor {
     /// What a call without any credentials is told.
     public let missingCredentials: RPCError
 
-    /// An interceptor trying `authenticators` in order.
-    public init(authenticators: [any Authenticator], publicServices: Set<String>,
-                missingCredentials: RPCError = RPCError(.unauthenticated, "\(CallerMetadata.role) metadata is required")) {
+    /// An interceptor trying `authenticators` in order; a call without credentials is told the
+    /// first authenticator's ``Authenticator/missingCredentialsMessage`` unless `missingCredentials` says otherwise.
+    public init(authenticators: [any Authenticator], publicServices: Set<String>, missingCredentials: RPCError? = nil) {
         self.authenticators = authenticators
         self.publicServices = publicServices
         self.missingCredentials = missingCredentials
+            ?? RPCError(.unauthenticated, authenticators.first?.missingCredentialsMessage ?? "this server accepts no credentials")
     }
 
     public func applies(to method: RPCMethodInfo) -> Bool { !publicServices.contains(method.service) }
@@ -54,8 +88,9 @@ public struct IdentityInterceptor: ServerInterceptor {
         guard !publicServices.contains(context.method.service) else { return }
         _ = try CallerMetadata.traceID(from: context.metadata)  // stored in trace records: refuse a malformed one up front
         for authenticator in authenticators {
-            if let principal = try authenticator.authenticate(context) {
-                context[PrincipalKey.self] = principal
+            if let authentication = try authenticator.authenticate(context) {
+                context[PrincipalKey.self] = authentication.principal
+                context[AuthenticationKey.self] = authentication
                 return
             }
         }
@@ -64,14 +99,35 @@ public struct IdentityInterceptor: ServerInterceptor {
 }
 
 /// The caller's identity as the metadata states it (`x-caller-role`, `x-caller-id`): trusted as
-/// stated, but it must be well-formed.
+/// stated, but it must be well-formed. Anyone who can reach the port can claim any role this way,
+/// so aftersaled enables it only with `--insecure-dev-principals`.
 public struct MetadataAuthenticator: Authenticator {
     /// The authenticator.
     public init() {}
 
-    public func authenticate(_ context: ServerContext) throws(RPCError) -> Principal? {
+    public func authenticate(_ context: ServerContext) throws(RPCError) -> Authentication? {
         guard context.metadata[CallerMetadata.role] != nil || context.metadata[CallerMetadata.id] != nil else { return nil }
-        return try CallerMetadata.principal(from: context.metadata)
+        return Authentication(principal: try CallerMetadata.principal(from: context.metadata), source: .statedMetadata)
+    }
+
+    public var missingCredentialsMessage: String { "\(CallerMetadata.role) metadata is required" }
+}
+
+/// Refuses a stated identity (`x-caller-role` / `x-caller-id`) on a server that does not accept
+/// one, saying what to send instead, rather than the generic "credentials required". Put it after
+/// the authenticators that do accept credentials.
+public struct StatedIdentityRefusal: Authenticator {
+    /// The refusal.
+    public init() {}
+
+    public func authenticate(_ context: ServerContext) throws(RPCError) -> Authentication? {
+        guard context.metadata[CallerMetadata.role] != nil || context.metadata[CallerMetadata.id] != nil else { return nil }
+        throw RPCError(.unauthenticated, "\(CallerMetadata.role) / \(CallerMetadata.id) metadata is not accepted by this server "
+                       + "(it runs without --insecure-dev-principals): send \(CallerMetadata.authorization): Bearer <token>")
+    }
+
+    public var missingCredentialsMessage: String {
+        "\(CallerMetadata.authorization) metadata is required: Bearer <v4.public token>"
     }
 }
 
@@ -113,6 +169,8 @@ public enum CallerMetadata {
     public static let role = "x-caller-role"
     /// The caller's identifier (buyer id, shop id for merchants, agent id, system name).
     public static let id = "x-caller-id"
+    /// `Bearer <token>`: the caller's signed token.
+    public static let authorization = "authorization"
     /// The key that makes CreateAfterSale (and AddMessage) retries return the first result.
     public static let idempotencyKey = "idempotency-key"
     /// The most bytes an idempotency key may have.

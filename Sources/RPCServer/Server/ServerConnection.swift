@@ -115,7 +115,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private func respond(_ callID: UInt64, _ result: Result<[UInt8], RPCError>, coalesce: Bool = false) {
         switch result {
         case let .success(payload): connection.send(.response(callID, status: .ok, payload: payload), coalesce: coalesce)
-        case let .failure(error): connection.send(.response(callID, status: RPCStatus(error)), coalesce: coalesce)
+        case let .failure(error): connection.send(.response(callID, status: RPCStatus(error), metadata: error.metadata), coalesce: coalesce)
         }
     }
 

@@ -24,6 +24,9 @@ public struct Setting: Sendable, Hashable {
     public let help: String
     /// How the value is shown.
     public let redaction: Redaction
+    /// True for an on/off switch: the flag alone means `true` (`--flag=false` turns it off), and its
+    /// variable takes `true` or `false`.
+    public let isSwitch: Bool
 
     /// Declares a setting.
     public init(_ flag: String, env environment: String, default defaultValue: String?, value valueName: String,
@@ -34,6 +37,18 @@ public struct Setting: Sendable, Hashable {
         self.valueName = valueName
         self.help = help
         self.redaction = redaction
+        self.isSwitch = false
+    }
+
+    /// Declares an on/off switch, off by default: `--flag` turns it on, as does `ENV=true`.
+    public init(switch flag: String, env environment: String, help: String) {
+        self.flag = flag
+        self.environment = environment
+        self.defaultValue = "false"
+        self.valueName = ""
+        self.help = help
+        self.redaction = .none
+        self.isSwitch = true
     }
 
     /// `value` as it may appear in a log line.

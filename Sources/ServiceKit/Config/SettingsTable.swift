@@ -20,7 +20,7 @@ public struct SettingsTable: Sendable {
         var lines = ["usage: \(program) [options]", "flags win over environment variables; every flag has one"]
         let width = settings.map { $0.flag.count + $0.valueName.count + 1 }.max() ?? 0
         for setting in settings {
-            let left = "\(setting.flag) \(setting.valueName)"
+            let left = setting.isSwitch ? setting.flag : "\(setting.flag) \(setting.valueName)"
             let padded = left + String(repeating: " ", count: max(1, width - left.count + 2))
             var right = "\(setting.help) (env \(setting.environment)"
             if let value = setting.defaultValue, setting.redaction == .none { right += "; default \(value.isEmpty ? "\"\"" : value)" }
@@ -41,7 +41,7 @@ public struct SettingsTable: Sendable {
                 sources[setting.flag] = setting.environment
             }
         }
-        let known = Set(settings.map(\.flag))
+        let byFlag = Dictionary(settings.map { ($0.flag, $0) }, uniquingKeysWith: { first, _ in first })
         var rest = arguments[...]
         while let argument = rest.popFirst() {
             if argument == "--help" || argument == "-h" { throw .help(help) }
@@ -51,7 +51,9 @@ public struct SettingsTable: Sendable {
                 flag = String(argument[..<equals])
                 value = String(argument[argument.index(after: equals)...])
             }
-            guard known.contains(flag) else { throw .invalid("unknown option \(argument)\n\(help)") }
+            guard let setting = byFlag[flag] else { throw .invalid("unknown option \(argument)\n\(help)") }
+            // A switch takes no separate value: `--flag` alone is on, `--flag=false` off.
+            if setting.isSwitch && value == nil { value = "true" }
             guard let text = value ?? rest.popFirst() else { throw .invalid("\(flag) needs a value") }
             given[flag] = text
             sources[flag] = flag

@@ -10,17 +10,20 @@ import Testing
 
 // Callers
 
-/// Call options carrying a caller's identity, as the other services send it.
+/// Call options carrying a caller's identity as the other services send it: a bearer token signed
+/// by the tests' key (``TestTokens``), which every server the tests start trusts.
 enum Callers {
-    static func make(_ role: String, _ id: String, key: String? = nil, timeout: Duration = .seconds(5)) -> CallOptions {
-        var metadata: Metadata = [CallerMetadata.role: role, CallerMetadata.id: id]
+    static func make(_ role: String, _ id: String, key: String? = nil, shop: String? = nil, team: String? = nil,
+                     timeout: Duration = .seconds(5)) -> CallOptions {
+        var metadata: Metadata = [CallerMetadata.authorization: TestTokens.bearer(CallerIdentity(role: role, id: id, shop: shop, team: team))]
         if let key { metadata.add(CallerMetadata.idempotencyKey, key) }
         return CallOptions(timeout: timeout, metadata: metadata)
     }
 
     static func buyer(_ id: String = "b-1", key: String? = nil) -> CallOptions { make("buyer", id, key: key) }
+    /// A merchant acting for its own shop `id`.
     static func merchant(_ id: String = "s-1") -> CallOptions { make("merchant", id) }
-    static func agent(_ id: String = "agent-1") -> CallOptions { make("agent", id) }
+    static func agent(_ id: String = "agent-1", team: String = "team-a") -> CallOptions { make("agent", id, team: team) }
     static func platform(_ id: String = "platform-1") -> CallOptions { make("platform", id) }
     static func system(_ id: String = "system-1", timeout: Duration = .seconds(5)) -> CallOptions { make("system", id, timeout: timeout) }
     /// No identity at all.
@@ -29,6 +32,14 @@ enum Callers {
     static var orderSystem: CallOptions { system("order-system") }
     /// The logistics system's identity.
     static var logistics: CallOptions { system("logistics") }
+
+    /// The identity stated in `x-caller-role` / `x-caller-id`, unsigned: accepted only by a server
+    /// started with `--insecure-dev-principals`.
+    static func stated(_ role: String, _ id: String, key: String? = nil) -> CallOptions {
+        var metadata: Metadata = [CallerMetadata.role: role, CallerMetadata.id: id]
+        if let key { metadata.add(CallerMetadata.idempotencyKey, key) }
+        return CallOptions(timeout: .seconds(5), metadata: metadata)
+    }
 }
 
 // MARK: - Request builders

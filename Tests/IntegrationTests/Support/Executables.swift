@@ -112,9 +112,11 @@ final class ChildProcess: @unchecked Sendable {
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
     /// Runs to completion: (status, stdout, stderr); status nil when it had to be killed.
-    static func run(_ executable: URL, _ arguments: [String], timeout: Duration = .seconds(10)) async throws
+    /// - Parameter environment: added to this process's environment.
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(10)) async throws
         -> (status: Int32?, stdout: String, stderr: String) {
-        let child = try ChildProcess(executable, arguments)
+        let child = try ChildProcess(executable, arguments, environment: environment.isEmpty ? nil
+                                     : ProcessInfo.processInfo.environment.merging(environment) { _, given in given })
         let status = await child.waitForExit(timeout: timeout)
         return (status, child.stdout, child.stderr)
     }

@@ -38,7 +38,8 @@ final class IntegrationFixture: @unchecked Sendable {
             await store.destroy()
             throw error
         }
-        server = try await TestServer.start(router: ServiceHost(store: opened.repository, policy: policy).router)
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository, policy: policy,
+                                                                authenticators: try TestTokens.authenticators()).router)
         client = try server.client()
     }
 
@@ -63,7 +64,8 @@ final class IntegrationFixture: @unchecked Sendable {
         await server.shutdown()
         opened.close()
         opened = try await store.open()
-        server = try await TestServer.start(router: ServiceHost(store: opened.repository, policy: policy).router)
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository, policy: policy,
+                                                                authenticators: try TestTokens.authenticators()).router)
         client = try server.client()
     }
 

@@ -108,10 +108,10 @@ struct TestStore: Sendable {
     /// Opens the store in this process.
     func open() async throws -> OpenedStore { try await storeBackend.open() }
 
-    /// The arguments that point `aftersaled` at this store.
+    /// The arguments that point `aftersaled` at this store (and make it trust the tests' token key).
     var daemonArguments: [String] {
-        if let database { return ["--database", database.url, "--database-pool-size", "4"] }
-        return ["--data-dir", directory]
+        if let database { return ["--database", database.url, "--database-pool-size", "4"] + TestTokens.daemonArguments }
+        return ["--data-dir", directory] + TestTokens.daemonArguments
     }
 
     /// Removes the data directory and drops the database.

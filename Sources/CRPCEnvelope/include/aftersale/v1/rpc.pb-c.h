@@ -148,7 +148,7 @@ struct  Aftersale__V1__Envelope
    */
   char *method;
   /*
-   * REQUEST only: call metadata.
+   * REQUEST: call metadata; RESPONSE: metadata sent with the status (e.g. retry-after-ms).
    */
   size_t n_metadata;
   Aftersale__V1__MetadataEntry **metadata;

@@ -9,6 +9,10 @@ public enum RepositoryError: Error, Sendable, Hashable, CustomStringConvertible 
     case refundNotFound(String)
     /// After-sales knows no order with this id.
     case orderNotFound(String)
+    /// No ticket has this id.
+    case ticketNotFound(String)
+    /// No agent has this id.
+    case agentNotFound(String)
     /// The idempotency key was used before for a different request (another fingerprint or operation).
     case idempotencyKeyReused(key: String)
     /// The order or its cases changed after the eligibility decision read them; decide again.
@@ -35,6 +39,8 @@ public enum RepositoryError: Error, Sendable, Hashable, CustomStringConvertible 
         case .caseNotFound(let number): "case \(number) not found"
         case .refundNotFound(let id): "refund \(id) not found"
         case .orderNotFound(let id): "order \(id) not found"
+        case .ticketNotFound(let id): "ticket \(id) not found"
+        case .agentNotFound(let id): "agent \(id) not found"
         case .idempotencyKeyReused(let key): "idempotency key \"\(key)\" was already used for a different request"
         case .eligibilityChanged(let orderID): "order \(orderID) or its cases changed while the application was decided; retry"
         case .caseNumberTaken(let number): "case number \(number) is already taken"

@@ -35,7 +35,7 @@ extension DomainError: RPCErrorConvertible {
             RPCError(.outOfRange, message)
         case .duplicate:
             RPCError(.alreadyExists, message)
-        case .refundConflict:
+        case .refundConflict, .deskConflict:
             RPCError(.failedPrecondition, message)
         }
     }
@@ -44,7 +44,7 @@ extension DomainError: RPCErrorConvertible {
 extension RepositoryError: RPCErrorConvertible {
     public var rpcError: RPCError {
         switch self {
-        case .caseNotFound, .refundNotFound, .orderNotFound:
+        case .caseNotFound, .refundNotFound, .orderNotFound, .ticketNotFound, .agentNotFound:
             RPCError(.notFound, description)
         case .idempotencyKeyReused:
             RPCError(.invalidArgument, "idempotency-key: \(description)")

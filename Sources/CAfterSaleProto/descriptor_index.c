@@ -4,6 +4,7 @@
 #include "aftersale/v1/refunds.pb-c.h"
 #include "aftersale/v1/shipping.pb-c.h"
 #include "aftersale/v1/cases.pb-c.h"
+#include "aftersale/v1/desk.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/feed.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
@@ -13,6 +14,7 @@
 #include "aftersale/v1/reflection.pb-c.h"
 #include "aftersale/v1/refund_bridge.pb-c.h"
 #include "aftersale/v1/rpc.pb-c.h"
+#include "aftersale/v1/service_desk.pb-c.h"
 #include "aftersale/v1/timers.pb-c.h"
 
 const ProtobufCMessageDescriptor *aftersale__v1__money__descriptor_ref(void) { return &aftersale__v1__money__descriptor; }
@@ -32,6 +34,10 @@ const ProtobufCMessageDescriptor *aftersale__v1__automatic_step__descriptor_ref(
 const ProtobufCMessageDescriptor *aftersale__v1__after_sale_summary__descriptor_ref(void) { return &aftersale__v1__after_sale_summary__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__case_message__descriptor_ref(void) { return &aftersale__v1__case_message__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__reason__descriptor_ref(void) { return &aftersale__v1__reason__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__support_agent__descriptor_ref(void) { return &aftersale__v1__support_agent__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__ticket_entry__descriptor_ref(void) { return &aftersale__v1__ticket_entry__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__sla_status__descriptor_ref(void) { return &aftersale__v1__sla_status__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__ticket__descriptor_ref(void) { return &aftersale__v1__ticket__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__order_line__descriptor_ref(void) { return &aftersale__v1__order_line__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__order_snapshot__descriptor_ref(void) { return &aftersale__v1__order_snapshot__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__line_after_sale_state__descriptor_ref(void) { return &aftersale__v1__line_after_sale_state__descriptor; }
@@ -109,6 +115,32 @@ const ProtobufCMessageDescriptor *aftersale__v1__metadata_entry__descriptor_ref(
 const ProtobufCMessageDescriptor *aftersale__v1__status_detail__descriptor_ref(void) { return &aftersale__v1__status_detail__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__status__descriptor_ref(void) { return &aftersale__v1__status__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__envelope__descriptor_ref(void) { return &aftersale__v1__envelope__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__upsert_agent_request__descriptor_ref(void) { return &aftersale__v1__upsert_agent_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__upsert_agent_response__descriptor_ref(void) { return &aftersale__v1__upsert_agent_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_agent_request__descriptor_ref(void) { return &aftersale__v1__get_agent_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_agent_response__descriptor_ref(void) { return &aftersale__v1__get_agent_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_agents_request__descriptor_ref(void) { return &aftersale__v1__list_agents_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_agents_response__descriptor_ref(void) { return &aftersale__v1__list_agents_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__set_presence_request__descriptor_ref(void) { return &aftersale__v1__set_presence_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__set_presence_response__descriptor_ref(void) { return &aftersale__v1__set_presence_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__heartbeat_request__descriptor_ref(void) { return &aftersale__v1__heartbeat_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__heartbeat_response__descriptor_ref(void) { return &aftersale__v1__heartbeat_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__open_ticket_request__descriptor_ref(void) { return &aftersale__v1__open_ticket_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__open_ticket_response__descriptor_ref(void) { return &aftersale__v1__open_ticket_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_ticket_request__descriptor_ref(void) { return &aftersale__v1__get_ticket_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_ticket_response__descriptor_ref(void) { return &aftersale__v1__get_ticket_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_tickets_request__descriptor_ref(void) { return &aftersale__v1__list_tickets_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_tickets_response__descriptor_ref(void) { return &aftersale__v1__list_tickets_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__reply_to_ticket_request__descriptor_ref(void) { return &aftersale__v1__reply_to_ticket_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__reply_to_ticket_response__descriptor_ref(void) { return &aftersale__v1__reply_to_ticket_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__update_ticket_status_request__descriptor_ref(void) { return &aftersale__v1__update_ticket_status_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__update_ticket_status_response__descriptor_ref(void) { return &aftersale__v1__update_ticket_status_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__take_ticket_request__descriptor_ref(void) { return &aftersale__v1__take_ticket_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__take_ticket_response__descriptor_ref(void) { return &aftersale__v1__take_ticket_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__transfer_ticket_request__descriptor_ref(void) { return &aftersale__v1__transfer_ticket_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__transfer_ticket_response__descriptor_ref(void) { return &aftersale__v1__transfer_ticket_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__release_ticket_request__descriptor_ref(void) { return &aftersale__v1__release_ticket_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__release_ticket_response__descriptor_ref(void) { return &aftersale__v1__release_ticket_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__timer_durations__descriptor_ref(void) { return &aftersale__v1__timer_durations__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__timer_override__descriptor_ref(void) { return &aftersale__v1__timer_override__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__effective_wait__descriptor_ref(void) { return &aftersale__v1__effective_wait__descriptor; }
@@ -144,6 +176,10 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__after_sale_summary__descriptor,
     &aftersale__v1__case_message__descriptor,
     &aftersale__v1__reason__descriptor,
+    &aftersale__v1__support_agent__descriptor,
+    &aftersale__v1__ticket_entry__descriptor,
+    &aftersale__v1__sla_status__descriptor,
+    &aftersale__v1__ticket__descriptor,
     &aftersale__v1__order_line__descriptor,
     &aftersale__v1__order_snapshot__descriptor,
     &aftersale__v1__line_after_sale_state__descriptor,
@@ -221,6 +257,32 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__status_detail__descriptor,
     &aftersale__v1__status__descriptor,
     &aftersale__v1__envelope__descriptor,
+    &aftersale__v1__upsert_agent_request__descriptor,
+    &aftersale__v1__upsert_agent_response__descriptor,
+    &aftersale__v1__get_agent_request__descriptor,
+    &aftersale__v1__get_agent_response__descriptor,
+    &aftersale__v1__list_agents_request__descriptor,
+    &aftersale__v1__list_agents_response__descriptor,
+    &aftersale__v1__set_presence_request__descriptor,
+    &aftersale__v1__set_presence_response__descriptor,
+    &aftersale__v1__heartbeat_request__descriptor,
+    &aftersale__v1__heartbeat_response__descriptor,
+    &aftersale__v1__open_ticket_request__descriptor,
+    &aftersale__v1__open_ticket_response__descriptor,
+    &aftersale__v1__get_ticket_request__descriptor,
+    &aftersale__v1__get_ticket_response__descriptor,
+    &aftersale__v1__list_tickets_request__descriptor,
+    &aftersale__v1__list_tickets_response__descriptor,
+    &aftersale__v1__reply_to_ticket_request__descriptor,
+    &aftersale__v1__reply_to_ticket_response__descriptor,
+    &aftersale__v1__update_ticket_status_request__descriptor,
+    &aftersale__v1__update_ticket_status_response__descriptor,
+    &aftersale__v1__take_ticket_request__descriptor,
+    &aftersale__v1__take_ticket_response__descriptor,
+    &aftersale__v1__transfer_ticket_request__descriptor,
+    &aftersale__v1__transfer_ticket_response__descriptor,
+    &aftersale__v1__release_ticket_request__descriptor,
+    &aftersale__v1__release_ticket_response__descriptor,
     &aftersale__v1__timer_durations__descriptor,
     &aftersale__v1__timer_override__descriptor,
     &aftersale__v1__effective_wait__descriptor,
@@ -239,8 +301,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 110; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 110 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 140; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 140 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,
@@ -255,6 +317,9 @@ static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__reason_basis__descriptor,
     &aftersale__v1__case_action__descriptor,
     &aftersale__v1__trace_outcome__descriptor,
+    &aftersale__v1__presence__descriptor,
+    &aftersale__v1__ticket_status__descriptor,
+    &aftersale__v1__ticket_priority__descriptor,
     &aftersale__v1__order_status__descriptor,
     &aftersale__v1__order_after_sale_state__descriptor,
     &aftersale__v1__after_sale_scope__descriptor,
@@ -268,8 +333,8 @@ static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__frame_kind__descriptor,
     NULL
 };
-size_t aftersale_enum_count(void) { return 23; }
-const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 23 ? enum_table[index] : NULL; }
+size_t aftersale_enum_count(void) { return 26; }
+const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 26 ? enum_table[index] : NULL; }
 
 static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__after_sale_service__descriptor,
@@ -277,8 +342,9 @@ static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__order_bridge__descriptor,
     &aftersale__v1__reflection__descriptor,
     &aftersale__v1__refund_bridge__descriptor,
+    &aftersale__v1__service_desk__descriptor,
     &aftersale__v1__timers__descriptor,
     NULL
 };
-size_t aftersale_service_count(void) { return 6; }
-const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 6 ? service_table[index] : NULL; }
+size_t aftersale_service_count(void) { return 7; }
+const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 7 ? service_table[index] : NULL; }

@@ -100,5 +100,13 @@ extension CopiedTable {
         CopiedTable("timer_settings", order: "kind, key, version", [
             ("kind", .text), ("key", .text), ("version", .integer), ("document", .bytes), ("saved_at", .integer),
         ]),
+        CopiedTable("agents", order: "agent_id", [
+            ("agent_id", .text), ("team", .text), ("version", .integer), ("document", .bytes),
+        ]),
+        CopiedTable("tickets", order: "ticket_id", [
+            ("ticket_id", .text), ("status", .text), ("assignee", .text), ("previous_assignee", .text), ("team", .text),
+            ("requester_role", .text), ("requester_id", .text), ("buyer_id", .text), ("shop_id", .text), ("case_id", .integer),
+            ("created_at", .integer), ("queued_at", .integer), ("wake_at", .integer), ("version", .integer), ("document", .bytes),
+        ]),
     ]
 }

@@ -20,6 +20,16 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
     case refundNeedsAttention = "refund_needs_attention"
     /// A timer's wait runs out soon: the party it waits on is reminded.
     case timerReminder = "timer_reminder"
+    /// A service-desk ticket was opened.
+    case ticketOpened = "ticket_opened"
+    /// A ticket was assigned to an agent (by dispatch, taken, or transferred to them).
+    case ticketAssigned = "ticket_assigned"
+    /// Any other step of a ticket: a reply, a note, pending, solved, reopened, released, closed.
+    case ticketUpdated = "ticket_updated"
+    /// A ticket's SLA target is about to pass.
+    case ticketSLAWarning = "ticket_sla_warning"
+    /// A ticket's SLA target passed.
+    case ticketSLABreached = "ticket_sla_breached"
 }
 
 /// SKU × quantity that inventory must act on.

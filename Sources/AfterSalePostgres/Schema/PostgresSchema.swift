@@ -33,9 +33,11 @@ import AfterSaleDomain
 /// | 2          | 2: the standard reason catalog at version 1                                     |
 /// | 3–6        | recorded as applied, with nothing to do: their changes are already in 1         |
 /// | 7          | 7: case timers and timer settings                                               |
-/// | 8, …       | future changes, in both dialects                                                 |
+/// | 8          | 8: the audit chain                                                               |
+/// | 9          | 9: service desk agents and tickets                                              |
+/// | 10, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
-    /// Every migration, oldest first. Never edit one that has shipped: add the next (8, 9, …).
+    /// Every migration, oldest first. Never edit one that has shipped: add the next (10, 11, …).
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, reasons, refund orders, "
                           + "event feed, consumer cursors, tracking numbers, case number days (SQLite 1, 3, 4, 5, 6)",
@@ -50,7 +52,40 @@ public enum PostgresSchema {
         PostgresMigration(version: 6, name: "(in 1) trace ids on trace records; idempotency keys keep their responses",
                           sql: "-- folded into migration 1"),
         PostgresMigration(version: 7, name: "case timers and their settings (overrides, pauses) (SQLite 7)", sql: version7),
+        PostgresMigration(version: 9, name: "service desk: agents and tickets (SQLite 9)", sql: version9),
     ]
+
+    /// Migration 9, as SQLite's 9: the service desk's agents and tickets. (8 is the audit chain's.)
+    static let version9 = """
+        CREATE TABLE agents (
+            agent_id text   PRIMARY KEY,
+            team     text   NOT NULL,
+            version  bigint NOT NULL,
+            document bytea  NOT NULL
+        );
+        CREATE TABLE tickets (
+            ticket_id         text   PRIMARY KEY,
+            status            text   NOT NULL,
+            assignee          text,
+            previous_assignee text,
+            team              text,
+            requester_role    text   NOT NULL,
+            requester_id      text   NOT NULL,
+            buyer_id          text,
+            shop_id           text,
+            case_id           bigint,
+            created_at        bigint NOT NULL,
+            queued_at         bigint NOT NULL,
+            wake_at           bigint,
+            version           bigint NOT NULL,
+            document          bytea  NOT NULL
+        );
+        CREATE INDEX tickets_queue       ON tickets (status, queued_at, ticket_id);
+        CREATE INDEX tickets_wake        ON tickets (wake_at, ticket_id) WHERE wake_at IS NOT NULL;
+        CREATE INDEX tickets_by_time     ON tickets (created_at, ticket_id);
+        CREATE INDEX tickets_by_assignee ON tickets (assignee, created_at);
+        CREATE INDEX tickets_by_case     ON tickets (case_id);
+        """
 
     /// Migration 7, as SQLite's 7: one timer per waiting case, found by when it next needs looking
     /// at; timer settings as versioned documents.

@@ -71,8 +71,24 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     /// aftersale.timer.<rule>.reminder.<role>).
     public static let timerReminder = EventType(rawValue: 18)
 
+    /// A service-desk ticket was opened (ticket set).
+    public static let ticketOpened = EventType(rawValue: 19)
+
+    /// A ticket was assigned to an agent: dispatched, taken or transferred (ticket set).
+    public static let ticketAssigned = EventType(rawValue: 20)
+
+    /// Any other step of a ticket: reply, note, pending, solved, reopened, released, closed (ticket set;
+    /// note names the step).
+    public static let ticketUpdated = EventType(rawValue: 21)
+
+    /// A ticket's SLA target passes soon (ticket set; note names the metric and its due time).
+    public static let ticketSlaWarning = EventType(rawValue: 22)
+
+    /// A ticket's SLA target passed (ticket set; note names the metric and its due time).
+    public static let ticketSlaBreached = EventType(rawValue: 23)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder]
+    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder, .ticketOpened, .ticketAssigned, .ticketUpdated, .ticketSlaWarning, .ticketSlaBreached]
 
     /// The value's protobuf name, "EVENT_TYPE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -96,6 +112,11 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
         case 16: return "EVENT_TYPE_TRACKING_UPDATED"
         case 17: return "EVENT_TYPE_REFUND_NEEDS_ATTENTION"
         case 18: return "EVENT_TYPE_TIMER_REMINDER"
+        case 19: return "EVENT_TYPE_TICKET_OPENED"
+        case 20: return "EVENT_TYPE_TICKET_ASSIGNED"
+        case 21: return "EVENT_TYPE_TICKET_UPDATED"
+        case 22: return "EVENT_TYPE_TICKET_SLA_WARNING"
+        case 23: return "EVENT_TYPE_TICKET_SLA_BREACHED"
         default: return String(rawValue)
         }
     }
@@ -262,6 +283,8 @@ public struct Event: ProtoMessage {
     public var refund: RefundOrder? = nil
     /// The conversation message (set on MESSAGE_ADDED).
     public var message: CaseMessage? = nil
+    /// Ticket events: the ticket after the step, with the step's entry only (internal notes left out).
+    public var ticket: Ticket? = nil
 
     public init() {}
 
@@ -293,6 +316,7 @@ public struct Event: ProtoMessage {
         orderState = r.message(21, OrderAfterSaleView.self)
         refund = r.message(22, RefundOrder.self)
         message = r.message(23, CaseMessage.self)
+        ticket = r.message(24, Ticket.self)
     }
 
     public func write(to w: inout ProtoWriter) {
@@ -320,5 +344,6 @@ public struct Event: ProtoMessage {
         w.setMessage(21, orderState)
         w.setMessage(22, refund)
         w.setMessage(23, message)
+        w.setMessage(24, ticket)
     }
 }

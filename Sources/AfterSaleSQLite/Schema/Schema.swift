@@ -41,7 +41,41 @@ public enum Schema {
         Migration(version: 6, name: "trace records keep the caller's trace id; idempotency keys keep the response they replay",
                   sql: version6),
         Migration(version: 7, name: "case timers and their settings (overrides, pauses)", sql: version7),
+        Migration(version: 9, name: "service desk: agents and tickets", sql: version9),
     ]
+
+    /// The service desk: agents and tickets as documents, with the columns dispatch, the desk worker
+    /// and the ticket list filter on. (8 is the audit chain's.)
+    static let version9 = """
+        CREATE TABLE agents (
+            agent_id TEXT    PRIMARY KEY,
+            team     TEXT    NOT NULL,
+            version  INTEGER NOT NULL,
+            document BLOB    NOT NULL
+        );
+        CREATE TABLE tickets (
+            ticket_id         TEXT    PRIMARY KEY,
+            status            TEXT    NOT NULL,
+            assignee          TEXT,
+            previous_assignee TEXT,
+            team              TEXT,
+            requester_role    TEXT    NOT NULL,
+            requester_id      TEXT    NOT NULL,
+            buyer_id          TEXT,
+            shop_id           TEXT,
+            case_id           INTEGER,
+            created_at        INTEGER NOT NULL,
+            queued_at         INTEGER NOT NULL,
+            wake_at           INTEGER,           -- Unix ms, when the desk worker looks at it next
+            version           INTEGER NOT NULL,
+            document          BLOB    NOT NULL
+        );
+        CREATE INDEX tickets_queue       ON tickets (status, queued_at, ticket_id);
+        CREATE INDEX tickets_wake        ON tickets (wake_at, ticket_id) WHERE wake_at IS NOT NULL;
+        CREATE INDEX tickets_by_time     ON tickets (created_at, ticket_id);
+        CREATE INDEX tickets_by_assignee ON tickets (assignee, created_at);
+        CREATE INDEX tickets_by_case     ON tickets (case_id);
+        """
 
     /// One timer per waiting case, found by when it next needs looking at; timer settings as
     /// versioned documents (every version kept, so a timer can name the one it was armed under).

@@ -23,6 +23,11 @@ extension ProtoMapping {
         case .trackingUpdated: .trackingUpdated
         case .refundNeedsAttention: .refundNeedsAttention
         case .timerReminder: .timerReminder
+        case .ticketOpened: .ticketOpened
+        case .ticketAssigned: .ticketAssigned
+        case .ticketUpdated: .ticketUpdated
+        case .ticketSLAWarning: .ticketSlaWarning
+        case .ticketSLABreached: .ticketSlaBreached
         }
     }
 

@@ -42,6 +42,37 @@ public enum StorageContract {
         }
     }
 
+    /// The most tickets one queue or wake-up read returns.
+    public static let maximumDeskBatch = 5_000
+
+    /// A queue or wake-up read asks for 1 to ``maximumDeskBatch`` tickets.
+    public static func checkDeskBatch(limit: Int) throws(RepositoryError) {
+        guard (1...maximumDeskBatch).contains(limit) else {
+            throw .invalidRequest("limit must be between 1 and \(maximumDeskBatch), got \(limit)")
+        }
+    }
+
+    /// A ticket page asks for 1 to 1000 rows.
+    public static func checkTicketPage(_ query: TicketQuery) throws(RepositoryError) {
+        guard (1...1_000).contains(query.pageSize) else {
+            throw .invalidRequest("page size must be between 1 and 1000, got \(query.pageSize)")
+        }
+    }
+
+    /// A desk write names each ticket and agent once, each one version on from its expected one.
+    public static func check(_ write: DeskWrite) throws(RepositoryError) {
+        guard Set(write.tickets.map(\.ticket.id)).count == write.tickets.count,
+              Set(write.agents.map(\.agent.id)).count == write.agents.count else {
+            throw .invalidRequest("a desk write names a ticket or an agent twice")
+        }
+        for w in write.tickets where w.ticket.version != w.expectedVersion + 1 {
+            throw .invalidRequest("ticket \(w.ticket.id) at version \(w.ticket.version) does not follow \(w.expectedVersion)")
+        }
+        for w in write.agents where w.agent.version != w.expectedVersion + 1 {
+            throw .invalidRequest("agent \(w.agent.id) at version \(w.agent.version) does not follow \(w.expectedVersion)")
+        }
+    }
+
     /// The first version of a scope is 1, each later one is one more.
     public static func checkVersion(_ version: Int64) throws(RepositoryError) {
         guard version >= 1 else { throw .invalidRequest("versions start at 1, got \(version)") }

@@ -43,6 +43,8 @@ public final class InMemoryRepository: AfterSaleRepository {
         var timers: [CaseNumber: CaseTimer] = [:]
         var overrides: [String: [TimerOverride]] = [:]
         var pauses: [String: [TimerPause]] = [:]
+        var agents: [String: Agent] = [:]
+        var tickets: [String: (ticket: Ticket, wakeAt: Timestamp?)] = [:]
     }
 
     private let state: Mutex<State>
@@ -474,6 +476,66 @@ public final class InMemoryRepository: AfterSaleRepository {
             guard pause.version == latest + 1 else { throw DomainError.versionConflict(expected: pause.version - 1, actual: latest) }
             state.pauses[pause.id, default: []].append(pause)
         }
+    }
+
+    // MARK: - Service desk
+
+    public func agent(_ id: String) async throws -> Agent? {
+        state.withLock { $0.agents[id] }
+    }
+
+    public func agents(team: String?) async throws -> [Agent] {
+        state.withLock { state in state.agents.values.filter { team == nil || $0.team == team }.sorted { $0.id < $1.id } }
+    }
+
+    public func ticket(_ id: String) async throws -> Ticket? {
+        state.withLock { $0.tickets[id]?.ticket }
+    }
+
+    public func listTickets(_ query: TicketQuery) async throws -> TicketPage {
+        try StorageContract.checkTicketPage(query)
+        let rows = state.withLock { state in
+            state.tickets.values.map(\.ticket).filter(query.matches)
+                .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(query.pageSize + 1)
+        }
+        let (page, last) = KeysetPage.split(Array(rows), pageSize: query.pageSize)
+        return TicketPage(tickets: page, next: last.map { TicketCursor(createdAt: $0.createdAt, ticketID: $0.id) })
+    }
+
+    public func queuedTickets(limit: Int) async throws -> [Ticket] {
+        try StorageContract.checkDeskBatch(limit: limit)
+        return state.withLock { state in
+            Array(state.tickets.values.map(\.ticket).filter { $0.status == .new }
+                .sorted { ($0.queuedAt, $0.id) < ($1.queuedAt, $1.id) }.prefix(limit))
+        }
+    }
+
+    public func ticketsToWake(at now: Timestamp, limit: Int) async throws -> [Ticket] {
+        try StorageContract.checkDeskBatch(limit: limit)
+        return state.withLock { state in
+            Array(state.tickets.values.compactMap { entry in entry.wakeAt.flatMap { $0 <= now ? (entry.ticket, $0) : nil } }
+                .sorted { ($0.1, $0.0.id) < ($1.1, $1.0.id) }.prefix(limit).map(\.0))
+        }
+    }
+
+    public func commitDesk(_ write: DeskWrite) async throws {
+        try StorageContract.check(write)
+        let last = try state.withLock { state throws -> Int64? in
+            for w in write.tickets {
+                let stored = state.tickets[w.ticket.id]?.ticket.version ?? 0
+                if w.expectedVersion == 0, stored != 0 { throw DomainError.duplicate(message: "ticket \(w.ticket.id) exists") }
+                guard stored == w.expectedVersion else { throw DomainError.versionConflict(expected: w.expectedVersion, actual: stored) }
+            }
+            for w in write.agents {
+                let stored = state.agents[w.agent.id]?.version ?? 0
+                if w.expectedVersion == 0, stored != 0 { throw DomainError.duplicate(message: "agent \(w.agent.id) exists") }
+                guard stored == w.expectedVersion else { throw DomainError.versionConflict(expected: w.expectedVersion, actual: stored) }
+            }
+            for w in write.tickets { state.tickets[w.ticket.id] = (w.ticket, w.wakeAt) }
+            for w in write.agents { state.agents[w.agent.id] = w.agent }
+            return Self.append(write.events, in: &state)
+        }
+        if let last { feedSignal.advance(to: last) }
     }
 
     // MARK: - Health

@@ -444,7 +444,7 @@ const ProtobufCMessageDescriptor aftersale__v1__notification_instruction__descri
   (ProtobufCMessageInit) aftersale__v1__notification_instruction__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[24] =
+static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[25] =
 {
   {
     "event_id",
@@ -734,6 +734,18 @@ static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[24
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ticket",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__Event, ticket),
+    &aftersale__v1__ticket__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aftersale__v1__event__field_indices_by_name[] = {
   13,   /* field[13] = actor_id */
@@ -759,12 +771,13 @@ static const unsigned aftersale__v1__event__field_indices_by_name[] = {
   16,   /* field[16] = restock_items */
   19,   /* field[19] = shipment */
   6,   /* field[6] = shop_id */
+  24,   /* field[24] = ticket */
   10,   /* field[10] = to_status */
 };
 static const ProtobufCIntRange aftersale__v1__event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 24 }
+  { 0, 25 }
 };
 const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
 {
@@ -774,14 +787,14 @@ const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
   "Aftersale__V1__Event",
   "aftersale.v1",
   sizeof(Aftersale__V1__Event),
-  24,
+  25,
   aftersale__v1__event__field_descriptors,
   aftersale__v1__event__field_indices_by_name,
   1,  aftersale__v1__event__number_ranges,
   (ProtobufCMessageInit) aftersale__v1__event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[19] =
+static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[24] =
 {
   { "EVENT_TYPE_UNSPECIFIED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED", 0 },
   { "EVENT_TYPE_CASE_CREATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_CASE_CREATED", 1 },
@@ -802,11 +815,16 @@ static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number
   { "EVENT_TYPE_TRACKING_UPDATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TRACKING_UPDATED", 16 },
   { "EVENT_TYPE_REFUND_NEEDS_ATTENTION", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_REFUND_NEEDS_ATTENTION", 17 },
   { "EVENT_TYPE_TIMER_REMINDER", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TIMER_REMINDER", 18 },
+  { "EVENT_TYPE_TICKET_OPENED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_OPENED", 19 },
+  { "EVENT_TYPE_TICKET_ASSIGNED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_ASSIGNED", 20 },
+  { "EVENT_TYPE_TICKET_UPDATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_UPDATED", 21 },
+  { "EVENT_TYPE_TICKET_SLA_WARNING", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_WARNING", 22 },
+  { "EVENT_TYPE_TICKET_SLA_BREACHED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED", 23 },
 };
 static const ProtobufCIntRange aftersale__v1__event_type__value_ranges[] = {
-{0, 0},{0, 19}
+{0, 0},{0, 24}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[19] =
+static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[24] =
 {
   { "EVENT_TYPE_CASE_APPROVED", 2 },
   { "EVENT_TYPE_CASE_CLOSED", 13 },
@@ -824,6 +842,11 @@ static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_n
   { "EVENT_TYPE_RETURN_PICKUP_REQUESTED", 6 },
   { "EVENT_TYPE_RETURN_RECEIVED", 7 },
   { "EVENT_TYPE_RETURN_SHIPPED", 5 },
+  { "EVENT_TYPE_TICKET_ASSIGNED", 20 },
+  { "EVENT_TYPE_TICKET_OPENED", 19 },
+  { "EVENT_TYPE_TICKET_SLA_BREACHED", 23 },
+  { "EVENT_TYPE_TICKET_SLA_WARNING", 22 },
+  { "EVENT_TYPE_TICKET_UPDATED", 21 },
   { "EVENT_TYPE_TIMER_REMINDER", 18 },
   { "EVENT_TYPE_TRACKING_UPDATED", 16 },
   { "EVENT_TYPE_UNSPECIFIED", 0 },
@@ -835,9 +858,9 @@ const ProtobufCEnumDescriptor aftersale__v1__event_type__descriptor =
   "EventType",
   "Aftersale__V1__EventType",
   "aftersale.v1",
-  19,
+  24,
   aftersale__v1__event_type__enum_values_by_number,
-  19,
+  24,
   aftersale__v1__event_type__enum_values_by_name,
   1,
   aftersale__v1__event_type__value_ranges,

@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "aftersale/v1/cases.pb-c.h"
+#include "aftersale/v1/desk.pb-c.h"
 #include "aftersale/v1/kernel.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/refunds.pb-c.h"
@@ -109,7 +110,28 @@ typedef enum _Aftersale__V1__EventType {
    * A timer's wait runs out soon: the notification tells the party it waits on (template
    * aftersale.timer.<rule>.reminder.<role>).
    */
-  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TIMER_REMINDER = 18
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TIMER_REMINDER = 18,
+  /*
+   * A service-desk ticket was opened (ticket set).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_OPENED = 19,
+  /*
+   * A ticket was assigned to an agent: dispatched, taken or transferred (ticket set).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_ASSIGNED = 20,
+  /*
+   * Any other step of a ticket: reply, note, pending, solved, reopened, released, closed (ticket set;
+   * note names the step).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_UPDATED = 21,
+  /*
+   * A ticket's SLA target passes soon (ticket set; note names the metric and its due time).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_WARNING = 22,
+  /*
+   * A ticket's SLA target passed (ticket set; note names the metric and its due time).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED = 23
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__EVENT_TYPE)
 } Aftersale__V1__EventType;
 
@@ -314,10 +336,14 @@ struct  Aftersale__V1__Event
    * The conversation message (set on MESSAGE_ADDED).
    */
   Aftersale__V1__CaseMessage *message;
+  /*
+   * Ticket events: the ticket after the step, with the step's entry only (internal notes left out).
+   */
+  Aftersale__V1__Ticket *ticket;
 };
 #define AFTERSALE__V1__EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__event__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0, AFTERSALE__V1__ACTOR_ROLE__ACTOR_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, 0, AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0, AFTERSALE__V1__ACTOR_ROLE__ACTOR_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL }
 
 
 /* Aftersale__V1__StockItem methods */

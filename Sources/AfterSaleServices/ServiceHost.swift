@@ -6,7 +6,7 @@ import ServiceKit
 import SignedTokens
 
 /// The router of the aftersaled process: health and reflection, and the business services
-/// (AfterSaleService, OrderBridge, RefundBridge, Timers) over the domain's storage ports, behind the
+/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk) over the domain's storage ports, behind the
 /// identity and authorization interceptors. It names no storage backend: aftersaled hands it one.
 public struct ServiceHost: Sendable {
     /// Every route, with the identity interceptor.
@@ -19,7 +19,7 @@ public struct ServiceHost: Sendable {
 
     /// Every method of the business services, in the order the contracts declare them.
     public static let businessMethods: [RPCMethodInfo] = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
-        + Timers.methods
+        + Timers.methods + ServiceDesk.methods
 
     /// The full host: every business service over `store`.
     /// - Parameters:
@@ -29,10 +29,13 @@ public struct ServiceHost: Sendable {
     ///     ``authenticators(verifier:acceptStatedIdentity:)``); no default, so that nobody serves
     ///     stated identities by accident.
     ///   - limits: call rates per principal and per address, and the allowance of failed authentications.
-    public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, clock: any WallClock = SystemClock(),
+    ///   - desk: the service desk, shared with the desk worker (default: one over `store` with
+    ///     default settings).
+    public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, desk: Desk? = nil, clock: any WallClock = SystemClock(),
                 policy: PolicyConfig = .standard, authenticators: [any Authenticator], limits: CallLimits = .none,
                 logger: Logger = .disabled, faults: FaultInjection = .none) {
         let timers = timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock)
+        let desk = desk ?? Desk(store: store, clock: clock, logger: logger)
         var afterSale = AfterSaleServiceProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger)
         afterSale.faults = faults
         self.init(services: [
@@ -41,6 +44,7 @@ public struct ServiceHost: Sendable {
             RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, clock: clock,
                                  policy: policy, logger: logger).routes,
             TimersProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger).routes,
+            ServiceDeskProvider(desk: desk, timers: timers).routes,
         ], authenticators: authenticators, limits: limits)
     }
 
@@ -62,7 +66,7 @@ public struct ServiceHost: Sendable {
     }
 
     private init(services: [[Route]]?, authenticators: [any Authenticator]?, limits: CallLimits) {
-        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name]
+        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
         if let authenticators {

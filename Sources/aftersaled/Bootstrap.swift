@@ -30,7 +30,8 @@ struct Bootstrap {
         let opened = try await configuration.store.open(logger: logger.with(["component": "storage"]))
         let store = opened.repository
         let timers = TimerPolicySource(store: store, platform: configuration.policy.timers)
-        let host = ServiceHost(store: store, timers: timers, policy: configuration.policy,
+        let desk = Desk(store: store, settings: configuration.desk, logger: logger.with(["component": "desk"]))
+        let host = ServiceHost(store: store, timers: timers, desk: desk, policy: configuration.policy,
                                authenticators: ServiceHost.authenticators(verifier: verifier,
                                                                           acceptStatedIdentity: authentication.acceptStatedIdentity),
                                limits: configuration.limits, logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
@@ -43,6 +44,7 @@ struct Bootstrap {
             KeySetReloader(verifier: verifier, logger: logger.with(["component": "auth"])),
             monitor,
             timerWorker,
+            DeskWorker(desk: desk),
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.
                 host.health.shutDown()

@@ -116,6 +116,22 @@ enum Settings {
                                           value: "BURST[:SECONDS]",
                                           help: "failed authentications an address may make at once, then one per SECONDS (default 5); "
                                               + "beyond, all its business calls get RESOURCE_EXHAUSTED; 0: off")
+    static let deskSLAFile = Setting("--desk-sla-file", env: "AFTERSALE_DESK_SLA_FILE", default: nil, value: "FILE",
+                                     help: "SLA targets per priority and the business calendar, as JSON (default: office hours, see OPERATIONS.md)")
+    static let deskReopenWindow = Setting("--desk-reopen-window", env: "AFTERSALE_DESK_REOPEN_WINDOW", default: "7d", value: "DURATION",
+                                          help: "a customer reply this long after a ticket was solved reopens it; then it closes")
+    static let deskOptionalSkillWait = Setting("--desk-optional-skill-wait", env: "AFTERSALE_DESK_OPTIONAL_SKILL_WAIT", default: "10m",
+                                               value: "DURATION", help: "optional skills stop counting after a ticket waited this long")
+    static let deskHeartbeatTimeout = Setting("--desk-heartbeat-timeout", env: "AFTERSALE_DESK_HEARTBEAT_TIMEOUT", default: "90s",
+                                              value: "DURATION", help: "an agent without a heartbeat this long goes offline")
+    static let deskOfflineGrace = Setting("--desk-offline-grace", env: "AFTERSALE_DESK_OFFLINE_GRACE", default: "5m", value: "DURATION",
+                                          help: "the tickets of an agent offline this long go back to the queue")
+    static let deskSelfOperatedShops = Setting("--desk-self-operated-shops", env: "AFTERSALE_DESK_SELF_OPERATED_SHOPS", default: nil,
+                                               value: "IDS", help: "comma-separated shops whose new cases open a ticket for platform agents")
+    static let deskEscalateTimers = Setting("--desk-escalate-timers", env: "AFTERSALE_DESK_ESCALATE_TIMERS", default: nil, value: "RULES",
+                                            help: "comma-separated timer rules whose reminder opens a ticket (e.g. merchant_review)")
+    static let deskSweepInterval = Setting("--desk-sweep-interval", env: "AFTERSALE_DESK_SWEEP_INTERVAL", default: "1s", value: "DURATION",
+                                           help: "how often each replica dispatches, announces SLAs and checks presence")
 
     static let table = SettingsTable(program: "aftersaled", settings: [
         listen, dataDir, tokenKeys, tokenAudience, tokenClockSkew, insecureDevPrincipals,
@@ -126,6 +142,8 @@ enum Settings {
         refundMaxAttempts, refundInitialBackoff, refundMaxBackoff, refundDefaultLease, refundMaxLease, trackingAdvanceReturns,
         timerMerchantReview, timerReturnShipment, timerReceiptConfirmation, timerReplacementConfirmation, timerReminderLead,
         timerPollInterval, timerRate, timerBacklogAfter,
+        deskSLAFile, deskReopenWindow, deskOptionalSkillWait, deskHeartbeatTimeout, deskOfflineGrace, deskSelfOperatedShops,
+        deskEscalateTimers, deskSweepInterval,
     ])
 }
 
@@ -152,6 +170,8 @@ struct Configuration {
     var policy = PolicyConfig.standard
     /// How the timer worker paces itself.
     var timerWorker = TimerWorkerSettings()
+    /// How the service desk runs.
+    var desk = DeskSettings()
     var authentication = AuthenticationSettings()
     var limits = CallLimits()
     /// The settings given, redacted, for the start-up log.
@@ -203,6 +223,7 @@ struct Configuration {
         if let v = try values.int(s.refundMaxLease, in: 1...Int.max) { c.policy.refunds.maximumLeaseMs = Int64(v) }
         if let v = try values.bool(s.trackingAdvanceReturns) { c.policy.tracking.advanceReturnOnDelivery = v }
         try timers(values, into: &c)
+        try desk(values, into: &c)
         if c.policy.refunds.maximumBackoffMs < c.policy.refunds.initialBackoffMs {
             throw .invalid("--refund-max-backoff-ms must not be below --refund-initial-backoff-ms")
         }
@@ -236,6 +257,40 @@ struct Configuration {
         }
         if let v = try values.int(s.timerRate, in: 1...100_000) { c.timerWorker.maximumPerSecond = v }
         if let v = try values.duration(s.timerBacklogAfter) { c.timerWorker.backlogAfterMs = milliseconds(v) }
+    }
+
+    private static func desk(_ values: SettingValues, into c: inout Configuration) throws(SettingsError) {
+        let s = Settings.self
+        if let v = try values.duration(s.deskReopenWindow) { c.desk.reopenWindowMs = milliseconds(v) }
+        if let v = try values.duration(s.deskOptionalSkillWait) { c.desk.optionalSkillWaitMs = milliseconds(v) }
+        if let v = try values.duration(s.deskHeartbeatTimeout) { c.desk.heartbeatTimeoutMs = max(1_000, milliseconds(v)) }
+        if let v = try values.duration(s.deskOfflineGrace) { c.desk.offlineGraceMs = milliseconds(v) }
+        if let v = try values.duration(s.deskSweepInterval) {
+            guard v >= .milliseconds(50), v <= .seconds(60) else { throw .invalid("--desk-sweep-interval must be between 50ms and 60s") }
+            c.desk.sweepIntervalMs = milliseconds(v)
+        }
+        if let v = values.string(s.deskSelfOperatedShops) {
+            c.desk.selfOperatedShops = Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        if let v = values.string(s.deskEscalateTimers) {
+            var rules: Set<TimerRule> = []
+            for name in v.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                guard let rule = TimerRule(rawValue: name) else {
+                    throw .invalid("--desk-escalate-timers: '\(name)' is not one of \(TimerRule.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                rules.insert(rule)
+            }
+            c.desk.escalatedTimerRules = rules
+        }
+        if let path = values.string(s.deskSLAFile) {
+            do {
+                c.desk.sla = try SLAFile.read(path)
+            } catch let error as SLAFile.Invalid {
+                throw .invalid("--desk-sla-file \(path): \(error.message)")
+            } catch {
+                throw .invalid("--desk-sla-file \(path): \(error)")
+            }
+        }
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {

@@ -77,6 +77,8 @@ public enum PermissionDenial: Sendable, Hashable {
     case notShopOwner(merchantID: String, shopID: String)
     /// A buyer applied on an order they did not place.
     case notOrderBuyer(buyerID: String, orderID: String)
+    /// An agent acted on a ticket or an agent record held by someone else.
+    case notHolder(principal: Principal, resource: String)
 
     /// What was refused, e.g. `merchant m-2 does not own shop s-1`.
     public var message: String {
@@ -89,6 +91,8 @@ public enum PermissionDenial: Sendable, Hashable {
             "merchant \(merchantID) does not own shop \(shopID)"
         case .notOrderBuyer(let buyerID, let orderID):
             "buyer \(buyerID) did not place order \(orderID)"
+        case .notHolder(let principal, let resource):
+            "\(principal) does not hold \(resource)"
         }
     }
 }

@@ -90,6 +90,14 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case requeueRefunds = "requeue_refunds"
     /// Change timer policies and pauses, fire a timer early.
     case manageTimers = "manage_timers"
+    /// Create and change support agents.
+    case manageAgents = "manage_agents"
+    /// See support agents.
+    case viewAgents = "view_agents"
+    /// Work tickets: presence, take, transfer, release, pending, solve.
+    case workTickets = "work_tickets"
+    /// Open, see and reply on tickets.
+    case useServiceDesk = "use_service_desk"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -102,7 +110,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .ingestTracking, .upsertOrders, .claimRefunds, .reportRefundResults: [.system]
         case .readEventFeed: [.system, .platform]
         case .listRefunds: [.system, .agent, .platform]
-        case .manageTimers: [.platform]
+        case .manageTimers, .manageAgents: [.platform]
+        case .viewAgents, .workTickets: [.agent, .platform]
+        case .useServiceDesk: [.buyer, .merchant, .agent, .platform]
         }
     }
 
@@ -123,6 +133,10 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .listRefunds: "list refunds"
         case .requeueRefunds: "re-queue refunds"
         case .manageTimers: "manage timers"
+        case .manageAgents: "manage support agents"
+        case .viewAgents: "view support agents"
+        case .workTickets: "work tickets"
+        case .useServiceDesk: "use the service desk"
         }
     }
 }

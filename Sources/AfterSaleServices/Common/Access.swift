@@ -60,6 +60,19 @@ public enum MethodAccess: Sendable, Hashable {
             (Timers.endTimerPause.info, .operation(.manageTimers)),
             (Timers.listTimerPauses.info, .operation(.manageTimers)),
             (Timers.fireTimer.info, .operation(.manageTimers)),
+            (ServiceDesk.upsertAgent.info, .operation(.manageAgents)),
+            (ServiceDesk.getAgent.info, .operation(.viewAgents)),
+            (ServiceDesk.listAgents.info, .operation(.viewAgents)),
+            (ServiceDesk.setPresence.info, .operation(.workTickets)),
+            (ServiceDesk.heartbeat.info, .operation(.workTickets)),
+            (ServiceDesk.openTicket.info, .operation(.useServiceDesk)),
+            (ServiceDesk.getTicket.info, .operation(.useServiceDesk)),
+            (ServiceDesk.listTickets.info, .operation(.useServiceDesk)),
+            (ServiceDesk.replyToTicket.info, .operation(.useServiceDesk)),
+            (ServiceDesk.updateTicketStatus.info, .operation(.workTickets)),
+            (ServiceDesk.takeTicket.info, .operation(.workTickets)),
+            (ServiceDesk.transferTicket.info, .operation(.workTickets)),
+            (ServiceDesk.releaseTicket.info, .operation(.workTickets)),
         ]
         for (method, access) in entries { table[method.path] = access }
         return table
@@ -82,6 +95,18 @@ public enum MethodAccess: Sendable, Hashable {
         AfterSaleService.confirmReplacementReceived.info.path: "buyers: their own case; system: any (timers)",
         AfterSaleService.forceRefund.info.path: "any case",
         OrderBridge.getOrderAfterSaleState.info.path: "buyers: their own orders; merchants: their shop's; others: any",
+        ServiceDesk.getAgent.info.path: "agents: themselves; the platform: any",
+        ServiceDesk.listAgents.info.path: "agents: their own team; the platform: any",
+        ServiceDesk.setPresence.info.path: "agents: themselves; the platform: any agent",
+        ServiceDesk.heartbeat.info.path: "agents: themselves",
+        ServiceDesk.openTicket.info.path: "buyers and merchants: about their own cases and orders (no skills, teams or URGENT); agents and the platform: any",
+        ServiceDesk.getTicket.info.path: "buyers: tickets they opened or about them; merchants: their shop's; agents: theirs, their team's and the unrouted queue; the platform: any. Others' are NOT_FOUND; internal notes only for agents and the platform",
+        ServiceDesk.listTickets.info.path: "as GetTicket (the scope is forced)",
+        ServiceDesk.replyToTicket.info.path: "a ticket the caller may see; internal notes: agents and the platform",
+        ServiceDesk.updateTicketStatus.info.path: "the agent holding the ticket (or any, while queued); the platform: any",
+        ServiceDesk.takeTicket.info.path: "agents: a queued ticket they may see (even beyond their capacity)",
+        ServiceDesk.transferTicket.info.path: "the agent holding the ticket; the platform: any",
+        ServiceDesk.releaseTicket.info.path: "the agent holding the ticket; the platform: any",
     ]
 }
 

@@ -21,6 +21,12 @@ struct ServiceFixture {
     var refunds: RefundBridgeProvider {
         RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, clock: clock, policy: policy)
     }
+    /// How the service desk runs.
+    var deskSettings = DeskSettings()
+    var desk: Desk { Desk(store: store, settings: deskSettings, clock: clock) }
+    var serviceDesk: ServiceDeskProvider { ServiceDeskProvider(desk: desk, timers: timers) }
+    /// The desk worker, stepped by the test with ``DeskWorker/sweep()``.
+    var deskWorker: DeskWorker { DeskWorker(desk: desk) }
     var timerControls: TimersProvider { TimersProvider(store: store, timers: timers, clock: clock, policy: policy) }
     /// The timer worker, stepped by the test with ``TimerWorker/sweep()`` (no pacing).
     var timerWorker: TimerWorker {

@@ -27,7 +27,8 @@ extension Integration {
             case "ReviewAfterSale", "ConfirmReturnReceived", "ShipReplacement":
                 ("merchant", "s-1")
             case "ForceRefund", "UpsertReason", "RequeueRefund", "GetReasonCatalog", "GetTimerPolicy", "SetTimerOverride",
-                 "PauseTimers", "EndTimerPause", "ListTimerPauses", "FireTimer":
+                 "PauseTimers", "EndTimerPause", "ListTimerPauses", "FireTimer", "UpsertAgent", "GetAgent", "ListAgents", "SetPresence",
+                 "OpenTicket", "GetTicket", "ListTickets", "ReplyToTicket", "UpdateTicketStatus", "TransferTicket", "ReleaseTicket":
                 ("platform", "platform-1")
             default:
                 ("system", "system-1")

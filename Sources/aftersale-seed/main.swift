@@ -31,7 +31,10 @@ import Synchronization
 // `aftersale-bench --scenario get --cases N` picks existing numbers (AS<yyyyMMdd><n / D + 1, 6 digits>).
 // Fresh orders: K paid, unshipped orders `bench-order-<i>` of buyer `bench-buyer-<i>` in shop
 // `bench-shop-<i % 50>`, one line `l-1` of 1,000 units (`aftersale-bench --scenario create`).
-// The last line is machine-readable: seeded cases=N orders=M fresh_orders=K days=D seconds=T
+// Desk: N agents `bench-agent-<i>` (team t-<i % 10>, skills kind:return_and_refund and lang:zh,
+// capacity ceil(M / N) + S, away) and M queued tickets `TKSEED<i>` requiring kind:return_and_refund
+// (`aftersale-bench --scenario dispatch`).
+// The last line is machine-readable: seeded cases=N orders=M fresh_orders=K days=D desk_agents=N desk_tickets=M seconds=T
 
 enum SeedSettings {
     static let dataDir = Setting("--data-dir", env: "AFTERSALE_DATA_DIR", default: nil, value: "PATH", help: "seed SQLite here")
@@ -49,8 +52,15 @@ enum SeedSettings {
     static let timerWait = Setting("--timer-wait", env: "AFTERSALE_SEED_TIMER_WAIT", default: nil, value: "DURATION",
                                    help: "every timer rule's wait for the seeded cases (default: the marketplace's; "
                                        + "3650d keeps their timers pending, for the timer benchmark)")
+    static let deskAgents = Setting("--desk-agents", env: "AFTERSALE_SEED_DESK_AGENTS", default: "0", value: "N",
+                                    help: "support agents `bench-agent-<i>` (team t-<i % 10>, away), for the dispatch benchmark")
+    static let deskTickets = Setting("--desk-tickets", env: "AFTERSALE_SEED_DESK_TICKETS", default: "0", value: "M",
+                                     help: "queued tickets `TKSEED<i>` (requiring kind:return_and_refund)")
+    static let deskSpare = Setting("--desk-spare", env: "AFTERSALE_SEED_DESK_SPARE", default: "20", value: "S",
+                                   help: "capacity per agent beyond its share of the seeded tickets")
     static let table = SettingsTable(program: "aftersale-seed",
-                                     settings: [dataDir, database, cases, orders, buyers, shops, freshOrders, concurrency, timerWait])
+                                     settings: [dataDir, database, cases, orders, buyers, shops, freshOrders, concurrency, timerWait,
+                                                deskAgents, deskTickets, deskSpare])
 }
 
 struct SeedOptions: Sendable {
@@ -63,6 +73,9 @@ struct SeedOptions: Sendable {
     var concurrency = 32
     /// The rules the seeded cases are decided by (their timers' waits among them).
     var policy = PolicyConfig.standard
+    var deskAgents = 0
+    var deskTickets = 0
+    var deskSpare = 20
     var days: Int { cases / 500_000 + 1 }
 }
 
@@ -90,6 +103,10 @@ func parse() -> SeedOptions {
         o.shops = try values.int(s.shops, in: 1...Int.max) ?? o.shops
         o.freshOrders = try values.int(s.freshOrders, in: 0...Int.max) ?? 0
         o.concurrency = try values.int(s.concurrency, in: 1...1_024) ?? o.concurrency
+        o.deskAgents = try values.int(s.deskAgents, in: 0...100_000) ?? 0
+        o.deskTickets = try values.int(s.deskTickets, in: 0...10_000_000) ?? 0
+        o.deskSpare = try values.int(s.deskSpare, in: 0...1_000) ?? 20
+        guard o.deskTickets == 0 || o.deskAgents > 0 else { fail("--desk-tickets needs --desk-agents") }
         if let wait = try values.duration(s.timerWait) {
             let ms = wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000
             guard ms >= 1 else { fail("--timer-wait must be at least 1ms") }
@@ -282,6 +299,32 @@ func createCases(_ repository: any AfterSaleRepository, _ o: SeedOptions) async 
     }
 }
 
+/// Support agents (away, so nothing is dispatched before the benchmark says so) and queued tickets.
+func seedDesk(_ repository: any AfterSaleRepository, _ o: SeedOptions) async throws {
+    guard o.deskAgents > 0 else { return }
+    let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+    let capacity = (o.deskTickets + o.deskAgents - 1) / o.deskAgents + o.deskSpare
+    for start in stride(from: 0, to: o.deskAgents, by: 500) {
+        let agents = (start..<min(o.deskAgents, start + 500)).map { i in
+            AgentWrite(agent: Agent(id: "bench-agent-\(i)", name: "Bench agent \(i)", team: "t-\(i % 10)",
+                                    skills: ["kind:return_and_refund", "lang:zh"], capacity: max(1, capacity), presence: .away,
+                                    presenceChangedAt: now, lastHeartbeatAt: now), expectedVersion: 0)
+        }
+        try await repository.commitDesk(DeskWrite(agents: agents))
+    }
+    let started = ContinuousClock.now
+    for start in stride(from: 0, to: o.deskTickets, by: 500) {
+        let tickets = try (start..<min(o.deskTickets, start + 500)).map { i in
+            TicketWrite(ticket: try Ticket.open(Ticket.Opening(
+                id: "TKSEED\(i)", origin: .inquiry, subject: "seeded question \(i)", text: "", requester: .buyer("b-\(i % 50_000)"),
+                buyerID: "b-\(i % 50_000)", requirement: SkillRequirement(required: ["kind:return_and_refund"]),
+                at: now.adding(milliseconds: Int64(i)))), expectedVersion: 0, wakeAt: nil)
+        }
+        try await repository.commitDesk(DeskWrite(tickets: tickets))
+        if (start + 500) % 50_000 == 0 { log("tickets: \(start + 500)/\(o.deskTickets) in \(String(format: "%.1f", seconds(since: started))) s") }
+    }
+}
+
 let options = parse()
 let startedAt = ContinuousClock.now
 let opened: OpenedStore
@@ -299,8 +342,9 @@ do {
     try await createCases(repository, o)
     let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
     try await saveOrders(repository, o.freshOrders, label: "fresh orders") { try freshOrder($0, now: now) }
+    try await seedDesk(repository, o)
     opened.close()
-    log("seeded cases=\(o.cases) orders=\(ordersNeeded) fresh_orders=\(o.freshOrders) days=\(o.days) "
+    log("seeded cases=\(o.cases) orders=\(ordersNeeded) fresh_orders=\(o.freshOrders) days=\(o.days) desk_agents=\(o.deskAgents) desk_tickets=\(o.deskTickets) "
         + "seconds=\(String(format: "%.1f", seconds(since: startedAt)))")
 } catch {
     opened.close()

@@ -26,6 +26,13 @@ import Synchronization
 //   time the create answered to the timeline entry the timer wrote:
 //   timers cases=N fired=N lateness_p50_ms=N p99_ms=N max_ms=N
 //
+// - dispatch: against a store aftersale-seed filled with --desk-agents N (away) and queued
+//   tickets: (1) every agent goes online at once (SetPresence, as each agent, over C connections)
+//   and the queue drains: prints `dispatch drained=N seconds=S assignments/s=N`; (2) for T seconds
+//   buyers open tickets (OpenTicket, C × D in flight), which the spare capacity takes at once:
+//   prints `dispatch opened=N assigned=N creation_to_assignment_p50_ms=N p99_ms=N` (server
+//   timestamps: the ticket's creation to its `assigned` entry) and the call latencies as usual.
+//
 // - drain: one subscriber reads the whole event feed from cursor 0 to its head (stop_at_head) on one
 //   connection and prints `drain events=N seconds=S events/s=N` (run it after a create run).
 //
@@ -58,6 +65,8 @@ struct BenchOptions {
     var cases = 1_000_000
     var shops = 200
     var freshOrders = 60_000
+    /// The seeded support agents (dispatch).
+    var agents = 1_000
     /// Also subscribe to the event feed and measure delivery (create only).
     var subscribe = false
     /// Where the subscriber connects (default: `server`).
@@ -90,6 +99,7 @@ func parse() -> BenchOptions {
         case "--cases": o.cases = Int(v) ?? 0
         case "--shops": o.shops = Int(v) ?? 0
         case "--fresh-orders": o.freshOrders = Int(v) ?? 0
+        case "--agents": o.agents = Int(v) ?? 0
         case "--subscribe": o.subscribe = v == "true"
         case "--subscribe-server": o.subscribeServer = v
         case "--data-dir": o.dataDirectory = v
@@ -100,8 +110,8 @@ func parse() -> BenchOptions {
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
         fail("--connections, --inflight and --duration must be positive, --loops at least 0")
     }
-    guard ["health", "create", "get", "list", "timers", "drain"].contains(o.scenario) else {
-        fail("--scenario must be health, create, get, list, timers or drain")
+    guard ["health", "create", "get", "list", "timers", "dispatch", "drain"].contains(o.scenario) else {
+        fail("--scenario must be health, create, get, list, timers, dispatch or drain")
     }
     guard o.cases > 0, o.shops > 0, o.freshOrders > 0 else { fail("--cases, --shops and --fresh-orders must be positive") }
     guard o.scenario == "health" || o.method == nil else { fail("--method only applies to --scenario health") }
@@ -311,6 +321,88 @@ struct FeedTimes {
     var delivered = 0
 }
 let feedTimes = Mutex(FeedTimes())
+
+/// The dispatch scenario's figures: creation-to-assignment waits (ms), tickets left unassigned, call latencies.
+let dispatchWaits = Mutex<[Int64]>([])
+let dispatchUnassigned = Atomic<Int>(0)
+let dispatchCalls = Mutex<[UInt64]>([])
+
+if options.scenario == "dispatch" {
+    // (1) Every agent online at once; the seeded queue drains.
+    let platform = caller("platform", "bench-supervisor")
+    func queued() async throws -> Int {
+        var list = ListTicketsRequest()
+        list.statuses = [.new]
+        list.pageSize = 100
+        return try await clients[0].serviceDesk.listTickets(list, options: CallOptions(timeout: .seconds(30), metadata: platform)).tickets.count
+    }
+    let drainStart = MonotonicClock.nanos()
+    await withTaskGroup(of: Void.self) { group in
+        for c in 0..<clients.count {
+            group.addTask {
+                for i in stride(from: c, to: options.agents, by: clients.count) {
+                    var presence = SetPresenceRequest()
+                    presence.presence = .online
+                    do {
+                        _ = try await clients[c].serviceDesk.setPresence(presence, options: CallOptions(timeout: .seconds(60),
+                                                                                                    metadata: caller("agent", "bench-agent-\(i)")))
+                    } catch {
+                        FileHandle.standardError.write(Data("aftersale-bench: SetPresence bench-agent-\(i): \(error)\n".utf8))
+                    }
+                }
+            }
+        }
+    }
+    var left = 0
+    for _ in 0..<1_200 {
+        do { left = try await queued() } catch { fail("ListTickets: \(error)") }
+        if left == 0 { break }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    let drainSeconds = Double(MonotonicClock.nanos() - drainStart) / 1e9
+    print("dispatch agents=\(options.agents) drained=\(left == 0) seconds=\(String(format: "%.2f", drainSeconds)) "
+          + "assignments/s=\(Int((Double(options.cases) / drainSeconds).rounded())) (--cases \(options.cases) seeded tickets)")
+    fflush(nil)
+    // (2) New tickets under load: creation to assignment.
+    let until = MonotonicClock.nanos() + UInt64(options.duration * 1e9)
+    await withTaskGroup(of: Void.self) { group in
+        for (index, client) in clients.enumerated() {
+            for j in 0..<options.inflight {
+                group.addTask {
+                    var n = 0
+                    while MonotonicClock.nanos() < until {
+                        n += 1
+                        var open = OpenTicketRequest()
+                        open.subject = "bench question"
+                        open.text = "where is my parcel"
+                        let t0 = MonotonicClock.nanos()
+                        do {
+                            let ticket = try await client.serviceDesk.openTicket(open, options: CallOptions(
+                                timeout: .seconds(10), metadata: caller("buyer", "dbench-\(index)-\(j)"))).ticket
+                            let t1 = MonotonicClock.nanos()
+                            dispatchCalls.withLock { $0.append(t1 - t0) }
+                            if let ticket, let assigned = ticket.entries.first(where: { $0.step == "assigned" }) {
+                                dispatchWaits.withLock { $0.append(assigned.atUnixMs - ticket.createdAtUnixMs) }
+                            } else {
+                                dispatchUnassigned.add(1, ordering: .relaxed)
+                            }
+                        } catch {
+                            dispatchUnassigned.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let waits = dispatchWaits.withLock { $0 }.sorted()
+    func pct(_ q: Double) -> Int64 { waits.isEmpty ? 0 : waits[min(waits.count - 1, max(0, Int((q * Double(waits.count)).rounded(.up)) - 1))] }
+    let calls = dispatchCalls.withLock { $0 }.sorted()
+    print("dispatch opened=\(waits.count + dispatchUnassigned.load(ordering: .relaxed)) assigned=\(waits.count) "
+          + "creation_to_assignment_p50_ms=\(pct(0.5)) p99_ms=\(pct(0.99)) max_ms=\(waits.last ?? 0)")
+    print("calls/s=\(Int((Double(calls.count) / options.duration).rounded())) p50_us=\(percentile(0.5, calls)) "
+          + "p99_us=\(percentile(0.99, calls)) p999_us=\(percentile(0.999, calls)) errors=\(dispatchUnassigned.load(ordering: .relaxed))")
+    exit(0)
+}
 
 if options.scenario == "drain" {
     var config = ClientConfiguration()

@@ -44,20 +44,31 @@ public enum Dispatch {
 
     /// The assignments to make now, in queue order; `agents` as they are (their loads count).
     public static func plan(queue: [QueuedTicket], agents: [Agent], now: Timestamp, optionalSkillWaitMs: Int64) -> [Assignment] {
-        var pool = agents.filter { $0.presence == .online }
+        var pool = agents.filter { $0.presence == .online && $0.capacity > 0 }
         var plan: [Assignment] = []
+        // Who qualifies depends only on the ticket's requirement, team and whether optional skills
+        // still count: worked out once per such key, not once per ticket.
+        struct Key: Hashable {
+            let requirement: SkillRequirement
+            let team: String?
+            let withOptional: Bool
+        }
+        var qualified: [Key: [Int]] = [:]
         for queued in inQueueOrder(queue) where queued.ticket.status == .new {
             let ticket = queued.ticket
             let withOptional = now.millisecondsSinceEpoch - ticket.queuedAt.millisecondsSinceEpoch < optionalSkillWaitMs
-            let candidates = pool.indices.filter { i in
-                let agent = pool[i]
-                return (ticket.team == nil || ticket.team == agent.team)
-                    && agent.load + ticket.weight <= agent.capacity
-                    && agent.qualifies(for: ticket.requirement, withOptional: withOptional)
+            let key = Key(requirement: ticket.requirement, team: ticket.team, withOptional: withOptional)
+            let eligible = qualified[key] ?? pool.indices.filter { i in
+                (ticket.team == nil || ticket.team == pool[i].team) && pool[i].qualifies(for: ticket.requirement, withOptional: withOptional)
             }
-            guard !candidates.isEmpty else { continue }
-            let chosen = candidates.first { pool[$0].id == ticket.previousAssignee } ?? candidates.max { a, b in
-                better(pool[b], than: pool[a])
+            qualified[key] = eligible
+            var chosen: Int?
+            for i in eligible where pool[i].load + ticket.weight <= pool[i].capacity {
+                if pool[i].id == ticket.previousAssignee {
+                    chosen = i
+                    break
+                }
+                if chosen.map({ better(pool[i], than: pool[$0]) }) ?? true { chosen = i }
             }
             guard let index = chosen else { continue }
             pool[index].load += ticket.weight

@@ -209,6 +209,32 @@ struct DeskServiceTests {
         #expect(tickets.first?.caseNumber?.rawValue == created.caseNumber)
     }
 
+    @Test("a refund that needs attention and an escalated timer's reminder each open one high-priority ticket")
+    func intakeOfAttentionAndTimers() async throws {
+        let f = Self.fixture { settings in settings.escalatedTimerRules = [.merchantReview] }
+        try await f.store.saveOrder(StorageFixture.order(status: .paid))
+        let created = try #require(try await f.afterSale.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating()).afterSale)
+        func event(_ type: AfterSaleProto.EventType, note: String) -> OutboxEvent {
+            var e = AfterSaleProto.Event()
+            e.eventType = type
+            e.caseNumber = created.caseNumber
+            e.note = note
+            e.occurredAtUnixMs = f.clock.now().millisecondsSinceEpoch
+            let domainType: AfterSaleDomain.EventType = type == .refundNeedsAttention ? .refundNeedsAttention : .timerReminder
+            return OutboxEvent(type: domainType, caseNumber: try? CaseNumber(parsing: created.caseNumber), orderID: "o-1",
+                               occurredAt: f.clock.now(), payload: e.serializedBytes())
+        }
+        // As the refund bridge and the timer worker append them (in their own transactions).
+        try await f.store.commitDesk(DeskWrite(events: [event(.refundNeedsAttention, note: "channel refused"),
+                                                       event(.timerReminder, note: "merchant_review: approves at 1"),
+                                                       event(.timerReminder, note: "return_shipment: closes at 1")]))
+        await f.deskWorker.sweep()
+        await f.deskWorker.sweep()
+        let tickets = try await f.store.listTickets(TicketQuery(scope: .all)).tickets
+        #expect(Set(tickets.map(\.origin)) == [.refundNeedsAttention, .timerEscalation])
+        #expect(tickets.allSatisfy { $0.priority == .high && $0.requirement.required == ["kind:refund_only"] })
+    }
+
     @Test("take, transfer and release by RPC; only the holder or the platform moves a held ticket; agents see their team's")
     func manualWork() async throws {
         let f = Self.fixture()

@@ -259,6 +259,8 @@ public struct OpenTicketRequest: ProtoMessage {
     public var optionalSkills: [String] = []
     /// The team whose queue it goes to (agents and the platform; empty: any).
     public var team: String = ""
+    /// How much of an agent's capacity it takes, 1–100 (agents and the platform; 0: 1).
+    public var weight: Int32 = 0
 
     public init() {}
 
@@ -274,6 +276,7 @@ public struct OpenTicketRequest: ProtoMessage {
         requiredSkills = r.strings(5)
         optionalSkills = r.strings(6)
         team = r.string(7)
+        weight = r.int32(8)
     }
 
     public func write(to w: inout ProtoWriter) {
@@ -285,6 +288,7 @@ public struct OpenTicketRequest: ProtoMessage {
         w.setStrings(5, requiredSkills)
         w.setStrings(6, optionalSkills)
         w.setString(7, team)
+        w.setInt32(8, weight)
     }
 }
 

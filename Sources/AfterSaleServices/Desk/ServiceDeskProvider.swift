@@ -136,14 +136,14 @@ public struct ServiceDeskProvider: ServiceDeskHandler {
             guard staff || priority != .urgent else {
                 throw DomainError.invalidArgument(field: "priority", message: "URGENT is for agents and the platform")
             }
-            guard staff || (request.requiredSkills.isEmpty && request.optionalSkills.isEmpty && request.team.isEmpty) else {
-                throw DomainError.invalidArgument(field: "required_skills", message: "skills and teams are set by agents and the platform")
+            guard staff || (request.requiredSkills.isEmpty && request.optionalSkills.isEmpty && request.team.isEmpty && request.weight == 0) else {
+                throw DomainError.invalidArgument(field: "required_skills", message: "skills, teams and weights are set by agents and the platform")
             }
             var opening = Ticket.Opening(id: DeskCore.newTicketID(at: now), origin: .inquiry, subject: request.subject, text: request.text,
                                          requester: principal, team: request.team.isEmpty ? nil : request.team, priority: priority,
                                          requirement: SkillRequirement(required: Set(request.requiredSkills),
                                                                        optional: Set(request.optionalSkills)),
-                                         at: now)
+                                         weight: request.weight == 0 ? 1 : Int(request.weight), at: now)
             switch principal.role {
             case .buyer: opening.buyerID = principal.id
             case .merchant: opening.shopID = principal.shopID

@@ -1628,7 +1628,7 @@ const ProtobufCMessageDescriptor aftersale__v1__heartbeat_response__descriptor =
   (ProtobufCMessageInit) aftersale__v1__heartbeat_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aftersale__v1__open_ticket_request__field_descriptors[8] =
+static const ProtobufCFieldDescriptor aftersale__v1__open_ticket_request__field_descriptors[9] =
 {
   {
     "subject",
@@ -1726,6 +1726,18 @@ static const ProtobufCFieldDescriptor aftersale__v1__open_ticket_request__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "weight",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__OpenTicketRequest, weight),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aftersale__v1__open_ticket_request__field_indices_by_name[] = {
   2,   /* field[2] = case_number */
@@ -1736,11 +1748,12 @@ static const unsigned aftersale__v1__open_ticket_request__field_indices_by_name[
   0,   /* field[0] = subject */
   7,   /* field[7] = team */
   1,   /* field[1] = text */
+  8,   /* field[8] = weight */
 };
 static const ProtobufCIntRange aftersale__v1__open_ticket_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor aftersale__v1__open_ticket_request__descriptor =
 {
@@ -1750,7 +1763,7 @@ const ProtobufCMessageDescriptor aftersale__v1__open_ticket_request__descriptor 
   "Aftersale__V1__OpenTicketRequest",
   "aftersale.v1",
   sizeof(Aftersale__V1__OpenTicketRequest),
-  8,
+  9,
   aftersale__v1__open_ticket_request__field_descriptors,
   aftersale__v1__open_ticket_request__field_indices_by_name,
   1,  aftersale__v1__open_ticket_request__number_ranges,

@@ -277,10 +277,14 @@ struct  Aftersale__V1__OpenTicketRequest
    * The team whose queue it goes to (agents and the platform; empty: any).
    */
   char *team;
+  /*
+   * How much of an agent's capacity it takes, 1–100 (agents and the platform; 0: 1).
+   */
+  int32_t weight;
 };
 #define AFTERSALE__V1__OPEN_TICKET_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__open_ticket_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__TICKET_PRIORITY__TICKET_PRIORITY_UNSPECIFIED, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__TICKET_PRIORITY__TICKET_PRIORITY_UNSPECIFIED, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0 }
 
 
 /*

@@ -55,7 +55,9 @@ struct DeskCore: Sendable {
             agent.version += 1
             agents.append(AgentWrite(agent: agent, expectedVersion: expected))
         }
-        let note = change.ticket.entries.last?.step.rawValue ?? ""
+        // The step's name; an SLA announcement adds its metric and due time (its entry is internal).
+        let last = change.ticket.entries.last
+        let note = last.map { $0.isPublic || $0.text.isEmpty ? $0.step.rawValue : "\($0.step.rawValue): \($0.text)" } ?? ""
         try await store.commitDesk(DeskWrite(
             tickets: [TicketWrite(ticket: change.ticket, expectedVersion: before.version, wakeAt: wakeAt(change.ticket, now: now))],
             agents: agents,

@@ -130,6 +130,8 @@ enum Settings {
                                                value: "IDS", help: "comma-separated shops whose new cases open a ticket for platform agents")
     static let deskEscalateTimers = Setting("--desk-escalate-timers", env: "AFTERSALE_DESK_ESCALATE_TIMERS", default: nil, value: "RULES",
                                             help: "comma-separated timer rules whose reminder opens a ticket (e.g. merchant_review)")
+    static let deskIntake = Setting("--desk-intake", env: "AFTERSALE_DESK_INTAKE", default: "true", value: "BOOL",
+                                    help: "whether this replica opens tickets from the event feed (refunds needing attention, ...)")
     static let deskSweepInterval = Setting("--desk-sweep-interval", env: "AFTERSALE_DESK_SWEEP_INTERVAL", default: "1s", value: "DURATION",
                                            help: "how often each replica dispatches, announces SLAs and checks presence")
 
@@ -143,7 +145,7 @@ enum Settings {
         timerMerchantReview, timerReturnShipment, timerReceiptConfirmation, timerReplacementConfirmation, timerReminderLead,
         timerPollInterval, timerRate, timerBacklogAfter,
         deskSLAFile, deskReopenWindow, deskOptionalSkillWait, deskHeartbeatTimeout, deskOfflineGrace, deskSelfOperatedShops,
-        deskEscalateTimers, deskSweepInterval,
+        deskEscalateTimers, deskIntake, deskSweepInterval,
     ])
 }
 
@@ -269,6 +271,7 @@ struct Configuration {
             guard v >= .milliseconds(50), v <= .seconds(60) else { throw .invalid("--desk-sweep-interval must be between 50ms and 60s") }
             c.desk.sweepIntervalMs = milliseconds(v)
         }
+        if let v = try values.bool(s.deskIntake) { c.desk.intake = v }
         if let v = values.string(s.deskSelfOperatedShops) {
             c.desk.selfOperatedShops = Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }

@@ -162,8 +162,10 @@ extension Integration {
                 try await TestStore.with("copydst", backend: .postgres) { target in
                     let targetURL = try #require(target.database).url
 
-                    // A varied store, written through the client.
-                    let (first, firstPort) = try await ChildProcess.startDaemon(daemon, store: source, extraArguments: SagaDurabilityTests.fastRefunds)
+                    // A varied store, written through the client. No desk intake: it would add events of
+                    // its own in the background, on each store differently.
+                    let quiet = SagaDurabilityTests.fastRefunds + ["--desk-intake", "false"]
+                    let (first, firstPort) = try await ChildProcess.startDaemon(daemon, store: source, extraArguments: quiet)
                     defer { if first.process.isRunning { first.signal(SIGKILL) } }
                     let population = try await CopiedPopulation.write(try RPCClient(target: "127.0.0.1:\(firstPort)"))
                     first.signal(SIGTERM)
@@ -181,8 +183,8 @@ extension Integration {
                     #expect(report.counts["feed_head"] == Int(population.feedHead), "\(report.line)")
 
                     // Both stores served side by side read back the same.
-                    async let sqliteServer = ChildProcess.startDaemon(daemon, store: source, extraArguments: SagaDurabilityTests.fastRefunds)
-                    async let postgresServer = ChildProcess.startDaemon(daemon, store: target, extraArguments: SagaDurabilityTests.fastRefunds)
+                    async let sqliteServer = ChildProcess.startDaemon(daemon, store: source, extraArguments: quiet)
+                    async let postgresServer = ChildProcess.startDaemon(daemon, store: target, extraArguments: quiet)
                     let (sqlite, sqlitePort) = try await sqliteServer
                     defer { if sqlite.process.isRunning { sqlite.signal(SIGKILL) } }
                     let (postgres, postgresPort) = try await postgresServer

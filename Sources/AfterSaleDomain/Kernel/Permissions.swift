@@ -98,6 +98,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case workTickets = "work_tickets"
     /// Open, see and reply on tickets.
     case useServiceDesk = "use_service_desk"
+    /// An agent's own console: heartbeats, taking a ticket.
+    case agentConsole = "agent_console"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -113,6 +115,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .manageTimers, .manageAgents: [.platform]
         case .viewAgents, .workTickets: [.agent, .platform]
         case .useServiceDesk: [.buyer, .merchant, .agent, .platform]
+        case .agentConsole: [.agent]
         }
     }
 
@@ -137,6 +140,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .viewAgents: "view support agents"
         case .workTickets: "work tickets"
         case .useServiceDesk: "use the service desk"
+        case .agentConsole: "use an agent's console"
         }
     }
 }

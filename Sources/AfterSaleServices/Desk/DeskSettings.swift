@@ -20,6 +20,8 @@ public struct DeskSettings: Sendable, Hashable {
     public var escalatedTimerRules: Set<TimerRule>
     /// How often the desk worker sweeps (dispatch, wake-ups, presence).
     public var sweepIntervalMs: Int64
+    /// Whether this process opens tickets from the event feed (the intake); every replica may.
+    public var intake = true
 
     /// Creates settings.
     public init(sla: SLAPolicy = .standard, reopenWindowMs: Int64 = 7 * 86_400_000, optionalSkillWaitMs: Int64 = 600_000,

@@ -45,7 +45,9 @@ public final class DeskWorker: Service, Sendable {
 
     /// One sweep of everything the worker does.
     public func sweep() async {
-        for (what, step) in [("intake", intake.run), ("presence", presence), ("wake-ups", wakeUps)] as [(String, () async throws -> Void)] {
+        var steps: [(String, () async throws -> Void)] = [("presence", presence), ("wake-ups", wakeUps)]
+        if core.settings.intake { steps.insert(("intake", intake.run), at: 0) }
+        for (what, step) in steps {
             do {
                 try await step()
             } catch {

@@ -116,7 +116,7 @@ public struct ServiceDeskProvider: ServiceDeskHandler {
     public func heartbeat(_ request: HeartbeatRequest, context: ServerContext) async throws -> HeartbeatResponse {
         let principal = try context.principal
         return try await mapped {
-            try Permissions.require(principal, .workTickets)
+            try Permissions.require(principal, .agentConsole)
             let agent = try await core.actOnAgent(principal.id) { agent, now in agent.lastHeartbeatAt = now }
             var response = HeartbeatResponse()
             response.agent = ProtoMapping.agent(agent)
@@ -263,10 +263,7 @@ public struct ServiceDeskProvider: ServiceDeskHandler {
     public func takeTicket(_ request: TakeTicketRequest, context: ServerContext) async throws -> TakeTicketResponse {
         let principal = try context.principal
         return try await mapped {
-            try Permissions.require(principal, .workTickets)
-            guard principal.role == .agent else {
-                throw DomainError.permissionDenied(.roleNotAllowed(principal: principal, action: "take a ticket", allowed: [.agent]))
-            }
+            try Permissions.require(principal, .agentConsole)
             let ticket = try await visibleTicket(request.ticketId, to: principal)
             guard try await store.agent(principal.id) != nil else { throw RepositoryError.agentNotFound(principal.id) }
             let after = try await core.act(on: ticket.id, by: principal) { current, now in

@@ -23,9 +23,9 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
         case stream(StreamBox)
     }
 
-    init(fd: Int32, peer: String, loop: EventLoop, configuration: ClientConfiguration) {
+    init(fd: Int32, peer: String, loop: EventLoop, configuration: ClientConfiguration, tls: TLSSession? = nil) {
         self.configuration = configuration
-        framed = FramedConnection(fd: fd, peer: peer, loop: loop, limits: configuration.wire)
+        framed = FramedConnection(fd: fd, peer: peer, loop: loop, limits: configuration.wire, tls: tls)
         framed.start(delegate: self)
         if let interval = configuration.keepaliveInterval { scheduleKeepalive(interval) }
     }
@@ -219,6 +219,10 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
     func connection(_ connection: FramedConnection, violated error: FrameError) {
         state.withLock { $0.closeReason = RPCError(.internal, "the server broke the protocol: \(error)") }
         connection.close()
+    }
+
+    func connection(_ connection: FramedConnection, failedTLS error: TLSError) {
+        state.withLock { $0.closeReason = RPCError(.unavailable, error.description) }
     }
 
     func connectionClosed(_ connection: FramedConnection) {

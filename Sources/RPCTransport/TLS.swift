@@ -148,7 +148,11 @@ public final class TLSContext: @unchecked Sendable {
             throw TLSError(.invalidConfiguration, "cannot load the certificate chain from \(certificateFile): \(TLSError.openSSLReasons(fallback: "unreadable"))")
         }
         guard SSL_CTX_use_PrivateKey_file(ctx, keyFile, aftersale_ssl_filetype_pem()) == 1 else {
-            throw TLSError(.invalidConfiguration, "cannot load an unencrypted PEM private key from \(keyFile): \(TLSError.openSSLReasons(fallback: "unreadable"))")
+            let reasons = TLSError.openSSLReasons(fallback: "unreadable")
+            if reasons.contains("key values mismatch") {
+                throw TLSError(.invalidConfiguration, "the key in \(keyFile) does not match the certificate in \(certificateFile)")
+            }
+            throw TLSError(.invalidConfiguration, "cannot load an unencrypted PEM private key from \(keyFile): \(reasons)")
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
             throw TLSError(.invalidConfiguration, "the key in \(keyFile) does not match the certificate in \(certificateFile)")

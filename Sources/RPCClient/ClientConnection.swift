@@ -28,6 +28,15 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
         framed = FramedConnection(fd: fd, peer: peer, loop: loop, limits: configuration.wire, tls: tls)
         framed.start(delegate: self)
         if let interval = configuration.keepaliveInterval { scheduleKeepalive(interval) }
+        if let tls {
+            // A server that accepts but never answers the handshake must not hold calls forever.
+            let limit = configuration.connectTimeout
+            loop.schedule(after: limit) { [weak self] in
+                guard let self, !tls.isHandshakeComplete, !self.framed.isClosed else { return }
+                self.state.withLock { $0.closeReason = RPCError(.unavailable, "the TLS handshake with \(peer) did not complete within \(limit)") }
+                self.framed.close()
+            }
+        }
     }
 
     /// False once the server said GOAWAY or the connection closed: new calls need a new connection.

@@ -59,6 +59,8 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     /// The TLS handshake has not completed yet (loop thread). Until it does, frames queue
     /// unsent, and the wait counts as an incomplete frame for the server's timeout.
     private var handshaking = false
+    /// A failed TLS handshake's alert is going out before the close (loop thread).
+    private var lingering = false
     /// Plaintext the TLS engine produced from the last read (loop thread; reused).
     private var tlsPlaintext: [UInt8] = []
     /// The certificate the TLS peer presented and the server verified; set on the loop thread
@@ -266,9 +268,43 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
 
     /// Loop thread: TLS failed; tell the delegate why, then close.
     private func failTLS(_ error: TLSError) {
-        guard !closedOnLoop else { return }
+        guard !closedOnLoop, !lingering else { return }
         delegate?.connection(self, failedTLS: error)
-        closeNow()
+        guard let tls, tls.isServer else { return closeNow() }
+        // The server's alert is queued or on its way. Closing with the client's bytes still
+        // unread would send a RST that can overtake the alert and hide the reason from the
+        // client: discard what it sends until it closes, for a quarter of a second at most.
+        lingering = true
+        reading = false
+        stoppedForGood = true
+        out.withLock { $0.closeAfterFlush = true }
+        loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLOUT.rawValue)
+        loop.schedule(after: .milliseconds(250)) { [self] in closeNow() }
+    }
+
+    /// Loop thread, after a failed server handshake: writes what is left of the alert and
+    /// discards what arrives until the peer closes.
+    private func linger(events: UInt32) {
+        if events & EPOLLOUT.rawValue != 0 {
+            switch tls?.flush(fd: fd) ?? .done {
+            case .blocked: break
+            case .done: loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+            case .failed: return closeNow()
+            }
+        }
+        if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { return closeNow() }
+        var peerClosed = events & EPOLLRDHUP.rawValue != 0
+        withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 16) { chunk in
+            guard let base = chunk.baseAddress else { return }
+            for _ in 0..<64 {
+                let n = Glibc.recv(fd, base, chunk.count, 0)
+                if n > 0 { continue }
+                if n < 0 && errno == EINTR { continue }
+                if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { peerClosed = true }
+                return
+            }
+        }
+        if peerClosed { closeNow() }
     }
 
     /// After a full write: the next batch to write, or nil when the writer is done.
@@ -309,7 +345,7 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     }
 
     private func armWritable() {
-        guard !closedOnLoop else { return }
+        guard !closedOnLoop, !lingering else { return }
         loop.modify(fd, events: (reading ? EPOLLIN.rawValue | EPOLLRDHUP.rawValue : 0) | EPOLLOUT.rawValue)
     }
 
@@ -356,6 +392,7 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     // MARK: Reading
 
     public func handle(events: UInt32) {
+        if lingering { return linger(events: events) }
         if events & EPOLLOUT.rawValue != 0 { flushWhenWritable() }
         if events & EPOLLIN.rawValue != 0 && reading { readAvailable() }
         if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { closeNow(); return }
@@ -454,7 +491,7 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     }
 
     private func stopReadingNow() {
-        guard !closedOnLoop else { return }
+        guard !closedOnLoop, !lingering else { return }
         reading = false
         stoppedForGood = true
         // Keep waiting for writability if a backlog is stuck, so the last frames still go out.

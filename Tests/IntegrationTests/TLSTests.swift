@@ -167,6 +167,25 @@ extension Integration {
             #expect(clock.now - start < .seconds(6))
         }
 
+        @Test("a client whose server never answers the handshake gives up after its connect timeout")
+        func silentServerTimesOut() async throws {
+            let certificates = try TestCertificates.shared()
+            // A listening socket nobody accepts on: the kernel completes the TCP handshake, nothing more.
+            let (fd, port) = try Socket.listen(SocketAddress(host: "127.0.0.1", port: 0))
+            defer { close(fd) }
+            var configuration = ClientConfiguration()
+            configuration.connectTimeout = .seconds(1)
+            configuration.tls = try ClientTLS(trustRootsFile: certificates.caFile)
+            let client = try RPCClient(target: "127.0.0.1:\(port)", configuration: configuration)
+            defer { client.close() }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = await rpcError { try await client.unary(TestMethods.echo, healthRequest("x")) }
+            #expect(error?.code == .unavailable, "\(String(describing: error))")
+            #expect(error?.message.contains("did not complete within") == true, "\(String(describing: error))")
+            #expect(clock.now - start < .seconds(5))
+        }
+
         @Test("a peer that connects and never completes the handshake is closed by the incomplete-frame timeout")
         func silentPeerIsClosed() async throws {
             let server = try await Self.server { $0.incompleteFrameTimeout = .seconds(1) }

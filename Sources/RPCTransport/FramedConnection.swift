@@ -437,6 +437,7 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
                 if n < Self.readChunk { return }
             }
         }
+        if tlsPlaintext.capacity > 32 * 1024 { tlsPlaintext = [] }
         if let tlsFailure {
             out.withLock { $0.deferFlush = false }
             failTLS(tlsFailure)

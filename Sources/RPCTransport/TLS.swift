@@ -415,7 +415,8 @@ public final class TLSSession: @unchecked Sendable {
         }
         s.unsentOffset = offset
         if s.unsentOffset == s.unsent.count {
-            s.unsent.removeAll(keepingCapacity: s.unsent.capacity <= 256 * 1024)
+            // Idle connections are many: keep a small buffer, not the largest burst's.
+            s.unsent.removeAll(keepingCapacity: s.unsent.capacity <= 32 * 1024)
             s.unsentOffset = 0
         }
         return outcome

@@ -26,10 +26,12 @@ public struct TLSError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
+    /// What kind of failure.
     public let code: Code
     /// What went wrong, with OpenSSL's reasons.
     public let message: String
 
+    /// An error of kind `code`; `message` says what to change.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message

@@ -1,4 +1,5 @@
 import CLibSSL
+import CSystemShims
 import Glibc
 import Synchronization
 

@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libssl for TLS on the RPC transport (its own module, so token code links libcrypto alone).
+        .systemLibrary(name: "CLibSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
 
         // Linux calls the Glibc module does not expose (epoll, eventfd, accept4).
         .target(name: "CSystemShims"),
@@ -47,8 +49,9 @@ let package = Package(
         .target(name: "ServiceKit"),
         // Framing, envelope, status codes, limits: bytes in, bytes out, no sockets.
         .target(name: "RPCWire", dependencies: ["ProtoRuntime", "CRPCEnvelope", "CProtobufC"]),
-        // The epoll event loop and framed connections shared by the server and the client.
-        .target(name: "RPCTransport", dependencies: ["RPCWire", "CSystemShims"]),
+        // The epoll event loop and framed connections (plain TCP or TLS 1.3 through memory BIOs)
+        // shared by the server and the client.
+        .target(name: "RPCTransport", dependencies: ["RPCWire", "CSystemShims", "CLibSSL"]),
         // The RPC server: listener, router, interceptors, calls, deadlines, shutdown, metrics.
         .target(name: "RPCServer", dependencies: ["RPCTransport", "RPCWire", "ProtoRuntime", "ServiceKit"]),
         // The RPC client: one connection carrying concurrent calls, reconnecting when lost.

@@ -2,7 +2,7 @@
 # Installs the system packages the build and the tests need (Debian/Ubuntu), if any is missing.
 # The Swift toolchain itself is expected on PATH.
 set -euo pipefail
-packages=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev libsqlite3-dev libpq-dev libssl-dev postgresql pkg-config)
+packages=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev libsqlite3-dev libpq-dev libssl-dev openssl postgresql pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

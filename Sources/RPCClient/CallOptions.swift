@@ -34,6 +34,39 @@ public struct ClientConfiguration: Sendable {
     /// How long a target whose connection failed is passed over (it is still tried when every
     /// target is down).
     public var downTime: Duration = .seconds(1)
+    /// TLS 1.3 to every target; nil connects in plain TCP.
+    public var tls: ClientTLS? = nil
 
     public init() {}
+}
+
+/// How a client speaks TLS 1.3: the CAs it trusts, its own certificate for mutual TLS, and the
+/// name the server's certificate must carry.
+///
+/// ```swift
+/// var configuration = ClientConfiguration()
+/// configuration.tls = try ClientTLS(trustRootsFile: "/etc/aftersale/ca.pem",
+///                                   certificateFile: "client.pem", keyFile: "client.key")
+/// ```
+public struct ClientTLS: Sendable {
+    /// The loaded trust roots and client identity, shared by every connection.
+    public var context: TLSContext
+    /// The DNS name or IP address the server's certificate must carry (and the SNI, for a DNS
+    /// name); nil checks each target's own host.
+    public var serverName: String?
+
+    /// TLS over an already built client context.
+    public init(context: TLSContext, serverName: String? = nil) {
+        self.context = context
+        self.serverName = serverName
+    }
+
+    /// Loads the PEM files: `trustRootsFile` holds the CAs that may sign server certificates (nil
+    /// trusts the system's store); `certificateFile` and `keyFile`, given together, are the
+    /// client's certificate chain and unencrypted key for mutual TLS.
+    /// - Throws: ``TLSError`` with `.invalidConfiguration`, naming the file at fault.
+    public init(trustRootsFile: String?, certificateFile: String? = nil, keyFile: String? = nil, serverName: String? = nil) throws(TLSError) {
+        self.init(context: try TLSContext.client(trustRootsFile: trustRootsFile, certificateFile: certificateFile, keyFile: keyFile),
+                  serverName: serverName)
+    }
 }

@@ -23,11 +23,20 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
         case stream(StreamBox)
     }
 
-    init(fd: Int32, peer: String, loop: EventLoop, configuration: ClientConfiguration) {
+    init(fd: Int32, peer: String, loop: EventLoop, configuration: ClientConfiguration, tls: TLSSession? = nil) {
         self.configuration = configuration
-        framed = FramedConnection(fd: fd, peer: peer, loop: loop, limits: configuration.wire)
+        framed = FramedConnection(fd: fd, peer: peer, loop: loop, limits: configuration.wire, tls: tls)
         framed.start(delegate: self)
         if let interval = configuration.keepaliveInterval { scheduleKeepalive(interval) }
+        if let tls {
+            // A server that accepts but never answers the handshake must not hold calls forever.
+            let limit = configuration.connectTimeout
+            loop.schedule(after: limit) { [weak self] in
+                guard let self, !tls.isHandshakeComplete, !self.framed.isClosed else { return }
+                self.state.withLock { $0.closeReason = RPCError(.unavailable, "the TLS handshake with \(peer) did not complete within \(limit)") }
+                self.framed.close()
+            }
+        }
     }
 
     /// False once the server said GOAWAY or the connection closed: new calls need a new connection.
@@ -219,6 +228,10 @@ final class ClientConnection: FramedConnectionDelegate, @unchecked Sendable {
     func connection(_ connection: FramedConnection, violated error: FrameError) {
         state.withLock { $0.closeReason = RPCError(.internal, "the server broke the protocol: \(error)") }
         connection.close()
+    }
+
+    func connection(_ connection: FramedConnection, failedTLS error: TLSError) {
+        state.withLock { $0.closeReason = RPCError(.unavailable, error.description) }
     }
 
     func connectionClosed(_ connection: FramedConnection) {

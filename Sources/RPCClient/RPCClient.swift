@@ -221,8 +221,12 @@ final class Endpoint: Sendable {
             if let existing = c, existing.isUsable { return .success(existing) }
             do {
                 let loop = try configuration.loop ?? SharedClientLoop.loop()
+                // The session first: a failure then leaves no socket behind.
+                let session = try configuration.tls.map { tls throws(TLSError) in
+                    try TLSSession(context: tls.context, serverName: tls.serverName ?? address.host)
+                }
                 let fd = try Socket.connect(address, timeout: configuration.connectTimeout)
-                let fresh = ClientConnection(fd: fd, peer: address.description, loop: loop, configuration: configuration)
+                let fresh = ClientConnection(fd: fd, peer: address.description, loop: loop, configuration: configuration, tls: session)
                 c = fresh
                 return .success(fresh)
             } catch {

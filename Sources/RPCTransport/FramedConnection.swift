@@ -11,6 +11,13 @@ public protocol FramedConnectionDelegate: AnyObject, Sendable {
     func connection(_ connection: FramedConnection, violated error: FrameError)
     /// The connection closed, for whatever reason. Called once.
     func connectionClosed(_ connection: FramedConnection)
+    /// TLS failed (the handshake, or the session later); the connection closes next.
+    func connection(_ connection: FramedConnection, failedTLS error: TLSError)
+}
+
+extension FramedConnectionDelegate {
+    /// Plain-TCP delegates need not care; the close that follows is reported as usual.
+    public func connection(_ connection: FramedConnection, failedTLS error: TLSError) {}
 }
 
 /// Buffering limits of one connection's outbound side.
@@ -26,7 +33,8 @@ public struct BackpressureLimits: Sendable {
     }
 }
 
-/// A TCP connection carrying length-prefixed envelopes, shared by the server and the client.
+/// A TCP connection carrying length-prefixed envelopes, shared by the server and the client,
+/// optionally inside TLS.
 ///
 /// Reads happen on the loop thread. Sends may come from any thread: the first sender to find no
 /// write under way writes everything pending, and senders that arrive meanwhile only append, so
@@ -45,6 +53,19 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     private let out = Mutex(Outbound())
     private let lastActivityNanos = Atomic<UInt64>(MonotonicClock.nanos())
     private let partialSinceNanos = Atomic<UInt64>(0)
+    /// The TLS engine between the frames and the socket; nil for plain TCP, which then runs
+    /// exactly the code it ran before TLS existed.
+    public let tls: TLSSession?
+    /// The TLS handshake has not completed yet (loop thread). Until it does, frames queue
+    /// unsent, and the wait counts as an incomplete frame for the server's timeout.
+    private var handshaking = false
+    /// A failed TLS handshake's alert is going out before the close (loop thread).
+    private var lingering = false
+    /// Plaintext the TLS engine produced from the last read (loop thread; reused).
+    private var tlsPlaintext: [UInt8] = []
+    /// The certificate the TLS peer presented and the server verified; set on the loop thread
+    /// when the handshake completes, before any frame of the peer is delivered.
+    public private(set) var peerCertificate: TLSPeerCertificate?
 
     private struct Outbound {
         var pending: [UInt8] = []
@@ -56,12 +77,14 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
         var closed = false
         var closeAfterFlush = false
         var fdCloseDeferred = false
+        /// The TLS handshake is under way: frames wait.
+        var handshaking = false
         let encoder = FrameEncoder()
         var drainWaiters: [UnsafeContinuation<Bool, Never>] = []
 
         /// Takes what is pending for a writer, if no write is under way and none is deferred.
         mutating func takeForWriting() -> [UInt8]? {
-            guard !writerActive, !waitingWritable, !deferFlush, !closed, !pending.isEmpty else { return nil }
+            guard !writerActive, !waitingWritable, !deferFlush, !closed, !handshaking, !pending.isEmpty else { return nil }
             writerActive = true
             var taken = spare
             swap(&taken, &pending)
@@ -70,12 +93,21 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
         }
     }
 
-    public init(fd: Int32, peer: String, loop: EventLoop, limits: WireLimits, backpressure: BackpressureLimits = BackpressureLimits()) {
+    /// A connection over the connected socket `fd`; with `tls`, frames travel inside that TLS
+    /// session, whose handshake starts with ``start(delegate:)``.
+    public init(fd: Int32, peer: String, loop: EventLoop, limits: WireLimits, backpressure: BackpressureLimits = BackpressureLimits(),
+                tls: TLSSession? = nil) {
         self.fd = fd
         self.peer = peer
         self.loop = loop
         self.backpressure = backpressure
         self.decoder = FrameDecoder(limits: limits)
+        self.tls = tls
+        if tls != nil {
+            handshaking = true
+            out.withLock { $0.handshaking = true }
+            partialSinceNanos.store(MonotonicClock.nanos(), ordering: .relaxed)
+        }
     }
 
     /// Registers with the loop and starts reading.
@@ -86,14 +118,24 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
                 try loop.register(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, handler: self)
             } catch {
                 closeNow()
+                return
+            }
+            if let tls {
+                switch tls.start(fd: fd) {
+                case .done: break
+                case .blocked: waitForWritableCiphertext()
+                case .failed: failTLS(TLSError(.handshakeFailed, "cannot start the handshake with \(peer)"))
+                }
             }
         }
     }
 
     /// Monotonic nanoseconds of the last byte read.
     public var lastActivity: UInt64 { lastActivityNanos.load(ordering: .relaxed) }
-    /// Since when an incomplete frame has been waiting for its remaining bytes; 0 when none is,
-    /// or while reading is paused for backpressure (the wait is then the server's doing).
+    /// Since when an incomplete frame has been waiting for its remaining bytes, or since the
+    /// connection opened while its TLS handshake is under way (so the same timeout bounds a
+    /// silent TLS peer); 0 when none is, or while reading is paused for backpressure (the wait
+    /// is then the server's doing).
     public var partialFrameSince: UInt64 {
         readPaused.load(ordering: .relaxed) ? 0 : partialSinceNanos.load(ordering: .relaxed)
     }
@@ -161,6 +203,7 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     }
 
     private func write(_ first: [UInt8]) {
+        if let tls { return writeTLS(first, tls) }
         var buffer = first
         while true {
             var offset = 0
@@ -191,6 +234,77 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
             guard let next = nextBatch(recycling: buffer) else { return }
             buffer = next
         }
+    }
+
+    /// The writer over TLS: encrypts each batch and writes the ciphertext. When the socket is
+    /// full, the batch was still taken whole; the ciphertext left waits in the session.
+    private func writeTLS(_ first: [UInt8], _ tls: TLSSession) {
+        var buffer = first
+        while true {
+            let result = buffer.withUnsafeBytes { tls.send($0, fd: fd) }
+            switch result {
+            case .done:
+                break
+            case .blocked:
+                finishWriter(requeue: [], waitWritable: true)
+                loop.execute { [self] in armWritable() }
+                return
+            case .failed:
+                finishWriter(requeue: [])
+                close()
+                return
+            }
+            buffer.removeAll(keepingCapacity: true)
+            guard let next = nextBatch(recycling: buffer) else { return }
+            buffer = next
+        }
+    }
+
+    /// Loop thread: ciphertext the engine produced while reading waits for the socket to drain.
+    private func waitForWritableCiphertext() {
+        out.withLock { $0.waitingWritable = true }
+        armWritable()
+    }
+
+    /// Loop thread: TLS failed; tell the delegate why, then close.
+    private func failTLS(_ error: TLSError) {
+        guard !closedOnLoop, !lingering else { return }
+        delegate?.connection(self, failedTLS: error)
+        guard let tls, tls.isServer else { return closeNow() }
+        // The server's alert is queued or on its way. Closing with the client's bytes still
+        // unread would send a RST that can overtake the alert and hide the reason from the
+        // client: discard what it sends until it closes, for a quarter of a second at most.
+        lingering = true
+        reading = false
+        stoppedForGood = true
+        out.withLock { $0.closeAfterFlush = true }
+        loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLOUT.rawValue)
+        loop.schedule(after: .milliseconds(250)) { [self] in closeNow() }
+    }
+
+    /// Loop thread, after a failed server handshake: writes what is left of the alert and
+    /// discards what arrives until the peer closes.
+    private func linger(events: UInt32) {
+        if events & EPOLLOUT.rawValue != 0 {
+            switch tls?.flush(fd: fd) ?? .done {
+            case .blocked: break
+            case .done: loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+            case .failed: return closeNow()
+            }
+        }
+        if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { return closeNow() }
+        var peerClosed = events & EPOLLRDHUP.rawValue != 0
+        withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 16) { chunk in
+            guard let base = chunk.baseAddress else { return }
+            for _ in 0..<64 {
+                let n = Glibc.recv(fd, base, chunk.count, 0)
+                if n > 0 { continue }
+                if n < 0 && errno == EINTR { continue }
+                if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { peerClosed = true }
+                return
+            }
+        }
+        if peerClosed { closeNow() }
     }
 
     /// After a full write: the next batch to write, or nil when the writer is done.
@@ -231,15 +345,30 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     }
 
     private func armWritable() {
-        guard !closedOnLoop else { return }
+        guard !closedOnLoop, !lingering else { return }
         loop.modify(fd, events: (reading ? EPOLLIN.rawValue | EPOLLRDHUP.rawValue : 0) | EPOLLOUT.rawValue)
     }
 
     /// Loop thread: the socket became writable after EAGAIN.
     private func flushWhenWritable() {
+        if let tls {
+            switch tls.flush(fd: fd) {
+            case .done: break
+            case .blocked: return
+            case .failed: closeNow(); return
+            }
+        }
         let bytes = out.withLock { o -> [UInt8]? in
             o.waitingWritable = false
-            return o.takeForWriting()
+            if let taken = o.takeForWriting() { return taken }
+            // Over TLS the last batch may have been taken whole with its ciphertext stuck: now
+            // that it is out, an empty write does the writer's bookkeeping (drain waiters,
+            // a close after flush, paused reading).
+            if tls != nil && !o.writerActive && !o.deferFlush && !o.closed && !o.handshaking {
+                o.writerActive = true
+                return []
+            }
+            return nil
         }
         loop.modify(fd, events: reading ? EPOLLIN.rawValue | EPOLLRDHUP.rawValue : 0)
         if let bytes { write(bytes) }
@@ -263,6 +392,7 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     // MARK: Reading
 
     public func handle(events: UInt32) {
+        if lingering { return linger(events: events) }
         if events & EPOLLOUT.rawValue != 0 { flushWhenWritable() }
         if events & EPOLLIN.rawValue != 0 && reading { readAvailable() }
         if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { closeNow(); return }
@@ -275,6 +405,8 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
         out.withLock { $0.deferFlush = true }
         var budget = 16
         var sawEOF = false
+        var ciphertextBlocked = false
+        var tlsFailure: TLSError?
         withUnsafeTemporaryAllocation(byteCount: Self.readChunk, alignment: 16) { chunk in
             guard let base = chunk.baseAddress else { return }
             while budget > 0 && reading && !closedOnLoop {
@@ -287,12 +419,32 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
                     return
                 }
                 lastActivityNanos.store(MonotonicClock.nanos(), ordering: .relaxed)
-                decoder.append(UnsafeRawBufferPointer(start: base, count: n))
-                drainDecoder()
+                if let tls {
+                    tlsPlaintext.removeAll(keepingCapacity: true)
+                    let result = tls.receive(UnsafeRawBufferPointer(start: base, count: n), fd: fd, into: &tlsPlaintext)
+                    if result.handshakeCompleted { handshakeCompleted(tls) }
+                    if !tlsPlaintext.isEmpty {
+                        tlsPlaintext.withUnsafeBytes { decoder.append($0) }
+                        drainDecoder()
+                    }
+                    if result.blocked { ciphertextBlocked = true }
+                    if let error = result.error { tlsFailure = error; return }
+                    if result.peerClosed { sawEOF = true; return }
+                } else {
+                    decoder.append(UnsafeRawBufferPointer(start: base, count: n))
+                    drainDecoder()
+                }
                 if n < Self.readChunk { return }
             }
         }
-        if decoder.bufferedByteCount > 0 {
+        if tlsPlaintext.capacity > 32 * 1024 { tlsPlaintext = [] }
+        if let tlsFailure {
+            out.withLock { $0.deferFlush = false }
+            failTLS(tlsFailure)
+            return
+        }
+        if ciphertextBlocked && !closedOnLoop { waitForWritableCiphertext() }
+        if decoder.bufferedByteCount > 0 || handshaking {
             if partialSinceNanos.load(ordering: .relaxed) == 0 {
                 partialSinceNanos.store(MonotonicClock.nanos(), ordering: .relaxed)
             }
@@ -311,6 +463,13 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
             readPaused.store(true, ordering: .releasing)
             loop.modify(fd, events: EPOLLOUT.rawValue)
         }
+    }
+
+    /// Loop thread: the TLS handshake completed; frames queued meanwhile may go.
+    private func handshakeCompleted(_ tls: TLSSession) {
+        handshaking = false
+        peerCertificate = tls.peerCertificate()
+        out.withLock { $0.handshaking = false }
     }
 
     private func drainDecoder() {
@@ -333,7 +492,7 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     }
 
     private func stopReadingNow() {
-        guard !closedOnLoop else { return }
+        guard !closedOnLoop, !lingering else { return }
         reading = false
         stoppedForGood = true
         // Keep waiting for writability if a backlog is stuck, so the last frames still go out.
@@ -348,7 +507,8 @@ public final class FramedConnection: EventHandler, @unchecked Sendable {
     public func closeAfterFlush(limit: Duration = .seconds(5)) {
         let now = out.withLock { o -> Bool in
             o.closeAfterFlush = true
-            return !o.writerActive && !o.waitingWritable && o.pending.isEmpty
+            // Before the TLS handshake completed nothing queued can go out: close at once.
+            return o.handshaking || (!o.writerActive && !o.waitingWritable && o.pending.isEmpty)
         }
         if now {
             close()

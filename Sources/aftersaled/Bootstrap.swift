@@ -66,10 +66,12 @@ struct Bootstrap {
             var ready = "aftersaled ready: listening on \(listen) store=\(configuration.store.name):\(configuration.store.location) pid=\(getpid())"
             if let port = metrics.port { ready += " metrics=http://\(configuration.metricsListen?.host ?? "127.0.0.1"):\(port)/metrics" }
             ready += " token-keys=\(keySetPath)"
+            if let tls = configuration.server.tls { ready += tls.requiresClientCertificate ? " tls=mutual" : " tls=1.3" }
             if authentication.acceptStatedIdentity { ready += " insecure-dev-principals" }
             announce(ready)
             logger.log(.info, "serving", ["listen": listen, "store": configuration.store.name, "at": configuration.store.location,
-                                          "event_loops": String(configuration.server.eventLoops)])
+                                          "event_loops": String(configuration.server.eventLoops),
+                                          "tls": configuration.server.tls.map { $0.requiresClientCertificate ? "mutual" : "1.3" } ?? "off"])
         }, shutdown: {}))
         return parts
     }

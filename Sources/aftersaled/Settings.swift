@@ -13,6 +13,14 @@ import StoreBackends
 enum Settings {
     static let listen = Setting("--listen", env: "AFTERSALE_LISTEN", default: "127.0.0.1:7400", value: "HOST:PORT",
                                 help: "where to serve RPC (port 0: any free port)")
+    static let tlsCert = Setting("--tls-cert", env: "AFTERSALE_TLS_CERT", default: nil, value: "FILE",
+                                 help: "serve RPC over TLS 1.3 with this PEM certificate chain, with --tls-key (default: plain TCP); "
+                                     + "read at start: rotate by restarting")
+    static let tlsKey = Setting("--tls-key", env: "AFTERSALE_TLS_KEY", default: nil, value: "FILE",
+                                help: "the unencrypted PEM private key of --tls-cert")
+    static let tlsClientCA = Setting("--tls-client-ca", env: "AFTERSALE_TLS_CLIENT_CA", default: nil, value: "FILE",
+                                     help: "mutual TLS: every client must present a certificate issued by a CA in this PEM file; "
+                                         + "its URI SAN (e.g. spiffe://platform/payments) is the calling workload")
     static let dataDir = Setting("--data-dir", env: "AFTERSALE_DATA_DIR", default: "./data", value: "PATH",
                                  help: "where the SQLite store lives (unused with --database), and the development token keys")
     static let database = Setting("--database", env: "AFTERSALE_DATABASE", default: nil, value: "URL",
@@ -136,7 +144,7 @@ enum Settings {
                                            help: "how often each replica dispatches, announces SLAs and checks presence")
 
     static let table = SettingsTable(program: "aftersaled", settings: [
-        listen, dataDir, tokenKeys, tokenAudience, tokenClockSkew, insecureDevPrincipals,
+        listen, tlsCert, tlsKey, tlsClientCA, dataDir, tokenKeys, tokenAudience, tokenClockSkew, insecureDevPrincipals,
         rateLimitPrincipal, rateLimitAddress, authFailureLimit,
         database, databasePoolSize, databaseConnectTimeout, databaseStatementTimeout, databaseLockTimeout, databaseIdleInTransactionTimeout,
         metricsListen, logLevel, callLogLevel, maxFrameBytes, maxMetadataBytes, maxCallsPerConnection,
@@ -192,6 +200,7 @@ struct Configuration {
             throw .invalid(error.description)
         }
         c.store = try store(values)
+        c.server.tls = try tls(values)
         let s = Settings.self
         c.authentication.keySetPath = values.string(s.tokenKeys)
         c.authentication.developmentKeyDirectory = DevelopmentKeys.directory(inDataDirectory: values.string(s.dataDir) ?? "./data")
@@ -293,6 +302,25 @@ struct Configuration {
             } catch {
                 throw .invalid("--desk-sla-file \(path): \(error)")
             }
+        }
+    }
+
+    /// The listener's TLS: both of --tls-cert and --tls-key or neither; --tls-client-ca only with them.
+    private static func tls(_ values: SettingValues) throws(SettingsError) -> TLSContext? {
+        let s = Settings.self
+        let clientCA = values.string(s.tlsClientCA)
+        switch (values.string(s.tlsCert), values.string(s.tlsKey)) {
+        case (nil, nil):
+            if clientCA != nil { throw .invalid("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS") }
+            return nil
+        case let (certificate?, key?):
+            do {
+                return try TLSContext.server(certificateFile: certificate, keyFile: key, clientCAFile: clientCA)
+            } catch {
+                throw .invalid("--tls-cert/--tls-key/--tls-client-ca: \(error.message)")
+            }
+        default:
+            throw .invalid("--tls-cert and --tls-key go together: give both or neither")
         }
     }
 

@@ -21,6 +21,9 @@ extension Integration {
             defer { client.close() }
             #expect(client.addresses.map(\.port) == [a.port, b.port])
             for _ in 0..<20 { _ = try await client.unary(TestMethods.echo, healthRequest("x"), options: CallOptions(timeout: .seconds(2))) }
+            // A server counts a call just after writing its answer: wait for the last count.
+            let counted = { a.metrics.count(method: TestMethods.echo.path, code: .ok) + b.metrics.count(method: TestMethods.echo.path, code: .ok) }
+            _ = await eventually { counted() >= 20 }
             let onA = a.metrics.count(method: TestMethods.echo.path, code: .ok)
             let onB = b.metrics.count(method: TestMethods.echo.path, code: .ok)
             #expect(onA + onB == 20)
@@ -28,6 +31,7 @@ extension Integration {
 
             await a.shutdown()
             for _ in 0..<20 { _ = try await client.unary(TestMethods.echo, healthRequest("y"), options: CallOptions(timeout: .seconds(2))) }
+            _ = await eventually { b.metrics.count(method: TestMethods.echo.path, code: .ok) >= onB + 20 }
             #expect(b.metrics.count(method: TestMethods.echo.path, code: .ok) == onB + 20, "every call reached the survivor")
             await b.shutdown()
             let error = await rpcError { _ = try await client.unary(TestMethods.echo, healthRequest("z"), options: CallOptions(timeout: .seconds(2))) }

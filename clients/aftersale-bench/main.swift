@@ -75,6 +75,11 @@ struct BenchOptions {
     var dataDirectory = ProcessInfo.processInfo.environment["AFTERSALE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
     /// The service named in the tokens.
     var audience = "aftersale"
+    /// TLS 1.3: the CA file that signed the server's certificate (nil: plain TCP), and a client
+    /// certificate and key for mutual TLS.
+    var tlsCA: String?
+    var tlsCertificate: String?
+    var tlsKey: String?
 }
 
 func fail(_ message: String) -> Never {
@@ -104,7 +109,10 @@ func parse() -> BenchOptions {
         case "--subscribe-server": o.subscribeServer = v
         case "--data-dir": o.dataDirectory = v
         case "--audience": o.audience = v
-        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list|drain] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true] [--subscribe-server HOST:PORT] [--data-dir PATH] [--audience NAME]")
+        case "--tls-ca": o.tlsCA = v
+        case "--tls-cert": o.tlsCertificate = v
+        case "--tls-key": o.tlsKey = v
+        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list|drain] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true] [--subscribe-server HOST:PORT] [--data-dir PATH] [--audience NAME] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]")
         }
     }
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
@@ -128,6 +136,15 @@ final class Samples: @unchecked Sendable {
 }
 
 let options = parse()
+/// TLS for every connection of the run, when --tls-ca is given.
+let tls: ClientTLS? = {
+    guard let ca = options.tlsCA else { return nil }
+    do {
+        return try ClientTLS(trustRootsFile: ca, certificateFile: options.tlsCertificate, keyFile: options.tlsKey)
+    } catch {
+        fail("--tls-ca/--tls-cert/--tls-key: \(error)")
+    }
+}()
 let path: String = {
     guard let m = options.method else { return Health.check.path }
     return m.hasPrefix("/") ? m : "/" + m
@@ -310,6 +327,7 @@ for i in 0..<options.loops {
 }
 let clients: [RPCClient] = (0..<options.connections).map { i in
     var config = ClientConfiguration()
+    config.tls = tls
     config.loop = loops[i % loops.count]
     do { return try RPCClient(target: options.server, configuration: config) } catch { fail("\(error)") }
 }
@@ -406,6 +424,7 @@ if options.scenario == "dispatch" {
 
 if options.scenario == "drain" {
     var config = ClientConfiguration()
+    config.tls = tls
     config.loop = loops[0]
     guard let feedClient = try? RPCClient(target: options.server, configuration: config) else { fail("cannot connect") }
     var request = SubscribeRequest()
@@ -437,6 +456,7 @@ let windowEnd = windowStart + UInt64(options.duration * 1e9)
 // The subscriber: its own connection and loop, from the feed's head, for the whole run.
 let subscriber: Task<Void, Never>? = !options.subscribe ? nil : Task {
     var config = ClientConfiguration()
+    config.tls = tls
     config.loop = loops[0]
     guard let feedClient = try? RPCClient(target: options.subscribeServer ?? options.server, configuration: config) else {
         fail("cannot connect the subscriber")

@@ -11,7 +11,8 @@ import RPCWire
 // 3 the server could not be reached.
 
 let usage = """
-usage: aftersalectl [--server HOST:PORT] [--timeout SECONDS] [-H key=value]... [--as ROLE:ID[@TEAM]] [--data-dir PATH] COMMAND
+usage: aftersalectl [--server HOST:PORT] [--timeout SECONDS] [-H key=value]... [--as ROLE:ID[@TEAM]] [--data-dir PATH]
+                   [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--tls-server-name NAME] COMMAND
   list                         services and their methods
   describe NAME                a service, a method, a message type or an enum type
   call METHOD 'JSON'           call a method; METHOD as aftersale.v1.Health/Check or /aftersale.v1.Health/Check;
@@ -21,7 +22,12 @@ Calling as someone: --as ROLE:ID mints a short-lived (5 minute) token with the d
 aftersaled made in its data directory (--data-dir, default ./data: dev-keys/dev-signing-key.pem).
 ROLE is buyer, merchant, agent, platform or system; a merchant's ID is its shop (merchant:s-1); an
 agent may name a team (agent:a-1@team-x). --audience NAME names the service (default aftersale).
-Environment: AFTERSALE_SERVER (default 127.0.0.1:7400), AFTERSALE_DATA_DIR, AFTERSALE_TOKEN_AUDIENCE
+TLS 1.3: --tls-ca FILE trusts the CAs in that PEM file for the server's certificate; --tls-cert and
+--tls-key present a client certificate (mutual TLS; without --tls-ca the system's CAs are trusted);
+--tls-server-name NAME is the name the server's certificate must carry (default: the --server host).
+Any of them turns TLS on; without them the connection is plain TCP.
+Environment: AFTERSALE_SERVER (default 127.0.0.1:7400), AFTERSALE_DATA_DIR, AFTERSALE_TOKEN_AUDIENCE,
+AFTERSALE_TLS_CA, AFTERSALE_TLS_CLIENT_CERT, AFTERSALE_TLS_CLIENT_KEY, AFTERSALE_TLS_SERVER_NAME
 """
 
 func exitWith(_ code: Int32, _ message: String) -> Never {
@@ -36,6 +42,13 @@ var metadata = Metadata()
 var identity: CallerIdentity?
 var dataDirectory = ProcessInfo.processInfo.environment["AFTERSALE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
 var audience = ProcessInfo.processInfo.environment["AFTERSALE_TOKEN_AUDIENCE"].flatMap { $0.isEmpty ? nil : $0 } ?? "aftersale"
+func environment(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+}
+var tlsCA = environment("AFTERSALE_TLS_CA")
+var tlsCertificate = environment("AFTERSALE_TLS_CLIENT_CERT")
+var tlsKey = environment("AFTERSALE_TLS_CLIENT_KEY")
+var tlsServerName = environment("AFTERSALE_TLS_SERVER_NAME")
 var words: [String] = []
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
@@ -61,6 +74,18 @@ while let a = args.popFirst() {
     case "--audience":
         guard let v = args.popFirst(), !v.isEmpty else { exitWith(2, "--audience needs a NAME") }
         audience = v
+    case "--tls-ca":
+        guard let v = args.popFirst(), !v.isEmpty else { exitWith(2, "--tls-ca needs a FILE") }
+        tlsCA = v
+    case "--tls-cert":
+        guard let v = args.popFirst(), !v.isEmpty else { exitWith(2, "--tls-cert needs a FILE") }
+        tlsCertificate = v
+    case "--tls-key":
+        guard let v = args.popFirst(), !v.isEmpty else { exitWith(2, "--tls-key needs a FILE") }
+        tlsKey = v
+    case "--tls-server-name":
+        guard let v = args.popFirst(), !v.isEmpty else { exitWith(2, "--tls-server-name needs a NAME") }
+        tlsServerName = v
     case "-h", "--help":
         print(usage)
         exit(0)
@@ -89,6 +114,14 @@ if words.first == "token" {
 
 var clientConfiguration = ClientConfiguration()
 if let identity { clientConfiguration.tokenProvider = developmentTokens(for: identity) }
+if tlsCA != nil || tlsCertificate != nil || tlsKey != nil || tlsServerName != nil {
+    do {
+        clientConfiguration.tls = try ClientTLS(trustRootsFile: tlsCA, certificateFile: tlsCertificate, keyFile: tlsKey,
+                                                serverName: tlsServerName)
+    } catch {
+        exitWith(2, "--tls-ca/--tls-cert/--tls-key: \(error.message)")
+    }
+}
 let client: RPCClient
 do { client = try RPCClient(target: server, configuration: clientConfiguration) } catch { exitWith(2, "\(error.message)") }
 let options = CallOptions(timeout: timeout, metadata: metadata)

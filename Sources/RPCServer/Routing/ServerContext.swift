@@ -1,4 +1,5 @@
 import ProtoRuntime
+import RPCTransport
 import RPCWire
 
 /// What a handler learns about the call it serves: the method, the caller's metadata and
@@ -36,6 +37,19 @@ public struct ServerContext: Sendable {
 
     /// The caller's trace id from metadata, if any.
     public var traceID: String? { metadata[Metadata.Keys.traceID] }
+}
+
+extension ServerContext {
+    /// The client certificate verified by mutual TLS, nil on plain TCP and on TLS without client
+    /// certificates. Its URI SAN (``TLSPeerCertificate/uris``, e.g. `spiffe://platform/payments`)
+    /// names the calling workload, for interceptors and handlers that authorize by it.
+    public var peerCertificate: TLSPeerCertificate? { self[PeerCertificateKey.self] }
+}
+
+/// Where the server puts the client certificate verified by mutual TLS: set on every call of a
+/// connection whose client presented one (see ``ServerContext/peerCertificate``).
+public enum PeerCertificateKey: ServerContextKey {
+    public typealias Value = TLSPeerCertificate
 }
 
 /// A key of a fact interceptors put in the ``ServerContext``: the key's type names it, and

@@ -128,15 +128,28 @@ public final class RPCServer: Sendable {
         if core.isDraining || core.connectionCount >= core.configuration.maxConnections {
             let reason = core.isDraining ? RPCError(.unavailable, "server is shutting down")
                 : RPCError(.resourceExhausted, "connection limit of \(core.configuration.maxConnections) reached")
-            let frame = FrameEncoder().frame(Envelope(kind: .goAway, callID: 0, status: RPCStatus(reason)))
-            _ = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            // A TLS client could not read a plaintext GOAWAY: it only sees the connection close.
+            if core.configuration.tls == nil {
+                let frame = FrameEncoder().frame(Envelope(kind: .goAway, callID: 0, status: RPCStatus(reason)))
+                _ = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
             close(fd)
             core.logger.log(.warning, "refused connection", ["peer": peer, "reason": reason.message])
             return
         }
+        var session: TLSSession?
+        if let context = core.configuration.tls {
+            do {
+                session = try TLSSession(context: context)
+            } catch {
+                close(fd)
+                core.logger.log(.warning, "refused connection", ["peer": peer, "reason": error.description])
+                return
+            }
+        }
         let index = nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count
         let framed = FramedConnection(fd: fd, peer: peer, loop: loops[index], limits: core.configuration.wire,
-                                      backpressure: core.configuration.backpressure)
+                                      backpressure: core.configuration.backpressure, tls: session)
         let connection = ServerConnection(connection: framed, core: core, shard: index)
         _ = core.add(connection)
         framed.start(delegate: connection)

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: LogLevel = .info
     /// The level at which the one-line-per-call log is written.
     public var callLogLevel: LogLevel = .debug
+    /// TLS 1.3 on the listener (a server ``TLSContext``, with mutual TLS when it has a client
+    /// CA); nil serves plain TCP.
+    public var tls: TLSContext? = nil
 
     public init() {}
 }

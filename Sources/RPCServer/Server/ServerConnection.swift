@@ -61,6 +61,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         goAway(error.rpcError)
     }
 
+    func connection(_ connection: FramedConnection, failedTLS error: TLSError) {
+        core.logger.log(.warning, "closing connection: TLS failed", ["peer": connection.peer, "error": error.description])
+    }
+
     func connectionClosed(_ connection: FramedConnection) {
         let abandoned = calls.withLock { c -> [(UInt64, ActiveCall)] in
             let all = c.map { ($0.key, $0.value) }
@@ -141,7 +145,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         }
         let route = core.router.route(at: routeIndex)
         let deadline: UInt64? = request.timeoutMicros > 0 ? start &+ min(request.timeoutMicros, UInt64(Int64.max) / 1000) &* 1000 : nil
-        let context = ServerContext(method: route.info, callID: id, metadata: request.metadata, deadlineNanos: deadline, peer: connection.peer)
+        var context = ServerContext(method: route.info, callID: id, metadata: request.metadata, deadlineNanos: deadline, peer: connection.peer)
+        if let certificate = connection.peerCertificate { context[PeerCertificateKey.self] = certificate }
 
         switch route.handler {
         case let .inline(body):

@@ -18,7 +18,8 @@ import Foundation
 ///   }
 /// }
 /// ```
-/// `roles` may hold `"*"` for any role; `not_before`/`not_after` are optional. Unknown fields are
+/// `roles` may hold `"*"` for any role; `not_before`/`not_after` are optional; `methods` (optional)
+/// limits the key's tokens to some methods (`"aftersale.v1.RefundBridge/*"`). Unknown fields are
 /// refused, so a typo cannot silently drop a restriction.
 public struct KeySet: Sendable {
     /// One trusted public key.
@@ -35,16 +36,28 @@ public struct KeySet: Sendable {
         public let notBefore: Date?
         /// The key verifies nothing from this instant on, when set.
         public let notAfter: Date?
+        /// The methods tokens of this key may call, as `package.Service/Method` or `package.Service/*`;
+        /// nil: any method the role may call. (The payment workers' key: `["aftersale.v1.RefundBridge/*"]`.)
+        public let methods: Set<String>?
 
         /// Makes a key entry.
         public init(keyID: String, issuer: String, publicKey: Ed25519PublicKey, roles: Set<String>,
-                    notBefore: Date? = nil, notAfter: Date? = nil) {
+                    notBefore: Date? = nil, notAfter: Date? = nil, methods: Set<String>? = nil) {
             self.keyID = keyID
             self.issuer = issuer
             self.publicKey = publicKey
             self.roles = roles
             self.notBefore = notBefore
             self.notAfter = notAfter
+            self.methods = methods
+        }
+
+        /// Whether tokens of this key may call the method at `path` (`/package.Service/Method`).
+        public func allows(method path: String) -> Bool {
+            guard let methods else { return true }
+            let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
+            let service = name.split(separator: "/").first.map(String.init) ?? name
+            return methods.contains(name) || methods.contains(service + "/*")
         }
 
         /// Whether this key's issuer may assert `role`.
@@ -99,7 +112,7 @@ public struct KeySet: Sendable {
         for (keyID, value) in entries.sorted(by: { $0.key < $1.key }) {
             guard !keyID.isEmpty, keyID.utf8.count <= 128 else { throw fail("a key id is empty or longer than 128 bytes") }
             guard let entry = value as? [String: Any] else { throw fail("key \(keyID): not an object") }
-            let known: Set<String> = ["issuer", "public_key", "roles", "not_before", "not_after"]
+            let known: Set<String> = ["issuer", "public_key", "roles", "not_before", "not_after", "methods"]
             if let unknown = entry.keys.sorted().first(where: { !known.contains($0) }) {
                 throw fail("key \(keyID): unknown field \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))")
             }
@@ -138,8 +151,17 @@ public struct KeySet: Sendable {
             if let notBefore, let notAfter, notAfter <= notBefore {
                 throw fail("key \(keyID): \"not_after\" is not after \"not_before\"")
             }
+            var methods: Set<String>?
+            if let value = entry["methods"] {
+                let list = (value as? [Any])?.compactMap { $0 as? String } ?? []
+                guard let array = value as? [Any], list.count == array.count,
+                      list.allSatisfy({ $0.split(separator: "/").count == 2 && !$0.hasPrefix("/") && $0.contains(".") }) else {
+                    throw fail("key \(keyID): \"methods\" must be a list of \"package.Service/Method\" or \"package.Service/*\"")
+                }
+                methods = Set(list)
+            }
             keys.append(Key(keyID: keyID, issuer: issuer, publicKey: publicKey, roles: Set(roles),
-                            notBefore: notBefore, notAfter: notAfter))
+                            notBefore: notBefore, notAfter: notAfter, methods: methods))
         }
         return try KeySet(keys: keys, sourcePath: sourcePath)
     }
@@ -155,6 +177,7 @@ public struct KeySet: Sendable {
             ]
             entry["not_before"] = key.notBefore.map(RFC3339.format)
             entry["not_after"] = key.notAfter.map(RFC3339.format)
+            entry["methods"] = key.methods.map { $0.sorted() }
             entries[key.keyID] = entry
         }
         let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -113,11 +113,22 @@ public struct VerifiedClaims: Sendable, Equatable {
     public let claims: TokenClaims
     /// The key id from the footer that picked the verifying key.
     public let keyID: String
+    /// The methods the verifying key allows (nil: any the role may call).
+    public let allowedMethods: Set<String>?
 
-    /// Pairs claims with the key id that verified them.
-    public init(claims: TokenClaims, keyID: String) {
+    /// Pairs claims with the key id that verified them and the methods that key allows.
+    public init(claims: TokenClaims, keyID: String, allowedMethods: Set<String>? = nil) {
         self.claims = claims
         self.keyID = keyID
+        self.allowedMethods = allowedMethods
+    }
+
+    /// Whether the verifying key lets these claims call the method at `path`.
+    public func allows(method path: String) -> Bool {
+        guard let allowedMethods else { return true }
+        let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        let service = name.split(separator: "/").first.map(String.init) ?? name
+        return allowedMethods.contains(name) || allowedMethods.contains(service + "/*")
     }
 
     /// `iss`.

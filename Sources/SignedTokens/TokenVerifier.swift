@@ -101,7 +101,7 @@ public final class TokenVerifier: Sendable {
         guard now.addingTimeInterval(skew) >= validFrom else { throw .notYetValid }
         if let role = claims.role, !key.allows(role: role) { throw .roleNotAllowed(role: role, issuer: key.issuer) }
 
-        let verified = VerifiedClaims(claims: claims, keyID: keyID)
+        let verified = VerifiedClaims(claims: claims, keyID: keyID, allowedMethods: key.methods)
         let entry = VerifiedTokenCache.Entry(
             claims: verified,
             validFrom: max(validFrom, key.notBefore ?? validFrom),

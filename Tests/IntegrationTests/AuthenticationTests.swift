@@ -120,6 +120,36 @@ extension Integration {
             }
         }
 
+        @Test("a key limited to some methods: the payment workers' key calls RefundBridge and nothing else")
+        func methodsOfAKey() async throws {
+            let keys = Keys()
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("keys.json").path
+            let payments = KeySet.Key(keyID: "pay-1", issuer: "payments", publicKey: try keys.key(keys.next).publicKey, roles: ["system"],
+                                      methods: ["aftersale.v1.RefundBridge/*"])
+            try Self.write([payments, try keys.entry("gw-2026-11", keys.current)], to: path)
+            let worker = try keys.minter("pay-1", keys.next, issuer: "payments").mint(subject: "pay-worker-1", role: "system")
+            let gateway = try keys.minter("gw-2026-11", keys.current).mint(subject: "orders", role: "system")
+            try await Self.withDaemon(keySetPath: path) { _, client in
+                let claim = try await client.refundBridge.claimRefunds(ClaimRefundsRequest(), options: CallOptions(timeout: .seconds(5),
+                                                                                                                 metadata: Self.bearer(worker)))
+                #expect(claim.leases.isEmpty)
+                do {
+                    _ = try await client.orderBridge.upsertOrder(try TestOrder(id: "o-pay").upsertRequest(),
+                                                                 options: CallOptions(timeout: .seconds(5), metadata: Self.bearer(worker)))
+                    Issue.record("the payment workers' key upserted an order")
+                } catch let error as RPCError {
+                    #expect(error.code == .permissionDenied)
+                    #expect(error.message.contains("do not allow /aftersale.v1.OrderBridge/UpsertOrder"), "\(error.message)")
+                }
+                // Another system key without a method list may.
+                _ = try await client.orderBridge.upsertOrder(try TestOrder(id: "o-pay").upsertRequest(),
+                                                             options: CallOptions(timeout: .seconds(5), metadata: Self.bearer(gateway)))
+            }
+            #expect(try KeySet.load(path: path).keys["pay-1"]?.methods == ["aftersale.v1.RefundBridge/*"])
+        }
+
         @Test("SIGHUP puts a rotated key set in force: the next key verifies, the retired one is refused, and a broken file changes nothing")
         func rotation() async throws {
             let keys = Keys()

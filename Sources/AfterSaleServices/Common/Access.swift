@@ -122,17 +122,21 @@ public struct AuthorizationInterceptor: ServerInterceptor {
         self.table = table
     }
 
-    /// Open methods and methods gated by their actions need nothing here.
+    /// Open methods need nothing here.
     public func applies(to method: RPCMethodInfo) -> Bool {
         switch table[method.path] {
-        case nil, .operation?: true
-        case .open?, .actions?: false
+        case nil, .operation?, .actions?: true
+        case .open?: false
         }
     }
 
     public func intercept(_ context: inout ServerContext) throws(RPCError) {
         guard let access = table[context.method.path] else {
             throw RPCError(.permissionDenied, "method \(context.method.path) is not open to any caller")
+        }
+        // Credentials limited to some methods (a payment worker's key: RefundBridge only).
+        if let authentication = context[AuthenticationKey.self], !authentication.allows(method: context.method.path) {
+            throw RPCError(.permissionDenied, "the credentials of \(authentication.principal) do not allow \(context.method.path)")
         }
         guard case .operation(let operation) = access else { return }
         do {

@@ -39,12 +39,23 @@ public struct Authentication: Sendable, Equatable {
     public let team: String?
     /// Where the identity came from.
     public let source: Source
+    /// The methods the credentials allow (the verifying key's `methods`); nil: any the role may call.
+    public let allowedMethods: Set<String>?
 
     /// Makes an authentication result.
-    public init(principal: Principal, team: String? = nil, source: Source) {
+    public init(principal: Principal, team: String? = nil, source: Source, allowedMethods: Set<String>? = nil) {
         self.principal = principal
         self.team = team
         self.source = source
+        self.allowedMethods = allowedMethods
+    }
+
+    /// Whether the credentials let the caller call the method at `path`.
+    public func allows(method path: String) -> Bool {
+        guard let allowedMethods else { return true }
+        let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        let service = name.split(separator: "/").first.map(String.init) ?? name
+        return allowedMethods.contains(name) || allowedMethods.contains(service + "/*")
     }
 }
 

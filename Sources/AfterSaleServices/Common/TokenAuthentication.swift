@@ -75,6 +75,7 @@ public struct TokenAuthenticator: Authenticator {
             throw RPCError(.unauthenticated, "the token's \(field == "principal.shop_id" ? "shop" : "sub") claim is malformed: \(message)")
         }
         return Authentication(principal: principal, team: claims.team,
-                              source: .token(issuer: claims.issuer, keyID: claims.keyID, tokenID: claims.claims.tokenID))
+                              source: .token(issuer: claims.issuer, keyID: claims.keyID, tokenID: claims.claims.tokenID),
+                              allowedMethods: claims.allowedMethods)
     }
 }

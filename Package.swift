@@ -58,6 +58,10 @@ let package = Package(
         .target(name: "RPCClient", dependencies: ["RPCTransport", "RPCWire", "ProtoRuntime"]),
         // Caller tokens: PASETO v4.public (Ed25519 through libcrypto), key sets, verifier, minter.
         .target(name: "SignedTokens", dependencies: ["COpenSSL"]),
+        // Fuzz targets (frames, envelopes, every message type, the JSON mapping, tokens), replayed as
+        // tests from Tests/FuzzCorpus and driven by libFuzzer through FuzzHarness (scripts/fuzz.sh).
+        .target(name: "FuzzTargets", dependencies: ["AfterSaleProto", "RPCWire", "ProtoRuntime", "SignedTokens", "CProtobufC"]),
+        .target(name: "FuzzHarness", dependencies: ["FuzzTargets"]),
 
         // MARK: The product.
 
@@ -129,6 +133,7 @@ let package = Package(
         .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres", "AfterSaleStorage", "StorageConformance",
                                                                    "AfterSaleDomain", "ServiceKit"]),
         .testTarget(name: "SignedTokensTests", dependencies: ["SignedTokens"], resources: [.copy("Vectors")]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
     ],
     swiftLanguageModes: [.v6]
 )

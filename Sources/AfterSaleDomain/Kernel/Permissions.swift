@@ -90,6 +90,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case requeueRefunds = "requeue_refunds"
     /// Change timer policies and pauses, fire a timer early.
     case manageTimers = "manage_timers"
+    /// Read the audit chain and its signed checkpoints.
+    case readAudit = "read_audit"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -102,7 +104,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .ingestTracking, .upsertOrders, .claimRefunds, .reportRefundResults: [.system]
         case .readEventFeed: [.system, .platform]
         case .listRefunds: [.system, .agent, .platform]
-        case .manageTimers: [.platform]
+        case .manageTimers, .readAudit: [.platform]
         }
     }
 
@@ -123,6 +125,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .listRefunds: "list refunds"
         case .requeueRefunds: "re-queue refunds"
         case .manageTimers: "manage timers"
+        case .readAudit: "read the audit trail"
         }
     }
 }

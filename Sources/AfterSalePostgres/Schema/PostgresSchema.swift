@@ -33,7 +33,8 @@ import AfterSaleDomain
 /// | 2          | 2: the standard reason catalog at version 1                                     |
 /// | 3–6        | recorded as applied, with nothing to do: their changes are already in 1         |
 /// | 7          | 7: case timers and timer settings                                               |
-/// | 8, …       | future changes, in both dialects                                                 |
+/// | 8          | 8: the audit chain (older trace records are chained by the first round, see ``AuditRows``) |
+/// | 9, …       | future changes, in both dialects                                                 |
 public enum PostgresSchema {
     /// Every migration, oldest first. Never edit one that has shipped: add the next (8, 9, …).
     public static let migrations: [PostgresMigration] = [
@@ -50,6 +51,8 @@ public enum PostgresSchema {
         PostgresMigration(version: 6, name: "(in 1) trace ids on trace records; idempotency keys keep their responses",
                           sql: "-- folded into migration 1"),
         PostgresMigration(version: 7, name: "case timers and their settings (overrides, pauses) (SQLite 7)", sql: version7),
+        PostgresMigration(version: 8, name: "the audit chain: trace records hash-chained, its head and signed checkpoints (SQLite 8)",
+                          sql: AuditRows.migration),
     ]
 
     /// Migration 7, as SQLite's 7: one timer per waiting case, found by when it next needs looking

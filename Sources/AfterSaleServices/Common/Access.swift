@@ -60,6 +60,8 @@ public enum MethodAccess: Sendable, Hashable {
             (Timers.endTimerPause.info, .operation(.manageTimers)),
             (Timers.listTimerPauses.info, .operation(.manageTimers)),
             (Timers.fireTimer.info, .operation(.manageTimers)),
+            (Audit.readAuditChain.info, .operation(.readAudit)),
+            (Audit.listAuditCheckpoints.info, .operation(.readAudit)),
         ]
         for (method, access) in entries { table[method.path] = access }
         return table

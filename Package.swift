@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "RPCClient", "AfterSaleServices", "RPCServer", "SignedTokens",
                                                              "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage",
-                                                             "StoreBackends", "AfterSalePostgres", "ServiceKit"]),
+                                                             "StoreBackends", "AfterSalePostgres", "AfterSaleSQLite", "ServiceKit"]),
         .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres", "AfterSaleStorage", "StorageConformance",
                                                                    "AfterSaleDomain", "ServiceKit"]),
         .testTarget(name: "SignedTokensTests", dependencies: ["SignedTokens"], resources: [.copy("Vectors")]),

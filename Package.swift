@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "AfterSaleDomain"),
         // What every storage backend shares: argument contracts, idempotency replay, caches, the
         // feed's wake-up signal, claim windowing; and the in-memory backend (the reference semantics).
-        .target(name: "AfterSaleStorage", dependencies: ["AfterSaleDomain", "ServiceKit"]),
+        .target(name: "AfterSaleStorage", dependencies: ["AfterSaleDomain", "ServiceKit", "SignedTokens"]),
         // The embedded backend: SQLite with WAL, group commit and reader threads.
         .target(name: "AfterSaleSQLite", dependencies: ["AfterSaleStorage", "AfterSaleDomain", "ServiceKit", "CSQLite"]),
         // The backend for several replicas: PostgreSQL through libpq (Engine/: connections, pool,
@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["AfterSaleClient", "RPCClient", "AfterSaleServices", "RPCServer", "SignedTokens",
                                                              "RPCWire", "AfterSaleProto", "AfterSaleDomain", "AfterSaleStorage",
-                                                             "StoreBackends", "AfterSalePostgres", "ServiceKit"]),
+                                                             "StoreBackends", "AfterSalePostgres", "AfterSaleSQLite", "ServiceKit"]),
         .testTarget(name: "AfterSalePostgresTests", dependencies: ["AfterSalePostgres", "AfterSaleStorage", "StorageConformance",
                                                                    "AfterSaleDomain", "ServiceKit"]),
         .testTarget(name: "SignedTokensTests", dependencies: ["SignedTokens"], resources: [.copy("Vectors")]),

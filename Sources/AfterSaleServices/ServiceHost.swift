@@ -6,7 +6,7 @@ import ServiceKit
 import SignedTokens
 
 /// The router of the aftersaled process: health and reflection, and the business services
-/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk) over the domain's storage ports, behind the
+/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk, Audit) over the domain's storage ports, behind the
 /// identity and authorization interceptors. It names no storage backend: aftersaled hands it one.
 public struct ServiceHost: Sendable {
     /// Every route, with the identity interceptor.
@@ -19,7 +19,7 @@ public struct ServiceHost: Sendable {
 
     /// Every method of the business services, in the order the contracts declare them.
     public static let businessMethods: [RPCMethodInfo] = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
-        + Timers.methods + ServiceDesk.methods
+        + Timers.methods + ServiceDesk.methods + Audit.methods
 
     /// The full host: every business service over `store`.
     /// - Parameters:
@@ -45,6 +45,7 @@ public struct ServiceHost: Sendable {
                                  policy: policy, logger: logger).routes,
             TimersProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger).routes,
             ServiceDeskProvider(desk: desk, timers: timers).routes,
+            AuditProvider(store: store).routes,
         ], authenticators: authenticators, limits: limits)
     }
 
@@ -66,7 +67,7 @@ public struct ServiceHost: Sendable {
     }
 
     private init(services: [[Route]]?, authenticators: [any Authenticator]?, limits: CallLimits) {
-        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name]
+        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
         if let authenticators {

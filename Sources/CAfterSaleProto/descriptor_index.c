@@ -9,6 +9,7 @@
 #include "aftersale/v1/feed.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "aftersale/v1/after_sale_service.pb-c.h"
+#include "aftersale/v1/audit.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
 #include "aftersale/v1/reflection.pb-c.h"
@@ -88,6 +89,12 @@ const ProtobufCMessageDescriptor *aftersale__v1__ingest_tracking_event_response_
 const ProtobufCMessageDescriptor *aftersale__v1__subscribe_request__descriptor_ref(void) { return &aftersale__v1__subscribe_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__acknowledge_events_request__descriptor_ref(void) { return &aftersale__v1__acknowledge_events_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__acknowledge_events_response__descriptor_ref(void) { return &aftersale__v1__acknowledge_events_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__audit_record__descriptor_ref(void) { return &aftersale__v1__audit_record__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_request__descriptor_ref(void) { return &aftersale__v1__read_audit_chain_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_response__descriptor_ref(void) { return &aftersale__v1__read_audit_chain_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__audit_checkpoint__descriptor_ref(void) { return &aftersale__v1__audit_checkpoint__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_audit_checkpoints_request__descriptor_ref(void) { return &aftersale__v1__list_audit_checkpoints_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_audit_checkpoints_response__descriptor_ref(void) { return &aftersale__v1__list_audit_checkpoints_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_request__descriptor_ref(void) { return &aftersale__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_response__descriptor_ref(void) { return &aftersale__v1__health_check_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__upsert_order_request__descriptor_ref(void) { return &aftersale__v1__upsert_order_request__descriptor; }
@@ -230,6 +237,12 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__subscribe_request__descriptor,
     &aftersale__v1__acknowledge_events_request__descriptor,
     &aftersale__v1__acknowledge_events_response__descriptor,
+    &aftersale__v1__audit_record__descriptor,
+    &aftersale__v1__read_audit_chain_request__descriptor,
+    &aftersale__v1__read_audit_chain_response__descriptor,
+    &aftersale__v1__audit_checkpoint__descriptor,
+    &aftersale__v1__list_audit_checkpoints_request__descriptor,
+    &aftersale__v1__list_audit_checkpoints_response__descriptor,
     &aftersale__v1__health_check_request__descriptor,
     &aftersale__v1__health_check_response__descriptor,
     &aftersale__v1__upsert_order_request__descriptor,
@@ -301,8 +314,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 140; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 140 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 146; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 146 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,
@@ -338,6 +351,7 @@ const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 
 
 static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__after_sale_service__descriptor,
+    &aftersale__v1__audit__descriptor,
     &aftersale__v1__health__descriptor,
     &aftersale__v1__order_bridge__descriptor,
     &aftersale__v1__reflection__descriptor,
@@ -346,5 +360,5 @@ static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__timers__descriptor,
     NULL
 };
-size_t aftersale_service_count(void) { return 7; }
-const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 7 ? service_table[index] : NULL; }
+size_t aftersale_service_count(void) { return 8; }
+const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 8 ? service_table[index] : NULL; }

@@ -34,7 +34,7 @@ struct CopiedTable: Sendable {
 
 extension CopiedTable {
     /// Every table that holds state, in the order they are copied. Tables PostgreSQL derives from
-    /// these (`feed_head`, `case_number_days`, `reason_catalog`) are set after them.
+    /// these (`feed_head`, `case_number_days`, `reason_catalog`, `audit_head`) are set after them.
     static let all: [CopiedTable] = [
         CopiedTable("orders", order: "order_id", [
             ("order_id", .text), ("version", .integer), ("buyer_id", .text), ("shop_id", .text), ("status", .text),
@@ -55,7 +55,11 @@ extension CopiedTable {
         CopiedTable("trace_records", order: "case_id, seq", [
             ("case_id", .integer), ("at", .integer), ("step", .text), ("actor_role", .text), ("actor_id", .text),
             ("actor_shop_id", .text), ("from_status", .text), ("to_status", .text), ("outcome", .text), ("details", .utf8Bytes),
-            ("refund_id", .text), ("trace_id", .text),
+            ("refund_id", .text), ("trace_id", .text), ("chain_position", .integer), ("chain_hash", .bytes),
+        ]),
+        // The audit chain's checkpoints, as signed (the chain itself travels with trace_records).
+        CopiedTable("audit_checkpoints", order: "size", [
+            ("size", .integer), ("hash", .bytes), ("note", .text), ("signed_at", .integer),
         ]),
         CopiedTable("idempotency_keys", order: "principal_role, principal_id, key", [
             ("principal_role", .text), ("principal_id", .text), ("key", .text), ("operation", .text), ("fingerprint", .text),

@@ -5,11 +5,12 @@ import Foundation
 /// Copies an embedded SQLite store into an empty PostgreSQL database, for a team moving from one
 /// replica to several (`aftersale-copy`, docs/OPERATIONS.md §7).
 ///
-/// The copy is exact: case numbers, versions, timelines, trace records (in order), idempotency
+/// The copy is exact: case numbers, versions, timelines, trace records (in order, with their audit
+/// chain positions and hashes), audit checkpoints, idempotency
 /// records with the responses they replay, message ids, refund orders with their leases and tokens,
 /// refused reports, the event feed with its cursors, consumers' saved cursors and tracking numbers.
 /// Then it sets what PostgreSQL keeps beside those rows: the feed's head, each day's last case
-/// number and the reason catalog's generation, so the first case created on PostgreSQL continues
+/// number, the reason catalog's generation and the audit chain's head, so the first case created on PostgreSQL continues
 /// the numbering and the first event continues the feed.
 ///
 /// - The source is opened by ``AfterSaleSQLite/SQLiteRepository`` (which brings its schema to this
@@ -167,7 +168,14 @@ public enum StoreCopy {
             SELECT id / 1000000, max(id % 1000000) FROM cases GROUP BY id / 1000000
             ON CONFLICT (day) DO UPDATE SET last = GREATEST(case_number_days.last, excluded.last)
             """)
-        // Replicas that cached the standard catalog read the copied one.
+        // The audit chain continues from the copied head (every SQLite record is chained).
+        try pg.execute("""
+            UPDATE audit_head SET size = t.chain_position, hash = t.chain_hash
+            FROM (SELECT chain_position, chain_hash FROM trace_records WHERE chain_position IS NOT NULL
+                  ORDER BY chain_position DESC LIMIT 1) AS t
+            WHERE audit_head.id = 1
+            """)
+                // Replicas that cached the standard catalog read the copied one.
         try pg.execute("UPDATE reason_catalog SET generation = generation + 1 WHERE id = 1")
         return try pg.queryOne("SELECT cursor FROM feed_head WHERE id = 1") { try $0.int64(0) } ?? 0
     }

@@ -17,9 +17,10 @@ struct Bootstrap {
     /// The parts of the process, started in this order: the token keys (loaded before anything
     /// else, reloaded on SIGHUP), the store (opened and migrated before anything listens), its
     /// health monitor, the timer worker (overdue timers fire from start-up, oldest first, at the
-    /// configured rate), the RPC server, the HTTP endpoint (metrics and
+    /// configured rate), the audit checkpoint writer, the RPC server, the HTTP endpoint (metrics and
     /// probes); stopped in the reverse order.
-    /// - Throws: ``TokenKeysError`` when the token keys cannot be loaded; when the store cannot be opened (the data directory is unusable, the database cannot
+    /// - Throws: ``TokenKeysError`` when the token keys cannot be loaded; ``AuditKeyError`` when the
+    ///   checkpoint key cannot be loaded or made; when the store cannot be opened (the data directory is unusable, the database cannot
     ///   be reached, a migration failed).
     func services(announce: @escaping @Sendable (String) -> Void) async throws -> [any Service] {
         let authentication = configuration.authentication
@@ -27,6 +28,7 @@ struct Bootstrap {
         if authentication.acceptStatedIdentity {
             logger.log(.warning, "--insecure-dev-principals: x-caller-role/x-caller-id are trusted as stated; anyone who can reach the port can act as anyone")
         }
+        let auditSigner = try configuration.audit.signer(logger: logger.with(["component": "audit"]))
         let opened = try await configuration.store.open(logger: logger.with(["component": "storage"]))
         let store = opened.repository
         let timers = TimerPolicySource(store: store, platform: configuration.policy.timers)
@@ -37,6 +39,8 @@ struct Bootstrap {
                                limits: configuration.limits, logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let timerWorker = TimerWorker(store: store, timers: timers, policy: configuration.policy, settings: configuration.timerWorker,
                                       logger: logger.with(["component": "timers"]))
+        let checkpointer = AuditCheckpointer(store: store, signer: auditSigner, settings: configuration.audit.checkpoints,
+                                             logger: logger.with(["component": "audit"]))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
         let monitor = StoreHealthMonitor(store: store, health: host.health, logger: logger.with(["component": "health"]))
         var parts: [any Service] = [
@@ -44,6 +48,7 @@ struct Bootstrap {
             KeySetReloader(verifier: verifier, logger: logger.with(["component": "auth"])),
             monitor,
             timerWorker,
+            checkpointer,
             DeskWorker(desk: desk),
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.

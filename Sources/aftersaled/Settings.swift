@@ -143,6 +143,17 @@ enum Settings {
     static let deskSweepInterval = Setting("--desk-sweep-interval", env: "AFTERSALE_DESK_SWEEP_INTERVAL", default: "1s", value: "DURATION",
                                            help: "how often each replica dispatches, announces SLAs and checks presence")
 
+    static let auditKey = Setting("--audit-key", env: "AFTERSALE_AUDIT_KEY", default: nil, value: "FILE",
+                                  help: "the Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints "
+                                      + "(default: a development key in --data-dir/dev-keys, made on first start)")
+    static let auditOrigin = Setting("--audit-origin", env: "AFTERSALE_AUDIT_ORIGIN", default: "aftersale.local/audit", value: "NAME",
+                                     help: "the audit log's name in its checkpoints, also the checkpoint key's name")
+    static let auditCheckpointInterval = Setting("--audit-checkpoint-interval", env: "AFTERSALE_AUDIT_CHECKPOINT_INTERVAL",
+                                                 default: "60s", value: "DURATION",
+                                                 help: "sign a checkpoint at least this often while the audit chain grows")
+    static let auditCheckpointEvery = Setting("--audit-checkpoint-every", env: "AFTERSALE_AUDIT_CHECKPOINT_EVERY", default: "10000",
+                                              value: "N", help: "sign a checkpoint once the audit chain grew by N records")
+
     static let table = SettingsTable(program: "aftersaled", settings: [
         listen, tlsCert, tlsKey, tlsClientCA, dataDir, tokenKeys, tokenAudience, tokenClockSkew, insecureDevPrincipals,
         rateLimitPrincipal, rateLimitAddress, authFailureLimit,
@@ -154,6 +165,7 @@ enum Settings {
         timerPollInterval, timerRate, timerBacklogAfter,
         deskSLAFile, deskReopenWindow, deskOptionalSkillWait, deskHeartbeatTimeout, deskOfflineGrace, deskSelfOperatedShops,
         deskEscalateTimers, deskIntake, deskSweepInterval,
+        auditKey, auditOrigin, auditCheckpointInterval, auditCheckpointEvery,
     ])
 }
 
@@ -171,6 +183,18 @@ struct AuthenticationSettings {
     var acceptStatedIdentity = false
 }
 
+/// How audit checkpoints are signed.
+struct AuditSettings {
+    /// The private key file; nil: the development key in ``developmentKeyDirectory``.
+    var keyPath: String?
+    /// Where the development checkpoint key lives (made on first start) when no key file is given.
+    var developmentKeyDirectory = "./data/dev-keys"
+    /// The log's name: the checkpoints' origin and the key's name.
+    var origin = "aftersale.local/audit"
+    /// When the checkpoint writer signs.
+    var checkpoints = AuditCheckpointSettings()
+}
+
 /// What aftersaled runs with, read from the settings and checked.
 struct Configuration {
     var server = ServerConfiguration()
@@ -183,6 +207,7 @@ struct Configuration {
     /// How the service desk runs.
     var desk = DeskSettings()
     var authentication = AuthenticationSettings()
+    var audit = AuditSettings()
     var limits = CallLimits()
     /// The settings given, redacted, for the start-up log.
     var summary: [(flag: String, value: String)] = []
@@ -235,6 +260,7 @@ struct Configuration {
         if let v = try values.bool(s.trackingAdvanceReturns) { c.policy.tracking.advanceReturnOnDelivery = v }
         try timers(values, into: &c)
         try desk(values, into: &c)
+        try audit(values, into: &c)
         if c.policy.refunds.maximumBackoffMs < c.policy.refunds.initialBackoffMs {
             throw .invalid("--refund-max-backoff-ms must not be below --refund-initial-backoff-ms")
         }
@@ -322,6 +348,23 @@ struct Configuration {
         default:
             throw .invalid("--tls-cert and --tls-key go together: give both or neither")
         }
+    }
+
+    private static func audit(_ values: SettingValues, into c: inout Configuration) throws(SettingsError) {
+        let s = Settings.self
+        c.audit.keyPath = values.string(s.auditKey)
+        c.audit.developmentKeyDirectory = DevelopmentKeys.directory(inDataDirectory: values.string(s.dataDir) ?? "./data")
+        if let v = values.string(s.auditOrigin) {
+            guard !v.isEmpty, !v.contains("+"), v.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+                throw .invalid("--audit-origin: '\(v)' must be a non-empty name without spaces, '+' or control characters")
+            }
+            c.audit.origin = v
+        }
+        if let v = try values.duration(s.auditCheckpointInterval) {
+            guard v >= .seconds(1), v <= .seconds(86_400) else { throw .invalid("--audit-checkpoint-interval must be between 1s and 24h") }
+            c.audit.checkpoints.interval = v
+        }
+        if let v = try values.int(s.auditCheckpointEvery, in: 1...100_000_000) { c.audit.checkpoints.everyRecords = Int64(v) }
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {

@@ -61,7 +61,7 @@ struct MigrationTests {
             }
         }
 
-        #expect(try Migrator.migrate(connection, Schema.migrations) == [5, 6, 7, 9])
+        #expect(try Migrator.migrate(connection, Array(Schema.migrations.prefix(7))) == [5, 6, 7])
         let refunds = try connection.query("SELECT id, status, amount_units, available_at FROM refund_orders") {
             [$0.string(0), $0.string(1), String($0.int64(2)), String($0.int64(3))]
         }

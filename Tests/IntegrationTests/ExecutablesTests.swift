@@ -173,6 +173,23 @@ extension Integration {
             let withToken = try await ChildProcess.run(ctl, ["--server", target, "-H", "authorization=Bearer \(token)",
                                                              "call", "aftersale.v1.AfterSaleService/ListAfterSales", "{}"])
             #expect(withToken.status == 0, "\(withToken)")
+
+            // The audit trail: the development checkpoint key and its verifier key were made in the
+            // data directory; aftersalectl verifies the (empty) chain with it, as the platform only.
+            let vkeyPath = devKeys.appendingPathComponent("audit-checkpoint.vkey").path
+            let vkey = try String(contentsOfFile: vkeyPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(vkey.hasPrefix("aftersale.local/audit+"), "\(vkey)")
+            let derived = try await ChildProcess.run(ctl, ["audit", "key", "--key-file", devKeys.appendingPathComponent("audit-checkpoint-key.pem").path])
+            #expect(derived.status == 0 && derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == vkey, "\(derived)")
+            let audit = ["--server", target, "--data-dir", dataDir.path, "--as", "platform:p-1", "audit"]
+            let verified = try await ChildProcess.run(ctl, audit + ["verify"])
+            #expect(verified.status == 0 && verified.stdout.contains("audit chain verified: 0 records"), "\(verified)")
+            let noCheckpoint = try await ChildProcess.run(ctl, audit + ["checkpoint"])
+            #expect(noCheckpoint.status == 1 && noCheckpoint.stderr.contains("no checkpoint"), "\(noCheckpoint)")
+            let badKey = try await ChildProcess.run(ctl, audit + ["verify", "--key", "not-a-key"])
+            #expect(badKey.status == 2, "\(badKey)")
+            let asAgent = try await ChildProcess.run(ctl, ["--server", target, "--data-dir", dataDir.path, "--as", "agent:a-1", "audit", "verify"])
+            #expect(asAgent.status == 1 && asAgent.stderr.contains("PERMISSION_DENIED"), "\(asAgent)")
             // A data directory without a key: --as cannot mint, a usage error that says where it looked.
             let noKey = try await ChildProcess.run(ctl, ["--server", target, "--data-dir", dataDir.appendingPathComponent("nowhere").path,
                                                          "--as", "buyer:b-1", "call", "aftersale.v1.AfterSaleService/ListAfterSales", "{}"])

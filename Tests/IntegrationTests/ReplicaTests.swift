@@ -194,6 +194,13 @@ extension Integration {
                     let postgresClient = try RPCClient(target: "127.0.0.1:\(postgresPort)")
                     defer { postgresClient.close() }
 
+                    // The audit chain came along with its checkpoint (signed when the SQLite server stopped).
+                    let fromSQLiteChain = try await TestTokens.auditVerifier().verify(sqliteClient.audit, options: Callers.platform())
+                    let fromPostgresChain = try await TestTokens.auditVerifier().verify(postgresClient.audit, options: Callers.platform())
+                    #expect(fromSQLiteChain.records > 0 && fromSQLiteChain.checkpointsMatched >= 1, "\(fromSQLiteChain)")
+                    #expect(fromPostgresChain.records == fromSQLiteChain.records && fromPostgresChain.headHash == fromSQLiteChain.headHash
+                            && fromPostgresChain.checkpointsMatched == fromSQLiteChain.checkpointsMatched)
+
                     let fromSQLite = try await StoreView.read(sqliteClient, population)
                     let fromPostgres = try await StoreView.read(postgresClient, population)
                     #expect(fromSQLite.cases.count == population.cases.count && fromSQLite.feed.count == Int(population.feedHead))
@@ -231,6 +238,10 @@ extension Integration {
                             "the feed continues from \(population.feedHead + 1): \(continued.map(\.cursor))")
                     #expect(continued.contains { $0.eventType == .caseCreated && $0.caseNumber == fresh.caseNumber })
                     #expect(continued.contains { $0.eventType == .refundSucceeded && $0.refund?.refundId == population.pendingRefundID })
+
+                    // The chain goes on from the copied head.
+                    let extendedChain = try await TestTokens.auditVerifier().verify(postgresClient.audit, options: Callers.platform())
+                    #expect(extendedChain.records > fromPostgresChain.records)
 
                     // While aftersaled has the SQLite directory open, a copy is refused: the directory is locked.
                     let busy = try await ChildProcess.run(copyTool, ["--data-dir", source.directory, "--database", targetURL],

@@ -3,6 +3,7 @@ import AfterSaleProto
 import Foundation
 import ProtoRuntime
 import RPCWire
+import SignedTokens
 
 // aftersalectl: grpcurl for aftersale. Lists services and methods, describes services, methods,
 // messages and enums, and calls any method with a JSON request, printing the JSON response.
@@ -18,6 +19,13 @@ usage: aftersalectl [--server HOST:PORT] [--timeout SECONDS] [-H key=value]... [
   call METHOD 'JSON'           call a method; METHOD as aftersale.v1.Health/Check or /aftersale.v1.Health/Check;
                                JSON '-' reads the request from standard input
   token                        print one development token for --as (to send with -H "authorization=Bearer ...")
+  audit verify [--key VKEY|FILE] [--checkpoint FILE]...
+                               recompute the audit chain (needs --as platform:ID or a platform token) and check
+                               every stored checkpoint, and each FILE kept outside, against the checkpoint key;
+                               --key defaults to the development key's DATA_DIR/dev-keys/audit-checkpoint.vkey
+  audit checkpoint             print the latest signed checkpoint (to keep outside the database)
+  audit key --key-file PEM [--origin NAME]
+                               print the verifier key of a checkpoint signing key (origin default aftersale.local/audit)
 Calling as someone: --as ROLE:ID mints a short-lived (5 minute) token with the development key that
 aftersaled made in its data directory (--data-dir, default ./data: dev-keys/dev-signing-key.pem).
 ROLE is buyer, merchant, agent, platform or system; a merchant's ID is its shop (merchant:s-1); an
@@ -109,6 +117,27 @@ if words.first == "token" {
     guard words.count == 1 else { exitWith(2, "token takes no arguments\n\(usage)") }
     guard let identity else { exitWith(2, "token needs --as ROLE:ID") }
     do { print(try developmentTokens(for: identity).token()) } catch { exitWith(2, "cannot mint a token: \(error)") }
+    exit(0)
+}
+
+/// Reads a flag's value from `words` (after the subcommand): every `flag VALUE` pair, in order.
+func flagValues(_ flag: String, in words: ArraySlice<String>) -> [String] {
+    var values: [String] = []
+    var rest = words
+    while let word = rest.popFirst() {
+        if word == flag, let value = rest.popFirst() { values.append(value) }
+    }
+    return values
+}
+
+if words.first == "audit", words.dropFirst().first == "key" {
+    guard let path = flagValues("--key-file", in: words.dropFirst(2)).last else { exitWith(2, "audit key needs --key-file PEM") }
+    let origin = flagValues("--origin", in: words.dropFirst(2)).last ?? "aftersale.local/audit"
+    do {
+        print(try NoteSigner(name: origin, privateKey: Ed25519PrivateKey.read(pemFile: path)).verifierKey)
+    } catch {
+        exitWith(2, "cannot read the key: \(error)")
+    }
     exit(0)
 }
 
@@ -253,6 +282,43 @@ case "call":
         printStatusError(error)
     } catch {
         exitWith(1, "\(error)")
+    }
+
+case "audit" where words.dropFirst().first == "verify":
+    let rest = words.dropFirst(2)
+    let keyText = flagValues("--key", in: rest).last ?? (dataDirectory + "/dev-keys/audit-checkpoint.vkey")
+    // A verifier key itself, or a file holding one.
+    let vkey = FileManager.default.fileExists(atPath: keyText)
+        ? String(decoding: FileManager.default.contents(atPath: keyText) ?? Data(), as: UTF8.self) : keyText
+    let key: NoteVerifier
+    do { key = try NoteVerifier(verifierKey: vkey) } catch { exitWith(2, "--key: \(error)") }
+    var external: [String] = []
+    for path in flagValues("--checkpoint", in: rest) {
+        guard let data = FileManager.default.contents(atPath: path) else { exitWith(2, "cannot read the checkpoint file \(path)") }
+        external.append(String(decoding: data, as: UTF8.self))
+    }
+    do {
+        let report = try await AuditVerifier(key: key).verify(client.audit, external: external, options: options)
+        print("audit chain verified: \(report.records) records, head \(Data(report.headHash).base64EncodedString()), "
+              + "\(report.checkpointsMatched) signed checkpoint(s) matched")
+        if report.checkpointsMatched == 0 {
+            FileHandle.standardError.write(Data("aftersalectl: warning: no signed checkpoint covered the chain; only the stored hashes were checked\n".utf8))
+        }
+    } catch {
+        if case .call(let rpc) = error { exitWith(rpc.code == .unavailable ? 3 : 1, "\(error)") }
+        exitWith(1, "\(error)")
+    }
+
+case "audit" where words.dropFirst().first == "checkpoint":
+    var request = ListAuditCheckpointsRequest()
+    request.latestOnly = true
+    do {
+        guard let latest = try await client.audit.listAuditCheckpoints(request, options: options).checkpoints.first else {
+            exitWith(1, "no checkpoint has been signed yet")
+        }
+        print(latest.note, terminator: "")
+    } catch {
+        printStatusError(error)
     }
 
 case nil:

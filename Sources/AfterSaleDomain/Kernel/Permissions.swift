@@ -100,6 +100,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case useServiceDesk = "use_service_desk"
     /// An agent's own console: heartbeats, taking a ticket.
     case agentConsole = "agent_console"
+    /// Read the audit chain and its signed checkpoints.
+    case readAudit = "read_audit"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -116,6 +118,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .viewAgents, .workTickets: [.agent, .platform]
         case .useServiceDesk: [.buyer, .merchant, .agent, .platform]
         case .agentConsole: [.agent]
+        case .readAudit: [.platform]
         }
     }
 
@@ -141,6 +144,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .workTickets: "work tickets"
         case .useServiceDesk: "use the service desk"
         case .agentConsole: "use an agent's console"
+        case .readAudit: "read the audit trail"
         }
     }
 }

@@ -33,7 +33,7 @@ import AfterSaleDomain
 /// | 2          | 2: the standard reason catalog at version 1                                     |
 /// | 3–6        | recorded as applied, with nothing to do: their changes are already in 1         |
 /// | 7          | 7: case timers and timer settings                                               |
-/// | 8          | 8: the audit chain                                                               |
+/// | 8          | 8: the audit chain (older trace records are chained by the first round, see ``AuditRows``) |
 /// | 9          | 9: service desk agents and tickets                                              |
 /// | 10, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
@@ -52,6 +52,8 @@ public enum PostgresSchema {
         PostgresMigration(version: 6, name: "(in 1) trace ids on trace records; idempotency keys keep their responses",
                           sql: "-- folded into migration 1"),
         PostgresMigration(version: 7, name: "case timers and their settings (overrides, pauses) (SQLite 7)", sql: version7),
+        PostgresMigration(version: 8, name: "the audit chain: trace records hash-chained, its head and signed checkpoints (SQLite 8)",
+                          sql: AuditRows.migration),
         PostgresMigration(version: 9, name: "service desk: agents and tickets (SQLite 9)", sql: version9),
     ]
 

@@ -164,13 +164,17 @@ enum CaseRows {
                       to: try decodeEnum(row.string(offset + 6), as: CaseStatus.self), note: row.string(offset + 7))
     }
 
+    /// Stores `record` as the case's next trace record and the audit chain's next link (see ``AuditRows``).
     static func insertTrace(_ record: TraceRecord, on connection: SQLiteConnection) throws {
+        let link = try AuditRows.next(record, on: connection)
         try connection.run("""
             INSERT INTO trace_records (case_id, seq, at, step, actor_role, actor_id, actor_shop_id, from_status, to_status,
-                                       outcome, details, refund_id, trace_id)
+                                       outcome, details, refund_id, trace_id, chain_position, chain_hash)
             VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM trace_records WHERE case_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             """) {
+            $0.bind(13, link.size)
+            $0.bind(14, blob: link.hash)
             $0.bind(1, CaseKey.id(of: record.caseNumber))
             $0.bind(2, record.at.millisecondsSinceEpoch)
             $0.bind(3, record.step.rawValue)

@@ -41,6 +41,8 @@ public enum Schema {
         Migration(version: 6, name: "trace records keep the caller's trace id; idempotency keys keep the response they replay",
                   sql: version6),
         Migration(version: 7, name: "case timers and their settings (overrides, pauses)", sql: version7),
+        Migration(version: 8, name: "the audit chain: trace records hash-chained, its head and signed checkpoints",
+                  apply: AuditRows.migrate),
         Migration(version: 9, name: "service desk: agents and tickets", sql: version9),
     ]
 

@@ -73,6 +73,8 @@ public enum MethodAccess: Sendable, Hashable {
             (ServiceDesk.takeTicket.info, .operation(.agentConsole)),
             (ServiceDesk.transferTicket.info, .operation(.workTickets)),
             (ServiceDesk.releaseTicket.info, .operation(.workTickets)),
+            (Audit.readAuditChain.info, .operation(.readAudit)),
+            (Audit.listAuditCheckpoints.info, .operation(.readAudit)),
         ]
         for (method, access) in entries { table[method.path] = access }
         return table

@@ -109,6 +109,25 @@ public enum StorageContract {
 
     /// The most refunds one claim hands out.
     public static let maximumClaim = 256
+
+    /// The most audit records or checkpoints one page returns.
+    public static let maximumAuditPage = 10_000
+
+    /// A page of the audit chain or its checkpoints starts at 0 or later and asks for 1 to
+    /// ``maximumAuditPage`` rows.
+    public static func checkAuditPage(after position: Int64, limit: Int) throws(RepositoryError) {
+        guard position >= 0 else { throw .invalidRequest("the position to read after must be 0 or more, got \(position)") }
+        guard (1...maximumAuditPage).contains(limit) else {
+            throw .invalidRequest("limit must be between 1 and \(maximumAuditPage), got \(limit)")
+        }
+    }
+
+    /// A checkpoint names a size of 0 or more, a 32-byte hash and a note.
+    public static func check(_ checkpoint: AuditCheckpoint) throws(RepositoryError) {
+        guard checkpoint.size >= 0, checkpoint.hash.count == 32, !checkpoint.note.isEmpty else {
+            throw .invalidRequest("a checkpoint needs a size of 0 or more, a 32-byte hash and its signed note")
+        }
+    }
 }
 
 /// A keyset page: a backend reads one row more than the page holds, to know whether another page follows.

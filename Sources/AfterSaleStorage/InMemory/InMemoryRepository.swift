@@ -45,6 +45,8 @@ public final class InMemoryRepository: AfterSaleRepository {
         var pauses: [String: [TimerPause]] = [:]
         var agents: [String: Agent] = [:]
         var tickets: [String: (ticket: Ticket, wakeAt: Timestamp?)] = [:]
+        var audit: [AuditEntry] = []
+        var auditCheckpoints: [Int64: AuditCheckpoint] = [:]
     }
 
     private let state: Mutex<State>
@@ -117,7 +119,9 @@ public final class InMemoryRepository: AfterSaleRepository {
             if let basis = creation.basis { try Self.check(basis, in: state) }
             guard state.cases[afterSale.number] == nil else { throw RepositoryError.caseNumberTaken(afterSale.number) }
             if let refund = creation.refund { try Self.checkNew(refund, in: state) }
+            let link = try Self.link(transition.trace, in: state)
             state.cases[afterSale.number] = StoredCase(afterSale: afterSale, traces: [transition.trace])
+            state.audit.append(link)
             state.casesByOrder[afterSale.orderID, default: []].append(afterSale.number)
             state.idempotency[IdempotencyKey(creation.idempotency)] = StoredIdempotencyKey(
                 operation: IdempotentOperation.createCase.rawValue, fingerprint: creation.idempotency.fingerprint,
@@ -150,7 +154,9 @@ public final class InMemoryRepository: AfterSaleRepository {
             }
             if let refund = effects.newRefund { try Self.checkNew(refund, in: state) }
             if let update = effects.refundUpdate { try Self.checkUpdate(update, in: state) }
+            let link = try Self.link(transition.trace, in: state)
             state.cases[afterSale.number] = StoredCase(afterSale: afterSale, traces: stored.traces + [transition.trace])
+            state.audit.append(link)
             if let refund = effects.newRefund { Self.insert(refund, in: &state) }
             if let update = effects.refundUpdate { state.refunds[update.refund.id] = update.refund }
             for key in effects.trackingKeys where !key.trackingNumber.isEmpty {
@@ -179,7 +185,9 @@ public final class InMemoryRepository: AfterSaleRepository {
     public func recordTrace(_ record: TraceRecord) async throws {
         try state.withLock { state throws(RepositoryError) in
             guard state.cases[record.caseNumber] != nil else { throw .caseNotFound(record.caseNumber) }
+            let link = try Self.link(record, in: state)
             state.cases[record.caseNumber]?.traces.append(record)
+            state.audit.append(link)
         }
     }
 
@@ -322,8 +330,12 @@ public final class InMemoryRepository: AfterSaleRepository {
         let (outcome, last) = try state.withLock { state throws -> (ChangeOutcome, Int64?) in
             if let response, let stored = try Self.storedResponse(for: response.call, in: state) { return (.replayed(stored), nil) }
             try Self.checkUpdate(update, in: state)
+            let link = try trace.flatMap { state.cases[$0.caseNumber] == nil ? nil : try Self.link($0, in: state) }
             state.refunds[update.refund.id] = update.refund
-            if let trace { state.cases[trace.caseNumber]?.traces.append(trace) }
+            if let trace, let link {
+                state.cases[trace.caseNumber]?.traces.append(trace)
+                state.audit.append(link)
+            }
             if let response { Self.store(response, in: &state) }
             return (.applied, Self.append(events, in: &state))
         }
@@ -332,9 +344,13 @@ public final class InMemoryRepository: AfterSaleRepository {
     }
 
     public func recordRefusedReport(_ refused: RefusedRefundReport) async throws {
-        state.withLock { state in
+        try state.withLock { state throws(RepositoryError) in
+            let link = state.cases[refused.trace.caseNumber] == nil ? nil : try Self.link(refused.trace, in: state)
             state.refusedReports.append(refused)
-            state.cases[refused.trace.caseNumber]?.traces.append(refused.trace)
+            if let link {
+                state.cases[refused.trace.caseNumber]?.traces.append(refused.trace)
+                state.audit.append(link)
+            }
         }
     }
 
@@ -664,5 +680,45 @@ public final class InMemoryRepository: AfterSaleRepository {
         if let shop = query.shopID, refund.shopID != shop { return false }
         if let number = query.caseNumber, refund.caseNumber != number { return false }
         return true
+    }
+}
+
+// MARK: - Audit
+
+extension InMemoryRepository {
+    /// The link `record` becomes at the end of the chain (appended by the caller with the record).
+    private static func link(_ record: TraceRecord, in state: State) throws(RepositoryError) -> AuditEntry {
+        let head = state.audit.last.map { AuditHead(size: $0.position, hash: $0.hash) } ?? .empty
+        return try AuditChain.extend(head, with: [record]).entries[0]
+    }
+
+    public func auditEntries(after position: Int64, limit: Int) async throws -> [AuditEntry] {
+        try StorageContract.checkAuditPage(after: position, limit: limit)
+        return state.withLock { state in
+            let start = Int(min(max(0, position), Int64(state.audit.count)))
+            return Array(state.audit[start...].prefix(limit))
+        }
+    }
+
+    public func auditHead() async throws -> AuditHead {
+        state.withLock { state in state.audit.last.map { AuditHead(size: $0.position, hash: $0.hash) } ?? .empty }
+    }
+
+    public func saveAuditCheckpoint(_ checkpoint: AuditCheckpoint) async throws {
+        try StorageContract.check(checkpoint)
+        state.withLock { state in
+            if state.auditCheckpoints[checkpoint.size] == nil { state.auditCheckpoints[checkpoint.size] = checkpoint }
+        }
+    }
+
+    public func auditCheckpoints(after size: Int64, limit: Int) async throws -> [AuditCheckpoint] {
+        try StorageContract.checkAuditPage(after: size, limit: limit)
+        return state.withLock { state in
+            Array(state.auditCheckpoints.values.filter { $0.size > size }.sorted { $0.size < $1.size }.prefix(limit))
+        }
+    }
+
+    public func latestAuditCheckpoint() async throws -> AuditCheckpoint? {
+        state.withLock { state in state.auditCheckpoints.values.max { $0.size < $1.size } }
     }
 }

@@ -17,6 +17,8 @@ enum TestTokens {
         let minter: TokenMinter
         let keySet: KeySet
         let keySetPath: String
+        let auditSigner: NoteSigner
+        let auditKeyPath: String
     }
 
     /// Made once per test process: a fresh key, its key set, and the file holding the set.
@@ -31,8 +33,20 @@ enum TestTokens {
             do { try Data(keySet.jsonBytes()).write(to: URL(fileURLWithPath: path)) } catch {
                 throw KeyFileError(path: path, reason: "\(error)")
             }
+            // The audit checkpoint key of every aftersaled the tests start (--audit-key), so none
+            // makes a development key in the working directory.
+            let auditKeyPath = directory + "/audit-key.pem"
+            let auditSigner: NoteSigner
+            do {
+                let auditKey = try Ed25519PrivateKey.generate()
+                try auditKey.write(pemFile: auditKeyPath)
+                auditSigner = try NoteSigner(name: "aftersale.local/audit", privateKey: auditKey)
+            } catch {
+                throw KeyFileError(path: auditKeyPath, reason: "\(error)")
+            }
             return .success(Material(minter: TokenMinter(keyID: keyID, issuer: issuer, privateKey: privateKey, audience: audience),
-                                     keySet: try KeySet.load(path: path), keySetPath: path))
+                                     keySet: try KeySet.load(path: path), keySetPath: path, auditSigner: auditSigner,
+                                     auditKeyPath: auditKeyPath))
         } catch {
             return .failure(error)
         }
@@ -52,7 +66,15 @@ enum TestTokens {
     static var keySetPath: String { (try? material.get().keySetPath) ?? "" }
 
     /// The arguments that make `aftersaled` trust the test key.
-    static var daemonArguments: [String] { ["--token-keys", keySetPath] }
+    static var daemonArguments: [String] {
+        ["--token-keys", keySetPath, "--audit-key", (try? material.get().auditKeyPath) ?? ""]
+    }
+
+    /// The verifier of the checkpoints every aftersaled the tests start signs.
+    /// - Throws: when the test key could not be made.
+    static func auditVerifier() throws -> AuditVerifier {
+        AuditVerifier(key: try material.get().auditSigner.verifier)
+    }
 
     /// A verifier trusting the test key, for servers started in process.
     /// - Throws: when the test key could not be made.

@@ -41,7 +41,7 @@ public struct ServiceHost: Sendable {
         self.init(services: [
             afterSale.routes,
             OrderBridgeProvider(orders: store, cases: store).routes,
-            RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, clock: clock,
+            RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, desk: store, clock: clock,
                                  policy: policy, logger: logger).routes,
             TimersProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger).routes,
             ServiceDeskProvider(desk: desk, timers: timers).routes,

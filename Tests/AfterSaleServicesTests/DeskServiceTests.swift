@@ -196,6 +196,33 @@ struct DeskServiceTests {
         #expect(try await f.store.agent("a-1")?.load == 0)
     }
 
+    @Test("an agent sees and acts on only the cases of tickets they may see; the platform sees every case")
+    func agentCaseScope() async throws {
+        let f = Self.fixture()
+        try await f.store.saveOrder(StorageFixture.order(status: .paid))
+        let created = try #require(try await f.afterSale.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating()).afterSale)
+        var get = GetAfterSaleRequest()
+        get.caseNumber = created.caseNumber
+        #expect(await Self.code {
+            _ = try await f.afterSale.getAfterSale(get, context: Self.ctx(AfterSaleService.getAfterSale.info, .agent("a-1")))
+        } == .notFound)
+        _ = try await f.afterSale.getAfterSale(get, context: Self.ctx(AfterSaleService.getAfterSale.info, Self.platform))
+        var list = ListAfterSalesRequest()
+        list.pageSize = 10
+        #expect(try await f.afterSale.listAfterSales(list, context: Self.ctx(AfterSaleService.listAfterSales.info, .agent("a-1"))).items.isEmpty)
+
+        try await Self.agent(f, "a-1", skills: ["kind:refund_only", "category:apparel"])
+        try await Self.agent(f, "a-9", team: "t-9", skills: ["kind:refund_only"], online: false)
+        let ticket = try await Self.open(f, caseNumber: created.caseNumber)
+        #expect(try await Self.get(f, ticket.ticketId).assignee == "a-1")
+        _ = try await f.afterSale.getAfterSale(get, context: Self.ctx(AfterSaleService.getAfterSale.info, .agent("a-1")))
+        let rows = try await f.afterSale.listAfterSales(list, context: Self.ctx(AfterSaleService.listAfterSales.info, .agent("a-1"))).items
+        #expect(rows.map(\.caseNumber) == [created.caseNumber])
+        #expect(await Self.code {
+            _ = try await f.afterSale.getAfterSale(get, context: Self.ctx(AfterSaleService.getAfterSale.info, .agent("a-9")))
+        } == .notFound, "another team's agent")
+    }
+
     @Test("a self-operated shop's new case opens one ticket for platform agents, however often the intake runs")
     func intake() async throws {
         let f = Self.fixture { settings in settings.selfOperatedShops = ["s-1"] }

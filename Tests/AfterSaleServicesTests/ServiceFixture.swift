@@ -19,7 +19,8 @@ struct ServiceFixture {
     var afterSale: AfterSaleServiceProvider { AfterSaleServiceProvider(store: store, timers: timers, clock: clock, policy: policy) }
     var orders: OrderBridgeProvider { OrderBridgeProvider(orders: store, cases: store) }
     var refunds: RefundBridgeProvider {
-        RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, clock: clock, policy: policy)
+        RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, desk: store, clock: clock,
+                             policy: policy)
     }
     /// How the service desk runs.
     var deskSettings = DeskSettings()

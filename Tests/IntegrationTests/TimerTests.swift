@@ -31,7 +31,7 @@ enum TimerStories {
     static func get(_ client: RPCClient, _ number: String) async throws -> AfterSaleProto.AfterSaleCase {
         var request = GetAfterSaleRequest()
         request.caseNumber = number
-        return try #require(try await client.afterSale.getAfterSale(request, options: Callers.agent()).afterSale)
+        return try #require(try await client.afterSale.getAfterSale(request, options: Callers.platform()).afterSale)
     }
 
     /// Polls every 100 ms (at most `timeout`) until every case has left PENDING_REVIEW; the cases as last read.

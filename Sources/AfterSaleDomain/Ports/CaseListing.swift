@@ -50,6 +50,11 @@ public struct CaseQuery: Sendable, Hashable {
     public var pageSize: Int
     /// Start after this row (nil: the first page).
     public var after: CaseCursor?
+    /// Only these cases (an agent's: the cases of the tickets they may see); nil: no such limit.
+    public var caseNumbers: Set<CaseNumber>?
+
+    /// The most cases ``caseNumbers`` may name.
+    public static let maximumCaseNumbers = 1_000
 
     /// Creates a query; with no filters it lists every case.
     public init(buyerID: String? = nil, shopID: String? = nil, kind: AfterSaleKind? = nil, statuses: Set<CaseStatus> = [],

@@ -24,8 +24,16 @@ struct CaseListQuery {
         guard (1...Self.maximumPageSize).contains(query.pageSize) else {
             throw RepositoryError.invalidRequest("page size must be between 1 and \(Self.maximumPageSize), got \(query.pageSize)")
         }
+        guard (query.caseNumbers?.count ?? 0) <= CaseQuery.maximumCaseNumbers else {
+            throw RepositoryError.invalidRequest("at most \(CaseQuery.maximumCaseNumbers) case numbers")
+        }
         var builder = StatementBuilder()
         var conditions: [String] = []
+        if let numbers = query.caseNumbers {
+            // An agent's cases: a few, looked up by key.
+            let ids = numbers.map { String(CaseKey.id(of: $0)) }.sorted()
+            conditions.append("id = ANY (\(builder.parameter(.text("{" + ids.joined(separator: ",") + "}")))::bigint[])")
+        }
         if let search = query.search, !search.isEmpty {
             if let number = try? CaseNumber(parsing: search) {
                 conditions.append("(id = \(builder.parameter(.int64(CaseKey.id(of: number))))::bigint "

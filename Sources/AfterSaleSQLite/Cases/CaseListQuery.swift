@@ -38,6 +38,9 @@ struct CaseListQuery {
         guard (1...Self.maximumPageSize).contains(query.pageSize) else {
             throw RepositoryError.invalidRequest("page size must be between 1 and \(Self.maximumPageSize), got \(query.pageSize)")
         }
+        guard (query.caseNumbers?.count ?? 0) <= CaseQuery.maximumCaseNumbers else {
+            throw RepositoryError.invalidRequest("at most \(CaseQuery.maximumCaseNumbers) case numbers")
+        }
         var conditions: [String] = []
         var parameters: [SQLValue] = []
         func parameter(_ value: SQLValue) -> String {
@@ -48,7 +51,21 @@ struct CaseListQuery {
         let index: String?
         let search = query.search.flatMap { $0.isEmpty ? nil : $0 }
         let statuses = query.statuses.map(\.rawValue).sorted()
-        if let search {
+        if let numbers = query.caseNumbers {
+            // An agent's cases: a few, looked up by key.
+            let ids = numbers.map(CaseKey.id(of:)).sorted()
+            conditions.append(ids.isEmpty ? "0" : "id IN (\(ids.map { parameter(.integer($0)) }.joined(separator: ", ")))")
+        }
+        if query.caseNumbers != nil {
+            index = nil
+            if let search {
+                if let number = try? CaseNumber(parsing: search) {
+                    conditions.append("(id = \(parameter(.integer(CaseKey.id(of: number)))) OR order_id = \(parameter(.text(search))))")
+                } else {
+                    conditions.append("order_id = \(parameter(.text(search)))")
+                }
+            }
+        } else if let search {
             // An exact search finds an order's few cases (or one case): look them up by key, then
             // sort that handful; no list index is walked.
             if let number = try? CaseNumber(parsing: search) {

@@ -18,6 +18,8 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     let feed: any EventFeedRepository
     let idempotency: any IdempotencyRepository
     let timers: TimerPolicySource
+    /// Which cases agents may see: those of their tickets.
+    let agentScope: AgentCaseScope
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
@@ -31,9 +33,10 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     /// The service over each port it uses.
     public init(cases: any CaseRepository, orders: any OrderRepository, messages: any MessageRepository,
                 reasons: any ReasonCatalogRepository, refunds: any RefundRepository, feed: any EventFeedRepository,
-                idempotency: any IdempotencyRepository, timers: TimerPolicySource, clock: any WallClock = SystemClock(),
-                policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+                idempotency: any IdempotencyRepository, timers: TimerPolicySource, desk: any DeskRepository,
+                clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, logger: Logger = .disabled) {
         self.timers = timers
+        agentScope = AgentCaseScope(desk: desk)
         self.cases = cases
         self.orders = orders
         self.messages = messages
@@ -53,7 +56,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 policy: PolicyConfig = .standard, logger: Logger = .disabled) {
         self.init(cases: store, orders: store, messages: store, reasons: store, refunds: store, feed: store,
                   idempotency: store, timers: timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock),
-                  clock: clock, policy: policy, logger: logger)
+                  desk: store, clock: clock, policy: policy, logger: logger)
     }
 
     /// The shared domain core: decide, then commit with refund orders and events.
@@ -147,7 +150,8 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
             switch principal.role {
             case .buyer: query.buyerID = principal.id
             case .merchant: query.shopID = principal.actingShopID
-            case .agent, .platform, .system: break
+            case .agent: query.caseNumbers = try await agentScope.cases(of: principal)
+            case .platform, .system: break
             }
             query.kind = try ProtoMapping.kind(request.kind, field: "kind")
             var statuses: Set<AfterSaleDomain.CaseStatus> = []
@@ -269,6 +273,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
         let caller = try context.caller
         return try await mapped {
             let number = try Fields.caseNumber(caseNumber)
+            guard try await agentScope.allows(caller.principal, number) else { throw RepositoryError.caseNotFound(number) }
             let response = try await workflow.act(on: number, by: caller, call: caller.idempotentCall(method.info, request),
                                                   expectedVersion: expectedVersion, respond: { committed in
                 var response = Response()
@@ -289,7 +294,8 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     /// cannot probe for other buyers' or shops' case numbers).
     func visibleCase(_ text: String, to principal: Principal) async throws -> AfterSaleDomain.AfterSaleCase {
         let number = try Fields.caseNumber(text)
-        guard let afterSale = try await cases.afterSale(number), Permissions.canView(principal, afterSale) else {
+        guard let afterSale = try await cases.afterSale(number), Permissions.canView(principal, afterSale),
+              try await agentScope.allows(principal, number) else {
             throw RepositoryError.caseNotFound(number)
         }
         return afterSale

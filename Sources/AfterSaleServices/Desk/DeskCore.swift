@@ -1,5 +1,4 @@
 import AfterSaleDomain
-import AfterSaleStorage
 import Foundation
 import ServiceKit
 

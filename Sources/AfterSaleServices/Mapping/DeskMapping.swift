@@ -1,6 +1,5 @@
 import AfterSaleDomain
 import AfterSaleProto
-import AfterSaleStorage
 
 extension ProtoMapping {
     static func presence(_ p: AfterSaleDomain.Presence) -> AfterSaleProto.Presence {

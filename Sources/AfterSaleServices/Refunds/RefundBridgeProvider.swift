@@ -16,6 +16,8 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
     let orders: any OrderRepository
     let idempotency: any IdempotencyRepository
     let timers: TimerPolicySource
+    /// Which cases agents may act on: those of their tickets.
+    let agentScope: AgentCaseScope
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
@@ -27,9 +29,10 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
 
     /// The bridge over the refund orders, the cases they pay and the orders of those cases.
     public init(refunds: any RefundRepository, cases: any CaseRepository, orders: any OrderRepository,
-                idempotency: any IdempotencyRepository, timers: TimerPolicySource, clock: any WallClock = SystemClock(),
-                policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+                idempotency: any IdempotencyRepository, timers: TimerPolicySource, desk: any DeskRepository,
+                clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, logger: Logger = .disabled) {
         self.timers = timers
+        agentScope = AgentCaseScope(desk: desk)
         self.refunds = refunds
         self.cases = cases
         self.orders = orders
@@ -210,7 +213,8 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
             try TextRules.optional(request.note, field: "note")
             let call = caller.idempotentCall(RefundBridge.requeueRefund.info, request)
             if let call, let stored = try await idempotency.storedResponse(for: call) { return try CaseWorkflow.decode(stored) }
-            guard let refund = try await refunds.refund(request.refundId) else {
+            guard let refund = try await refunds.refund(request.refundId),
+                  try await agentScope.allows(principal, refund.caseNumber) else {
                 throw RepositoryError.refundNotFound(request.refundId)
             }
             let now = clock.now()

@@ -636,6 +636,7 @@ public final class InMemoryRepository: AfterSaleRepository {
 
     private static func matches(_ afterSale: AfterSaleCase, _ query: CaseQuery) -> Bool {
         if let search = query.search, !search.isEmpty, afterSale.number.rawValue != search, afterSale.orderID != search { return false }
+        if let numbers = query.caseNumbers, !numbers.contains(afterSale.number) { return false }
         if let buyer = query.buyerID, afterSale.buyerID != buyer { return false }
         if let shop = query.shopID, afterSale.shop.id != shop { return false }
         if let kind = query.kind, afterSale.kind != kind { return false }

@@ -140,10 +140,42 @@ public struct CaseListChecks: Sendable {
 }
 
 extension CaseListChecks {
+    func caseNumbers() async throws {
+        var numbers: [CaseNumber] = []
+        for i in 0..<6 {
+            let transition = StorageFixture.syntheticCase(sequence: 2_000 + i, status: i % 2 == 0 ? .pendingReview : .closed,
+                                                          createdAt: StorageFixture.story.adding(milliseconds: Int64(i)))
+            try await StorageFixture.store(repository, transition)
+            numbers.append(transition.afterSale.number)
+        }
+        var query = CaseQuery(pageSize: 2)
+        query.caseNumbers = [numbers[0], numbers[3], numbers[4]]
+        var seen: [CaseNumber] = []
+        for _ in 0..<5 {
+            let page = try await repository.listCases(query)
+            seen += page.rows.map(\.number)
+            guard let next = page.next else { break }
+            query.after = next
+        }
+        #expect(seen == [numbers[4], numbers[3], numbers[0]])
+        var filtered = CaseQuery(statuses: [.pendingReview])
+        filtered.caseNumbers = [numbers[0], numbers[3], numbers[4]]
+        #expect(try await repository.listCases(filtered).rows.map(\.number) == [numbers[4], numbers[0]])
+        var none = CaseQuery()
+        none.caseNumbers = []
+        #expect(try await repository.listCases(none).rows.isEmpty)
+        var searched = CaseQuery(search: numbers[3].rawValue)
+        searched.caseNumbers = [numbers[0]]
+        #expect(try await repository.listCases(searched).rows.isEmpty)
+    }
+
     static let checks: [ConformanceCheck] = ([
         Filter.allCases.map { argument in ConformanceCheck("each list filter returns exactly its cases, newest first, across pages: \(argument)") { try await CaseListChecks(repository: $0).filters(argument) } },
         [ConformanceCheck("paging while cases are inserted never repeats a row nor skips one that existed") { try await CaseListChecks(repository: $0).pagingUnderConcurrentInserts() }],
         [ConformanceCheck("a page size outside 1…1000 is refused") { try await CaseListChecks(repository: $0).pageSizeLimits() }],
+        [ConformanceCheck("a list limited to some cases (an agent's) returns only those, with the other filters, across pages") {
+            try await CaseListChecks(repository: $0).caseNumbers()
+        }],
         [ConformanceCheck("a page token survives the trip through text") { try await CaseListChecks(repository: $0).tokens() }],
     ] as [[ConformanceCheck]]).flatMap { $0 }
 }

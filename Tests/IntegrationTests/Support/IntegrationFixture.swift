@@ -114,7 +114,7 @@ final class IntegrationFixture: @unchecked Sendable {
     func getCase(_ number: String) async throws -> AfterSaleProto.AfterSaleCase {
         var r = GetAfterSaleRequest()
         r.caseNumber = number
-        return try #require(try await afterSale.getAfterSale(r, options: Callers.agent()).afterSale)
+        return try #require(try await afterSale.getAfterSale(r, options: Callers.platform()).afterSale)
     }
 
     /// A case's trace records, read by an agent.
@@ -122,7 +122,7 @@ final class IntegrationFixture: @unchecked Sendable {
         var r = GetAfterSaleRequest()
         r.caseNumber = number
         r.includeTrace = true
-        return try await afterSale.getAfterSale(r, options: Callers.agent()).traceRecords
+        return try await afterSale.getAfterSale(r, options: Callers.platform()).traceRecords
     }
 
     /// The buyer applies; `key` defaults to a fresh idempotency key.

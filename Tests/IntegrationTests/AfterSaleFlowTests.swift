@@ -454,15 +454,15 @@ extension Integration {
 
                 // The back office sees everything; filters and search apply.
                 var all = ListAfterSalesRequest()
-                #expect(try await f.afterSale.listAfterSales(all, options: caller("agent", "a-1")).items.count == 4)
+                #expect(try await f.afterSale.listAfterSales(all, options: caller("platform", "p-1")).items.count == 4)
                 all.shopId = "s-2"
-                #expect(try await f.afterSale.listAfterSales(all, options: caller("agent", "a-1")).items.count == 1)
+                #expect(try await f.afterSale.listAfterSales(all, options: caller("platform", "p-1")).items.count == 1)
                 all = ListAfterSalesRequest()
                 all.search = numbers[1]
                 #expect(try await f.afterSale.listAfterSales(all, options: caller("platform", "p-1")).items.map(\.caseNumber) == [numbers[1]])
                 all = ListAfterSalesRequest()
                 all.statuses = [.completed]
-                #expect(try await f.afterSale.listAfterSales(all, options: caller("agent", "a-1")).items.isEmpty)
+                #expect(try await f.afterSale.listAfterSales(all, options: caller("platform", "p-1")).items.isEmpty)
                 #expect(try await f.afterSale.listAfterSales(ListAfterSalesRequest(), options: caller("merchant", "s-2")).items.count == 1)
                 var badToken = ListAfterSalesRequest()
                 badToken.pageToken = "not-a-token"
@@ -547,7 +547,7 @@ extension Integration {
                 #expect(shipped.afterSale?.status == .returnShipped)
                 var trace = getRequest(c.caseNumber)
                 trace.includeTrace = true
-                let traced = try await f.afterSale.getAfterSale(trace, options: caller("agent", "a-1"))
+                let traced = try await f.afterSale.getAfterSale(trace, options: caller("platform", "p-1"))
                 #expect(traced.traceRecords.map(\.action) == [.create, .approve, .submitReturnShipment])
             } catch { await f.stop(); throw error }
             await f.stop()

@@ -75,7 +75,7 @@ extension Integration {
                 let shipped = try await client.afterSale.submitReturnShipment(ship, options: buyer)
                 #expect(shipped.afterSale?.status == .returnShipped)
                 #expect(shipped.afterSale?.version == (stored?.version ?? 0) + 1)
-                let trace = try await client.afterSale.getAfterSale(Self.get(created.caseNumber, trace: true), options: Callers.agent()).traceRecords
+                let trace = try await client.afterSale.getAfterSale(Self.get(created.caseNumber, trace: true), options: Callers.platform()).traceRecords
                 #expect(trace.filter { $0.action == .approve }.count == 1)
                 #expect(trace.filter { $0.action == .submitReturnShipment }.count == 1)
             }

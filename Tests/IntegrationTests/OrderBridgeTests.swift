@@ -152,7 +152,7 @@ extension Integration {
             try await IntegrationFixture.run { f in
                 let order = TestOrder(id: "o-perm", buyer: "b-perm", shop: "s-perm")
                 let request = try order.upsertRequest()
-                for options in [Callers.buyer("b-perm"), Callers.merchant("s-perm"), Callers.agent(), Callers.platform()] {
+                for options in [Callers.buyer("b-perm"), Callers.merchant("s-perm"), Callers.platform(), Callers.platform()] {
                     let refused = await rpcError { try await f.orderBridge.upsertOrder(request, options: options) }
                     #expect(refused?.code == .permissionDenied, "\(String(describing: refused))")
                 }
@@ -164,7 +164,7 @@ extension Integration {
                 #expect(await rpcError { try await f.orderBridge.getOrderAfterSaleState(get, options: Callers.orderSystem) }?.code == .notFound)
 
                 #expect(try await f.upsert(order).outcome == .applied)
-                for options in [Callers.orderSystem, Callers.agent(), Callers.platform(), Callers.buyer("b-perm"), Callers.merchant("s-perm")] {
+                for options in [Callers.orderSystem, Callers.platform(), Callers.platform(), Callers.buyer("b-perm"), Callers.merchant("s-perm")] {
                     let view = try await f.orderState("o-perm", as: options)
                     #expect(view.orderId == "o-perm")
                 }

@@ -60,12 +60,12 @@ extension Integration {
         @Test("after repeated failed authentications the address is refused even with a valid token")
         func authenticationFailures() async throws {
             try await Self.withDaemon(["--auth-failure-limit", "3:60"]) { client in
-                #expect(await Self.list(client, Callers.agent()) == nil)
+                #expect(await Self.list(client, Callers.platform()) == nil)
                 for _ in 0..<3 {
                     let failed = await Self.list(client, CallOptions(timeout: .seconds(5), metadata: [CallerMetadata.authorization: "Bearer v4.public.bad"]))
                     #expect(failed?.code == .unauthenticated)
                 }
-                let locked = await Self.list(client, Callers.agent())
+                let locked = await Self.list(client, Callers.platform())
                 #expect(locked?.code == .resourceExhausted, "\(String(describing: locked))")
                 #expect(locked?.message.contains("too many failed authentications") == true)
                 #expect(Int(locked?.metadata[CallLimits.retryAfterKey] ?? "") ?? 0 > 50_000)

@@ -402,6 +402,8 @@ extension Integration {
                     let refused = await rpcError { try await requeue(stuck.refundId, version: stuck.version, as: options) }
                     #expect(refused?.code == .permissionDenied, "\(String(describing: refused))")
                 }
+                // The agent works these cases through tickets: an agent sees only the cases of their tickets.
+                try await f.assign([x.caseNumber, z.caseNumber], to: "agent-1")
                 let pendingZ = try #require(try await f.getCase(z.caseNumber).refund)
                 let notStuck = await rpcError { try await requeue(pendingZ.refundId, version: pendingZ.version, as: Callers.agent()) }
                 #expect(notStuck?.code == .failedPrecondition)

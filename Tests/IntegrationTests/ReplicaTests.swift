@@ -90,7 +90,7 @@ extension Integration {
                         get.caseNumber = knownCase
                         var claim = ClaimRefundsRequest()
                         claim.maxRefunds = 1
-                        let agent = Callers.make("agent", "a-1", timeout: deadline)
+                        let agent = Callers.make("platform", "p-1", timeout: deadline)
                         let system = Callers.system("pr-probe", timeout: deadline)
                         let calls: [(String, () async throws -> Void)] = [
                             ("UpsertOrder", { _ = try await sagas.upsert(i, c.orderBridge, timeout: deadline) }),
@@ -217,7 +217,7 @@ extension Integration {
                     #expect(replay.replayed && replay.afterSale?.caseNumber == firstNumber, "the idempotency record came along")
                     var getFirst = GetAfterSaleRequest()
                     getFirst.caseNumber = firstNumber
-                    #expect(replay.afterSale == (try await afterSale.getAfterSale(getFirst, options: Callers.agent())).afterSale,
+                    #expect(replay.afterSale == (try await afterSale.getAfterSale(getFirst, options: Callers.platform())).afterSale,
                             "a replayed create answers with the case as it is now")
                     let approval = population.keyedApproval
                     #expect(try await afterSale.reviewAfterSale(approval.request, options: approval.options) == approval.response,
@@ -423,12 +423,12 @@ private struct CopiedPopulation {
         reason.sortOrder = 95
         upsertReason.reason = reason
         upsertReason.expectedVersion = 0
-        let stored = try #require(try await afterSale.upsertReason(upsertReason, options: Callers.agent()).reason)
+        let stored = try #require(try await afterSale.upsertReason(upsertReason, options: Callers.platform()).reason)
         reason.label = "Gift not wanted (unopened)"
         reason.active = false
         upsertReason.reason = reason
         upsertReason.expectedVersion = stored.version
-        _ = try await afterSale.upsertReason(upsertReason, options: Callers.agent())
+        _ = try await afterSale.upsertReason(upsertReason, options: Callers.platform())
 
         // Consumers' cursors.
         let feed = try await readFeed(afterSale, consumer: "cp-reader")
@@ -474,7 +474,7 @@ private struct StoreView {
 
     static func read(_ client: RPCClient, _ population: CopiedPopulation) async throws -> StoreView {
         let afterSale = client.afterSale
-        let agent = Callers.agent()
+        let agent = Callers.platform()
         var view = StoreView()
         var list = ListAfterSalesRequest()
         list.pageSize = 4

@@ -184,7 +184,7 @@ extension Integration {
                 // The workers finish against the restarted server (leases from the first life expire after 800 ms).
                 let worker = PaymentWorker(id: "sd-worker-after", bridge: client2.refundBridge, channel: channel)
                 let unpaid = Requests.listRefunds(statuses: [.pending, .claimed, .retryScheduled, .needsAttention], pageSize: 1)
-                let agent = Callers.agent()
+                let agent = Callers.platform()
                 let bridge2 = client2.refundBridge
                 _ = try await worker.drain(until: clock.now.advanced(by: .seconds(15)), leaseMs: 5_000, batch: 16) {
                     try await bridge2.listRefunds(unpaid, options: agent).refunds.isEmpty

@@ -463,7 +463,7 @@ extension Integration {
                 #expect(refund.status == .pending)
                 #expect(refund.amount == c.computedAmount)
                 #expect(after.approvedAmount == refund.amount)
-                let again = await rpcError { try await f.afterSale.forceRefund(Requests.forceRefund(after, ruling: ruling), options: Callers.agent()) }
+                let again = await rpcError { try await f.afterSale.forceRefund(Requests.forceRefund(after, ruling: ruling), options: Callers.platform()) }
                 #expect(again?.code == .failedPrecondition, "already pending refund: \(String(describing: again))")
                 let requested = try #require(await consumers.notification.waitFor(.refundRequested, case: c.caseNumber))
                 #expect(requested.note == ruling)
@@ -484,7 +484,7 @@ extension Integration {
                 // An agent forces a smaller amount on an approved case that never shipped back.
                 var other = try await f.create(Requests.create(order: order.id, kind: .returnAndRefund, reason: "not_as_described", lines: [("l-3", 1)]))
                 other = try #require(try await f.afterSale.reviewAfterSale(Requests.approve(other), options: Callers.merchant()).afterSale)
-                let partial = try await f.afterSale.forceRefund(Requests.forceRefund(other, ruling: "half back", amount: 300), options: Callers.agent())
+                let partial = try await f.afterSale.forceRefund(Requests.forceRefund(other, ruling: "half back", amount: 300), options: Callers.platform())
                 #expect(partial.refund?.amount?.amountMinor == 300)
                 #expect(partial.afterSale?.status == .pendingRefund)
                 let second = try #require(try await worker.claim(leaseMs: 5_000).first)

@@ -83,9 +83,9 @@ public enum MethodAccess: Sendable, Hashable {
     /// What a role that may call the method gets to see or change, per method (the ownership rules
     /// the handlers apply), for the protocol document.
     public static let scope: [String: String] = [
-        AfterSaleService.getAfterSale.info.path: "buyers: their own cases; merchants: their shop's; others: any. Another's case is NOT_FOUND; trace records need agent, platform or system",
-        AfterSaleService.listAfterSales.info.path: "buyers: their own cases; merchants: their shop's (the filter is forced); others: any",
-        AfterSaleService.listMessages.info.path: "the conversation of a case the caller may see",
+        AfterSaleService.getAfterSale.info.path: "buyers: their own cases; merchants: their shop's; agents: the cases of the tickets they may see (theirs, their team's, the unrouted queue); the platform and systems: any. Another's case is NOT_FOUND; trace records need agent, platform or system",
+        AfterSaleService.listAfterSales.info.path: "buyers: their own cases; merchants: their shop's (the filter is forced); agents: the cases of their tickets; the platform and systems: any",
+        AfterSaleService.listMessages.info.path: "the conversation of a case the caller may see (agents: the cases of their tickets)",
         AfterSaleService.addMessage.info.path: "a case the caller may see",
         AfterSaleService.getReasonCatalog.info.path: "retired reasons (include_inactive) need agent or platform",
         AfterSaleService.createAfterSale.info.path: "buyers: their own orders; agents and the platform on a buyer's behalf",
@@ -95,7 +95,7 @@ public enum MethodAccess: Sendable, Hashable {
         AfterSaleService.confirmReturnReceived.info.path: "merchants: their shop's case; system: any (timers)",
         AfterSaleService.shipReplacement.info.path: "the merchant's own shop's case",
         AfterSaleService.confirmReplacementReceived.info.path: "buyers: their own case; system: any (timers)",
-        AfterSaleService.forceRefund.info.path: "any case",
+        AfterSaleService.forceRefund.info.path: "agents: the cases of their tickets; the platform: any case",
         OrderBridge.getOrderAfterSaleState.info.path: "buyers: their own orders; merchants: their shop's; others: any",
         ServiceDesk.getAgent.info.path: "agents: themselves; the platform: any",
         ServiceDesk.listAgents.info.path: "agents: their own team; the platform: any",

@@ -110,14 +110,36 @@ final class IntegrationFixture: @unchecked Sendable {
         return try #require(try await orderBridge.getOrderAfterSaleState(r, options: options).state)
     }
 
-    /// A case in full, read by an agent.
+    /// A case in full, read by the platform.
     func getCase(_ number: String) async throws -> AfterSaleProto.AfterSaleCase {
         var r = GetAfterSaleRequest()
         r.caseNumber = number
         return try #require(try await afterSale.getAfterSale(r, options: Callers.platform()).afterSale)
     }
 
-    /// A case's trace records, read by an agent.
+    /// Gives agent `agent` (team `team-a`, as ``Callers/agent(_:team:)`` says) a ticket about each
+    /// case, so the agent may see and act on them: an agent sees only the cases of their tickets.
+    func assign(_ caseNumbers: [String], to agent: String) async throws {
+        var upsert = UpsertAgentRequest()
+        upsert.agentId = agent
+        upsert.name = "Agent \(agent)"
+        upsert.team = "team-a"
+        upsert.capacity = 100
+        if (try? await client.serviceDesk.getAgent({ var r = GetAgentRequest(); r.agentId = agent; return r }(), options: Callers.platform())) == nil {
+            _ = try await client.serviceDesk.upsertAgent(upsert, options: Callers.platform())
+        }
+        for number in caseNumbers {
+            var open = OpenTicketRequest()
+            open.subject = "work case \(number)"
+            open.caseNumber = number
+            let ticket = try #require(try await client.serviceDesk.openTicket(open, options: Callers.platform()).ticket)
+            var take = TakeTicketRequest()
+            take.ticketId = ticket.ticketId
+            _ = try await client.serviceDesk.takeTicket(take, options: Callers.agent(agent))
+        }
+    }
+
+    /// A case's trace records, read by the platform.
     func trace(_ number: String) async throws -> [AfterSaleProto.TraceRecord] {
         var r = GetAfterSaleRequest()
         r.caseNumber = number

@@ -228,7 +228,7 @@ final class ReplicaSagas: Sendable {
         let clock = ContinuousClock()
         let afterSale = client.afterSale
         let refundBridge = client.refundBridge
-        let agent = Callers.agent()
+        let agent = Callers.platform()
         let orders = Set(attempted.all).sorted()
         let acked = acknowledged.all
         let ackedCase = Dictionary(acked.map { ($0.order, $0.caseNumber) }, uniquingKeysWith: { first, _ in first })

@@ -77,7 +77,7 @@ func awaitHealth(_ client: RPCClient, _ status: AfterSaleProto.ServingStatus, ti
 
 /// Every refund order matching `request`, all pages (bounded to 100 pages).
 func allRefunds(_ bridge: RefundBridgeClient, _ request: ListRefundsRequest = Requests.listRefunds(pageSize: 200),
-                options: CallOptions = Callers.agent()) async throws -> [AfterSaleProto.RefundOrder] {
+                options: CallOptions = Callers.platform()) async throws -> [AfterSaleProto.RefundOrder] {
     var all: [AfterSaleProto.RefundOrder] = []
     var r = request
     for _ in 0..<100 {

@@ -53,12 +53,7 @@ public struct KeySet: Sendable {
         }
 
         /// Whether tokens of this key may call the method at `path` (`/package.Service/Method`).
-        public func allows(method path: String) -> Bool {
-            guard let methods else { return true }
-            let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
-            let service = name.split(separator: "/").first.map(String.init) ?? name
-            return methods.contains(name) || methods.contains(service + "/*")
-        }
+        public func allows(method path: String) -> Bool { MethodPatterns.allow(methods, path) }
 
         /// Whether this key's issuer may assert `role`.
         public func allows(role: String) -> Bool { roles.contains("*") || roles.contains(role) }
@@ -183,5 +178,17 @@ public struct KeySet: Sendable {
         let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Strings, lists and objects always serialize; the fallback only keeps this total.
         return Array((try? JSONSerialization.data(withJSONObject: ["keys": entries], options: options)) ?? Data()) + [0x0A]
+    }
+}
+
+/// Lists of methods a credential may call: `package.Service/Method`, or `package.Service/*` for
+/// every method of a service.
+public enum MethodPatterns {
+    /// Whether `patterns` allow the method at `path` (`/package.Service/Method`); nil allows every method.
+    public static func allow(_ patterns: Set<String>?, _ path: String) -> Bool {
+        guard let patterns else { return true }
+        let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        let service = name.split(separator: "/").first.map(String.init) ?? name
+        return patterns.contains(name) || patterns.contains(service + "/*")
     }
 }

@@ -124,12 +124,7 @@ public struct VerifiedClaims: Sendable, Equatable {
     }
 
     /// Whether the verifying key lets these claims call the method at `path`.
-    public func allows(method path: String) -> Bool {
-        guard let allowedMethods else { return true }
-        let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
-        let service = name.split(separator: "/").first.map(String.init) ?? name
-        return allowedMethods.contains(name) || allowedMethods.contains(service + "/*")
-    }
+    public func allows(method path: String) -> Bool { MethodPatterns.allow(allowedMethods, path) }
 
     /// `iss`.
     public var issuer: String { claims.issuer }

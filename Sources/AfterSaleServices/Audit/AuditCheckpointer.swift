@@ -31,7 +31,7 @@ public final class AuditCheckpointer: Service, Sendable {
     private let clock: any WallClock
     private let settings: AuditCheckpointSettings
     private let logger: Logger
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let loop = RepeatingTask()
     private let lastSigned = Mutex<(size: Int64, at: ContinuousClock.Instant)?>(nil)
 
     /// A writer signing `store`'s head with `signer` (whose name is the checkpoints' origin).
@@ -45,27 +45,19 @@ public final class AuditCheckpointer: Service, Sendable {
     }
 
     public func start() async throws {
-        let started = Task { [self] in
-            while !Task.isCancelled {
-                do {
-                    try await tick()
-                } catch {
-                    logger.log(.warning, "could not write an audit checkpoint", ["error": String(describing: error)])
-                }
-                try? await Task.sleep(for: settings.pollInterval)
+        loop.start { [self] in
+            do {
+                try await tick()
+            } catch {
+                logger.log(.warning, "could not write an audit checkpoint", ["error": String(describing: error)])
             }
+            return settings.pollInterval
         }
-        task.withLock { $0 = started }
     }
 
     /// Stops looking, then signs the head once more if it grew, so a restart loses no interval.
     public func shutdown() async {
-        let running = task.withLock { task -> Task<Void, Never>? in
-            defer { task = nil }
-            return task
-        }
-        running?.cancel()
-        await running?.value
+        await loop.stop()
         do {
             try await checkpointNow()
         } catch {

@@ -1,4 +1,5 @@
 import AfterSaleDomain
+import SignedTokens
 import ProtoRuntime
 import RPCServer
 import RPCWire
@@ -51,12 +52,7 @@ public struct Authentication: Sendable, Equatable {
     }
 
     /// Whether the credentials let the caller call the method at `path`.
-    public func allows(method path: String) -> Bool {
-        guard let allowedMethods else { return true }
-        let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
-        let service = name.split(separator: "/").first.map(String.init) ?? name
-        return allowedMethods.contains(name) || allowedMethods.contains(service + "/*")
-    }
+    public func allows(method path: String) -> Bool { MethodPatterns.allow(allowedMethods, path) }
 }
 
 /// The ``Authentication`` of the call, as the ``IdentityInterceptor`` put it in the context.

@@ -14,7 +14,7 @@ public final class DeskWorker: Service, Sendable {
     public let name = "desk-worker"
     private let desk: Desk
     private let intake: DeskIntake
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let loop = RepeatingTask()
 
     /// A worker for `desk`.
     public init(desk: Desk) {
@@ -25,22 +25,14 @@ public final class DeskWorker: Service, Sendable {
     var core: DeskCore { desk.core }
 
     public func start() async throws {
-        let started = Task { [self] in
-            while !Task.isCancelled {
-                await sweep()
-                try? await Task.sleep(for: .milliseconds(core.settings.sweepIntervalMs))
-            }
+        loop.start { [self] in
+            await self.sweep()
+            return .milliseconds(self.core.settings.sweepIntervalMs)
         }
-        task.withLock { $0 = started }
     }
 
     public func shutdown() async {
-        let running = task.withLock { task -> Task<Void, Never>? in
-            defer { task = nil }
-            return task
-        }
-        running?.cancel()
-        await running?.value
+        await loop.stop()
     }
 
     /// One sweep of everything the worker does.

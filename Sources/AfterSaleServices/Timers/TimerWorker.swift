@@ -67,7 +67,7 @@ public final class TimerWorker: Service, Sendable {
     private let clock: any WallClock
     private let settings: TimerWorkerSettings
     private let logger: Logger
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let loop = RepeatingTask()
     private let pacing = Mutex<ContinuousClock.Instant?>(nil)
 
     /// A worker over `store`, arming follow-up timers from `timers`.
@@ -82,28 +82,16 @@ public final class TimerWorker: Service, Sendable {
     }
 
     public func start() async throws {
-        let started = Task { [self] in
-            while !Task.isCancelled {
-                let sweep = await self.sweep()
-                if sweep.failed > 0 {
-                    try? await Task.sleep(for: .seconds(1))
-                } else if sweep.total == 0 {
-                    // Nothing was due: look again after the poll interval. After a sweep that did
-                    // something, look again at once (more may have come due meanwhile).
-                    try? await Task.sleep(for: settings.pollInterval)
-                }
-            }
+        loop.start { [self] in
+            let sweep = await self.sweep()
+            // Nothing due: look again after the poll interval; after a look that did something, at once.
+            if sweep.failed > 0 { return .seconds(1) }
+            return sweep.total == 0 ? self.settings.pollInterval : nil
         }
-        task.withLock { $0 = started }
     }
 
     public func shutdown() async {
-        let running = task.withLock { task -> Task<Void, Never>? in
-            defer { task = nil }
-            return task
-        }
-        running?.cancel()
-        await running?.value
+        await loop.stop()
     }
 
     /// Looks once at the timers due now and handles each, at the configured rate.

@@ -114,6 +114,22 @@ struct DeskServiceTests {
         await f.desk.dispatch()
         #expect(try await Self.get(f, ticket.ticketId).assignee == "returns")
 
+        // The merchant approves: the case's next wait (the return shipment) becomes the ticket's deadline.
+        var review = ReviewAfterSaleRequest()
+        review.caseNumber = afterSale.caseNumber
+        review.decision = .approve
+        var address = AfterSaleProto.Address()
+        address.contactName = "Returns"
+        address.phone = "13800000000"
+        address.city = "Hangzhou"
+        address.street = "1 Road"
+        review.returnAddress = address
+        let approved = try #require(try await f.afterSale.reviewAfterSale(review, context: Self.ctx(AfterSaleService.reviewAfterSale.info,
+                                                                                                       .merchant("m-1", shop: "s-1"))).afterSale)
+        await f.deskWorker.sweep()
+        #expect(try await Self.get(f, ticket.ticketId).caseDeadlineUnixMs == approved.dueAtUnixMs)
+        #expect(approved.dueAtUnixMs != afterSale.dueAtUnixMs)
+
         var reply = ReplyToTicketRequest()
         reply.ticketId = ticket.ticketId
         reply.text = "我们已联系商家"

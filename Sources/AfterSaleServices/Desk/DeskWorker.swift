@@ -118,14 +118,44 @@ struct DeskIntake: Sendable {
         let store = core.store
         var cursor = try await store.consumerCursor(Self.consumer) ?? 0
         for _ in 0..<10 {
-            let batch = try await store.events(after: cursor, types: [.refundNeedsAttention, .caseCreated, .timerReminder], limit: 200,
-                                               scanLimit: 5_000)
+            let batch = try await store.events(after: cursor, types: Self.watched, limit: 200, scanLimit: 5_000)
             for stored in batch.events {
-                try await openTicket(for: stored)
+                switch stored.type {
+                case .refundNeedsAttention, .caseCreated, .timerReminder: try await openTicket(for: stored)
+                default: try await refreshDeadlines(for: stored)
+                }
             }
             guard batch.scannedThrough > cursor else { break }
             cursor = try await store.acknowledge(consumer: Self.consumer, cursor: batch.scannedThrough, at: core.clock.now())
             if batch.events.isEmpty && batch.scannedThrough == cursor { break }
+        }
+    }
+
+    /// The events the intake reads: those that open tickets, and the case changes that may move a
+    /// linked ticket's deadline.
+    static let watched: Set<AfterSaleDomain.EventType> = [.refundNeedsAttention, .caseCreated, .timerReminder, .caseApproved, .caseRejected,
+                                          .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived,
+                                          .replacementShipped, .caseCompleted, .caseClosed, .trackingUpdated]
+
+    /// A case moved: its open tickets take the deadline of the wait it is in now (none when no
+    /// timer runs), so no ticket's resolution target ends after the marketplace would act.
+    func refreshDeadlines(for stored: StoredEvent) async throws {
+        guard let event = try? AfterSaleProto.Event(serializedBytes: stored.payload),
+              let number = try? CaseNumber(parsing: event.caseNumber) else { return }
+        let open = try await core.store.listTickets(TicketQuery(scope: .all, statuses: [.new, .assigned, .pending], caseNumber: number,
+                                                                pageSize: 50)).tickets
+        guard !open.isEmpty else { return }
+        let deadline = try await core.store.caseTimer(of: number)?.dueAt(pauses: [])
+        for ticket in open where ticket.caseDeadline != deadline {
+            var moved = ticket
+            moved.caseDeadline = deadline
+            moved.version += 1
+            do {
+                try await core.store.commitDesk(DeskWrite(tickets: [TicketWrite(ticket: moved, expectedVersion: ticket.version,
+                                                                                 wakeAt: core.wakeAt(moved, now: core.clock.now()))]))
+            } catch DomainError.versionConflict {
+                continue   // the ticket moved meanwhile; the next case event refreshes it again
+            }
         }
     }
 

@@ -88,6 +88,8 @@ const ProtobufCMessageDescriptor *aftersale__v1__ingest_tracking_event_response_
 const ProtobufCMessageDescriptor *aftersale__v1__subscribe_request__descriptor_ref(void) { return &aftersale__v1__subscribe_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__acknowledge_events_request__descriptor_ref(void) { return &aftersale__v1__acknowledge_events_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__acknowledge_events_response__descriptor_ref(void) { return &aftersale__v1__acknowledge_events_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__reveal_personal_data_request__descriptor_ref(void) { return &aftersale__v1__reveal_personal_data_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__reveal_personal_data_response__descriptor_ref(void) { return &aftersale__v1__reveal_personal_data_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_request__descriptor_ref(void) { return &aftersale__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_response__descriptor_ref(void) { return &aftersale__v1__health_check_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__upsert_order_request__descriptor_ref(void) { return &aftersale__v1__upsert_order_request__descriptor; }
@@ -230,6 +232,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__subscribe_request__descriptor,
     &aftersale__v1__acknowledge_events_request__descriptor,
     &aftersale__v1__acknowledge_events_response__descriptor,
+    &aftersale__v1__reveal_personal_data_request__descriptor,
+    &aftersale__v1__reveal_personal_data_response__descriptor,
     &aftersale__v1__health_check_request__descriptor,
     &aftersale__v1__health_check_response__descriptor,
     &aftersale__v1__upsert_order_request__descriptor,
@@ -301,8 +305,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 140; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 140 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 142; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 142 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,

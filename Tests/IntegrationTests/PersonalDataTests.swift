@@ -70,6 +70,28 @@ extension Integration {
                 let platformView = try #require(try await client.afterSale.getAfterSale(get, options: Callers.platform()).afterSale?.returnShipment?.fromAddress)
                 #expect(platformView == Self.pickupAddress())
 
+                // The audited reveal: agents and the platform, with a reason; the trace names who and why.
+                var reveal = RevealPersonalDataRequest()
+                reveal.caseNumber = c.caseNumber
+                let unreasoned = await rpcError { try await client.afterSale.revealPersonalData(reveal, options: Callers.agent()) }
+                #expect(unreasoned?.code == .invalidArgument && unreasoned?.message.contains("reason") == true)
+                reveal.reason = "courier cannot find the building; calling the buyer"
+                for refused in [Callers.merchant(), Callers.buyer()] {
+                    let error = await rpcError { try await client.afterSale.revealPersonalData(reveal, options: refused) }
+                    #expect(error?.code == .permissionDenied)
+                }
+                let revealed = try await client.afterSale.revealPersonalData(reveal, options: Callers.agent("agent-7"))
+                #expect(revealed.buyerId == "b-1")
+                #expect(revealed.pickupAddress == Self.pickupAddress())
+                #expect(revealed.deliveryAddress == Self.pickupAddress())
+                get.includeTrace = true
+                let traces = try await client.afterSale.getAfterSale(get, options: Callers.platform()).traceRecords
+                let audit = try #require(traces.first { $0.action == .revealPersonalData })
+                #expect(audit.actorRole == .agent && audit.actorId == "agent-7")
+                #expect(audit.details.contains("pickup_address") && audit.details.contains("delivery_address")
+                        && audit.details.contains("courier cannot find the building"), "\(audit.details)")
+                #expect(traces.filter { $0.action == .revealPersonalData }.count == 1, "refused reveals show nothing and record nothing")
+
                 server.signal(SIGTERM)
                 #expect(await server.waitForExit(timeout: .seconds(10)) == 0)
                 let log = server.stderr + server.stdout

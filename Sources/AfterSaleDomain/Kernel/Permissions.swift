@@ -100,6 +100,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case useServiceDesk = "use_service_desk"
     /// An agent's own console: heartbeats, taking a ticket.
     case agentConsole = "agent_console"
+    /// See a buyer's personal data on a case unmasked, with a reason that the trace records keep.
+    case revealPersonalData = "reveal_personal_data"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -108,7 +110,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .viewCase: Set(ActorRole.allCases)
         case .readTraceRecords: [.agent, .platform, .system]
         case .addMessage: [.buyer, .merchant, .agent, .platform]
-        case .listRetiredReasons, .editReasonCatalog, .requeueRefunds: [.agent, .platform]
+        case .listRetiredReasons, .editReasonCatalog, .requeueRefunds, .revealPersonalData: [.agent, .platform]
         case .ingestTracking, .upsertOrders, .claimRefunds, .reportRefundResults: [.system]
         case .readEventFeed: [.system, .platform]
         case .listRefunds: [.system, .agent, .platform]
@@ -141,6 +143,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .workTickets: "work tickets"
         case .useServiceDesk: "use the service desk"
         case .agentConsole: "use an agent's console"
+        case .revealPersonalData: "reveal personal data"
         }
     }
 }

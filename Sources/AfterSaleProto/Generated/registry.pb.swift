@@ -76,6 +76,8 @@ public enum MessageRegistry {
         SubscribeRequest.self,
         AcknowledgeEventsRequest.self,
         AcknowledgeEventsResponse.self,
+        RevealPersonalDataRequest.self,
+        RevealPersonalDataResponse.self,
         HealthCheckRequest.self,
         HealthCheckResponse.self,
         UpsertOrderRequest.self,

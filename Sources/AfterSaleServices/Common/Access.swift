@@ -48,6 +48,7 @@ public enum MethodAccess: Sendable, Hashable {
             (AfterSaleService.ingestTrackingEvent.info, .operation(.ingestTracking)),
             (AfterSaleService.subscribe.info, .operation(.readEventFeed)),
             (AfterSaleService.acknowledgeEvents.info, .operation(.readEventFeed)),
+            (AfterSaleService.revealPersonalData.info, .operation(.revealPersonalData)),
             (OrderBridge.upsertOrder.info, .operation(.upsertOrders)),
             (OrderBridge.getOrderAfterSaleState.info, .operation(.viewCase)),
             (RefundBridge.claimRefunds.info, .operation(.claimRefunds)),
@@ -81,7 +82,7 @@ public enum MethodAccess: Sendable, Hashable {
     /// What a role that may call the method gets to see or change, per method (the ownership rules
     /// the handlers apply), for the protocol document.
     public static let scope: [String: String] = [
-        AfterSaleService.getAfterSale.info.path: "buyers: their own cases; merchants: their shop's; others: any. Another's case is NOT_FOUND; trace records need agent, platform or system",
+        AfterSaleService.getAfterSale.info.path: "buyers: their own cases; merchants: their shop's; others: any. Another's case is NOT_FOUND; trace records need agent, platform or system; the buyer's pickup address is masked by role (personal data)",
         AfterSaleService.listAfterSales.info.path: "buyers: their own cases; merchants: their shop's (the filter is forced); others: any",
         AfterSaleService.listMessages.info.path: "the conversation of a case the caller may see",
         AfterSaleService.addMessage.info.path: "a case the caller may see",
@@ -94,6 +95,7 @@ public enum MethodAccess: Sendable, Hashable {
         AfterSaleService.shipReplacement.info.path: "the merchant's own shop's case",
         AfterSaleService.confirmReplacementReceived.info.path: "buyers: their own case; system: any (timers)",
         AfterSaleService.forceRefund.info.path: "any case",
+        AfterSaleService.revealPersonalData.info.path: "any case; a reason is required and kept, with the caller, in the case's trace record",
         OrderBridge.getOrderAfterSaleState.info.path: "buyers: their own orders; merchants: their shop's; others: any",
         ServiceDesk.getAgent.info.path: "agents: themselves; the platform: any",
         ServiceDesk.listAgents.info.path: "agents: their own team; the platform: any",

@@ -68,6 +68,7 @@ extension ProtoMapping {
         case .forceRefund: .forceRefund
         case .refundRequeued: .refundRequeued
         case .close: .close
+        case .revealPersonalData: .revealPersonalData
         }
     }
 

@@ -73,6 +73,11 @@ struct PersonalDataServiceTests {
         #expect(shown.district == "南山区" && shown.phone == "139****5678" && shown.contactName == "李*")
         #expect(try await Self.get(f, number, as: Self.merchant).returnShipment?.fromAddress == shown)
         #expect(try await Self.get(f, number, as: StorageFixture.buyer).returnShipment?.fromAddress == Self.pickupAddress())
+        // Agents see the cases of the tickets they may see: the buyer asks the desk about this one.
+        var ticket = OpenTicketRequest()
+        ticket.subject = "where is my refund?"
+        ticket.caseNumber = number
+        _ = try await f.serviceDesk.openTicket(ticket, context: ServiceFixture.context(ServiceDesk.openTicket.info, as: StorageFixture.buyer))
         #expect(try await Self.get(f, number, as: .agent("a-1")).returnShipment?.fromAddress == shown)
     }
 

@@ -58,6 +58,12 @@ extension Integration {
                     _ = try await client.afterSale.submitReturnShipment(booking, options: Callers.buyer())
                 }
 
+                // Agents see the cases of the tickets they may see: the buyer asks the desk about this one.
+                var ticket = OpenTicketRequest()
+                ticket.subject = "when will the courier come?"
+                ticket.caseNumber = c.caseNumber
+                _ = try await client.serviceDesk.openTicket(ticket, options: Callers.buyer())
+
                 var get = GetAfterSaleRequest()
                 get.caseNumber = c.caseNumber
                 let merchantView = try #require(try await client.afterSale.getAfterSale(get, options: Callers.merchant()).afterSale?.returnShipment?.fromAddress)

@@ -95,7 +95,7 @@ public enum MethodAccess: Sendable, Hashable {
         AfterSaleService.shipReplacement.info.path: "the merchant's own shop's case",
         AfterSaleService.confirmReplacementReceived.info.path: "buyers: their own case; system: any (timers)",
         AfterSaleService.forceRefund.info.path: "any case",
-        AfterSaleService.revealPersonalData.info.path: "any case; a reason is required and kept, with the caller, in the case's trace record",
+        AfterSaleService.revealPersonalData.info.path: "a case the caller may see (as GetAfterSale); a reason is required and kept, with the caller, in the case's trace record",
         OrderBridge.getOrderAfterSaleState.info.path: "buyers: their own orders; merchants: their shop's; others: any",
         ServiceDesk.getAgent.info.path: "agents: themselves; the platform: any",
         ServiceDesk.listAgents.info.path: "agents: their own team; the platform: any",

@@ -89,6 +89,8 @@ const ProtobufCMessageDescriptor *aftersale__v1__ingest_tracking_event_response_
 const ProtobufCMessageDescriptor *aftersale__v1__subscribe_request__descriptor_ref(void) { return &aftersale__v1__subscribe_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__acknowledge_events_request__descriptor_ref(void) { return &aftersale__v1__acknowledge_events_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__acknowledge_events_response__descriptor_ref(void) { return &aftersale__v1__acknowledge_events_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__reveal_personal_data_request__descriptor_ref(void) { return &aftersale__v1__reveal_personal_data_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__reveal_personal_data_response__descriptor_ref(void) { return &aftersale__v1__reveal_personal_data_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__audit_record__descriptor_ref(void) { return &aftersale__v1__audit_record__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_request__descriptor_ref(void) { return &aftersale__v1__read_audit_chain_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_response__descriptor_ref(void) { return &aftersale__v1__read_audit_chain_response__descriptor; }
@@ -237,6 +239,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__subscribe_request__descriptor,
     &aftersale__v1__acknowledge_events_request__descriptor,
     &aftersale__v1__acknowledge_events_response__descriptor,
+    &aftersale__v1__reveal_personal_data_request__descriptor,
+    &aftersale__v1__reveal_personal_data_response__descriptor,
     &aftersale__v1__audit_record__descriptor,
     &aftersale__v1__read_audit_chain_request__descriptor,
     &aftersale__v1__read_audit_chain_response__descriptor,
@@ -314,8 +318,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 146; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 146 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 148; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 148 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,

@@ -110,6 +110,8 @@ extension Integration {
                 json = #"{"caseNumber": "\#(caseNumber)", "carrier": "SF", "trackingNumber": "SF-ACL-1", "status": "TRACKING_STATUS_IN_TRANSIT", "occurredAtUnixMs": "1795219200000"}"#
             case AfterSaleService.subscribe.path:
                 json = #"{"consumerName": "acl", "stopAtHead": true}"#
+            case AfterSaleService.revealPersonalData.path:
+                json = #"{"caseNumber": "\#(caseNumber)", "reason": "access matrix"}"#
             case AfterSaleService.acknowledgeEvents.path:
                 json = #"{"consumerName": "acl", "cursor": "0"}"#
             case OrderBridge.getOrderAfterSaleState.path:

@@ -32,6 +32,8 @@ public enum CaseStep: String, Sendable, Hashable, CaseIterable {
     case refundRequeued = "refund_requeued"
     /// A timer or the platform closed the case.
     case close
+    /// An agent or the platform saw the buyer's personal data unmasked (the case itself does not change).
+    case revealPersonalData = "reveal_personal_data"
 }
 
 /// One step of a case's timeline (进度), shown on the detail page.

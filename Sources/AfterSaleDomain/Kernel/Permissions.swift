@@ -102,6 +102,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case agentConsole = "agent_console"
     /// Read the audit chain and its signed checkpoints.
     case readAudit = "read_audit"
+    /// See a buyer's personal data on a case unmasked, with a reason that the trace records keep.
+    case revealPersonalData = "reveal_personal_data"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -110,7 +112,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .viewCase: Set(ActorRole.allCases)
         case .readTraceRecords: [.agent, .platform, .system]
         case .addMessage: [.buyer, .merchant, .agent, .platform]
-        case .listRetiredReasons, .editReasonCatalog, .requeueRefunds: [.agent, .platform]
+        case .listRetiredReasons, .editReasonCatalog, .requeueRefunds, .revealPersonalData: [.agent, .platform]
         case .ingestTracking, .upsertOrders, .claimRefunds, .reportRefundResults: [.system]
         case .readEventFeed: [.system, .platform]
         case .listRefunds: [.system, .agent, .platform]
@@ -145,6 +147,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .useServiceDesk: "use the service desk"
         case .agentConsole: "use an agent's console"
         case .readAudit: "read the audit trail"
+        case .revealPersonalData: "reveal personal data"
         }
     }
 }

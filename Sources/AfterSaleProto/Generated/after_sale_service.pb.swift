@@ -1028,6 +1028,60 @@ public struct AcknowledgeEventsResponse: ProtoMessage {
     }
 }
 
+/// Asks for a buyer's personal data on a case in full (agents and the platform; audited).
+///
+/// Protobuf type `aftersale.v1.RevealPersonalDataRequest`, declared in `proto/aftersale/v1/after_sale_service.proto`.
+public struct RevealPersonalDataRequest: ProtoMessage {
+    /// The case number.
+    public var caseNumber: String = ""
+    /// Why the data is needed (1 to 500 characters); kept in the case's trace record with the caller.
+    public var reason: String = ""
+
+    public init() {}
+
+    public static let protoName = "aftersale.v1.RevealPersonalDataRequest"
+    public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { aftersale__v1__reveal_personal_data_request__descriptor_ref() }
+
+    public init(protoReader r: ProtoReader) {
+        caseNumber = r.string(0)
+        reason = r.string(1)
+    }
+
+    public func write(to w: inout ProtoWriter) {
+        w.setString(0, caseNumber)
+        w.setString(1, reason)
+    }
+}
+
+/// A buyer's personal data on a case, unmasked.
+///
+/// Protobuf type `aftersale.v1.RevealPersonalDataResponse`, declared in `proto/aftersale/v1/after_sale_service.proto`.
+public struct RevealPersonalDataResponse: ProtoMessage {
+    /// The buyer the data belongs to.
+    public var buyerId: String = ""
+    /// The return pickup address the buyer booked, when the case has one.
+    public var pickupAddress: Address? = nil
+    /// The delivery address of the case's order, when the order system sent one.
+    public var deliveryAddress: Address? = nil
+
+    public init() {}
+
+    public static let protoName = "aftersale.v1.RevealPersonalDataResponse"
+    public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { aftersale__v1__reveal_personal_data_response__descriptor_ref() }
+
+    public init(protoReader r: ProtoReader) {
+        buyerId = r.string(0)
+        pickupAddress = r.message(1, Address.self)
+        deliveryAddress = r.message(2, Address.self)
+    }
+
+    public func write(to w: inout ProtoWriter) {
+        w.setString(0, buyerId)
+        w.setMessage(1, pickupAddress)
+        w.setMessage(2, deliveryAddress)
+    }
+}
+
 /// The after-sale lifecycle: apply, review, return, refund, exchange, repair, converse, and the event feed.
 ///
 /// The method table of `aftersale.v1.AfterSaleService`: names and types shared by the server and the client.
@@ -1086,6 +1140,9 @@ public enum AfterSaleService {
     /// Stores a consumer's cursor on the event feed.
     public static let acknowledgeEvents = RPCMethod<AcknowledgeEventsRequest, AcknowledgeEventsResponse>(service: name, name: "AcknowledgeEvents", kind: .unary)
 
+    /// Shows a buyer's personal data on a case unmasked, to an agent or the platform who gives a reason; a trace record names who revealed what and why.
+    public static let revealPersonalData = RPCMethod<RevealPersonalDataRequest, RevealPersonalDataResponse>(service: name, name: "RevealPersonalData", kind: .unary)
+
     /// Every method, in declaration order.
-    public static let methods: [RPCMethodInfo] = [createAfterSale.info, getAfterSale.info, listAfterSales.info, withdrawAfterSale.info, reviewAfterSale.info, submitReturnShipment.info, confirmReturnReceived.info, shipReplacement.info, confirmReplacementReceived.info, forceRefund.info, addMessage.info, listMessages.info, getReasonCatalog.info, upsertReason.info, ingestTrackingEvent.info, subscribe.info, acknowledgeEvents.info]
+    public static let methods: [RPCMethodInfo] = [createAfterSale.info, getAfterSale.info, listAfterSales.info, withdrawAfterSale.info, reviewAfterSale.info, submitReturnShipment.info, confirmReturnReceived.info, shipReplacement.info, confirmReplacementReceived.info, forceRefund.info, addMessage.info, listMessages.info, getReasonCatalog.info, upsertReason.info, ingestTrackingEvent.info, subscribe.info, acknowledgeEvents.info, revealPersonalData.info]
 }

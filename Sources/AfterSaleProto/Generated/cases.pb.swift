@@ -244,8 +244,11 @@ public struct CaseAction: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
     /// The order system sent an order snapshot (trace records only, no case).
     public static let upsertOrder = CaseAction(rawValue: 22)
 
+    /// An agent or the platform revealed the buyer's personal data on the case (trace records only; the case does not change).
+    public static let revealPersonalData = CaseAction(rawValue: 23)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [CaseAction] = [.unspecified, .create, .autoApprove, .approve, .reject, .withdraw, .submitReturnShipment, .bookPickup, .trackingUpdate, .confirmReturnReceived, .requestRefund, .refundSucceeded, .refundFailed, .refundNeedsAttention, .refundRequeued, .shipReplacement, .confirmReplacementReceived, .forceRefund, .complete, .close, .addMessage, .upsertReason, .upsertOrder]
+    public static let allCases: [CaseAction] = [.unspecified, .create, .autoApprove, .approve, .reject, .withdraw, .submitReturnShipment, .bookPickup, .trackingUpdate, .confirmReturnReceived, .requestRefund, .refundSucceeded, .refundFailed, .refundNeedsAttention, .refundRequeued, .shipReplacement, .confirmReplacementReceived, .forceRefund, .complete, .close, .addMessage, .upsertReason, .upsertOrder, .revealPersonalData]
 
     /// The value's protobuf name, "CASE_ACTION_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -273,6 +276,7 @@ public struct CaseAction: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
         case 20: return "CASE_ACTION_ADD_MESSAGE"
         case 21: return "CASE_ACTION_UPSERT_REASON"
         case 22: return "CASE_ACTION_UPSERT_ORDER"
+        case 23: return "CASE_ACTION_REVEAL_PERSONAL_DATA"
         default: return String(rawValue)
         }
     }

@@ -76,6 +76,8 @@ public enum MessageRegistry {
         SubscribeRequest.self,
         AcknowledgeEventsRequest.self,
         AcknowledgeEventsResponse.self,
+        RevealPersonalDataRequest.self,
+        RevealPersonalDataResponse.self,
         AuditRecord.self,
         ReadAuditChainRequest.self,
         ReadAuditChainResponse.self,

@@ -87,7 +87,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 fingerprint: RequestFingerprint.of(request.serializedBytes(), operation: AfterSaleService.createAfterSale.path))
             return try await DecideAgain.run("order \(application.orderID) kept changing while the application was decided; retry") {
                 let creation = try await cases.creationContext(orderID: application.orderID, idempotency: idempotency)
-                if let replay = creation.replay { return try await createdResponse(replay) }
+                if let replay = creation.replay { return try await createdResponse(replay, for: principal) }
                 let now = clock.now()
                 let catalog = try await reasons.reasonCatalog()
                 let number = try await cases.nextCaseNumber(at: now)
@@ -103,23 +103,24 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                                                             basis: creation.basis, refund: refund, events: events,
                                                             timer: timer))
                 }) else { return nil }
-                guard !created.replayed else { return try await createdResponse(created) }
+                guard !created.replayed else { return try await createdResponse(created, for: principal) }
                 faults.committed(AfterSaleService.createAfterSale.name)
                 // Stored as decided: answer from the values in hand instead of reading them back.
                 var response = CreateAfterSaleResponse()
                 response.afterSale = ProtoMapping.afterSale(transition.afterSale, refund: refund, timer: timer,
-                                                            pauses: try await timers.settings().pauses, now: now)
+                                                            pauses: try await timers.settings().pauses, now: now,
+                                                            viewer: principal)
                 return response
             }
         }
     }
 
-    private func createdResponse(_ created: CreatedCase) async throws -> CreateAfterSaleResponse {
+    private func createdResponse(_ created: CreatedCase, for viewer: Principal) async throws -> CreateAfterSaleResponse {
         guard let afterSale = try await cases.afterSale(created.number) else {
             throw RepositoryError.caseNotFound(created.number)
         }
         var response = CreateAfterSaleResponse()
-        response.afterSale = try await wire(afterSale)
+        response.afterSale = try await wire(afterSale, for: viewer)
         response.replayed = created.replayed
         return response
     }
@@ -129,7 +130,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
         return try await mapped {
             let afterSale = try await visibleCase(request.caseNumber, to: principal)
             var response = GetAfterSaleResponse()
-            response.afterSale = try await wire(afterSale)
+            response.afterSale = try await wire(afterSale, for: principal)
             if request.includeTrace {
                 try Permissions.require(principal, .readTraceRecords)
                 let records = try await cases.traceRecords(of: afterSale.number)
@@ -283,7 +284,8 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 var response = Response()
                 response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund,
                                                             timer: committed.timer, pauses: committed.pauses,
-                                                            now: committed.transition.afterSale.updatedAt)
+                                                            now: committed.transition.afterSale.updatedAt,
+                                                            viewer: caller.principal)
                 response.refund = committed.refund.map(ProtoMapping.refundOrder)
                 return response
             }, makeAction)
@@ -306,11 +308,11 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     }
 
     /// The case as the wire shows it, with its refund order if one was requested.
-    func wire(_ afterSale: AfterSaleDomain.AfterSaleCase) async throws -> AfterSaleProto.AfterSaleCase {
+    func wire(_ afterSale: AfterSaleDomain.AfterSaleCase, for viewer: Principal) async throws -> AfterSaleProto.AfterSaleCase {
         let refund = afterSale.status == .pendingReview ? nil : try await refunds.refund(of: afterSale.number)
         let timer = TimerRule(waitingIn: afterSale.status) == nil ? nil : try await timers.repository.caseTimer(of: afterSale.number)
         return ProtoMapping.afterSale(afterSale, refund: refund, timer: timer, pauses: try await timers.settings().pauses,
-                                      now: clock.now())
+                                      now: clock.now(), viewer: viewer)
     }
 }
 

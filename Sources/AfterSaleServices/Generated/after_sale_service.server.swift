@@ -41,6 +41,8 @@ public protocol AfterSaleServiceHandler: Sendable {
     func subscribe(_ request: SubscribeRequest, context: ServerContext, responses: ResponseStream<Event>) async throws
     /// Stores a consumer's cursor on the event feed.
     func acknowledgeEvents(_ request: AcknowledgeEventsRequest, context: ServerContext) async throws -> AcknowledgeEventsResponse
+    /// Shows a buyer's personal data on a case unmasked, to an agent or the platform who gives a reason; a trace record names who revealed what and why.
+    func revealPersonalData(_ request: RevealPersonalDataRequest, context: ServerContext) async throws -> RevealPersonalDataResponse
 }
 
 extension AfterSaleServiceHandler {
@@ -64,6 +66,7 @@ extension AfterSaleServiceHandler {
             Route(unary: AfterSaleService.ingestTrackingEvent) { try await self.ingestTrackingEvent($0, context: $1) },
             Route(serverStreaming: AfterSaleService.subscribe) { try await self.subscribe($0, context: $1, responses: $2) },
             Route(unary: AfterSaleService.acknowledgeEvents) { try await self.acknowledgeEvents($0, context: $1) },
+            Route(unary: AfterSaleService.revealPersonalData) { try await self.revealPersonalData($0, context: $1) },
         ]
     }
 }

@@ -68,6 +68,7 @@ extension ProtoMapping {
         case .forceRefund: .forceRefund
         case .refundRequeued: .refundRequeued
         case .close: .close
+        case .revealPersonalData: .revealPersonalData
         }
     }
 
@@ -156,9 +157,12 @@ extension ProtoMapping {
         return l
     }
 
-    /// The case in full, as GetAfterSale and every state-changing call return it.
+    /// The case in full, as GetAfterSale and every state-changing call return it, with the buyer's
+    /// personal data (the return pickup address) shown as ``PersonalDataDisclosure`` lets `viewer` see it.
     static func afterSale(_ c: AfterSaleDomain.AfterSaleCase, refund: AfterSaleDomain.RefundOrder?,
-                          timer: CaseTimer?, pauses: [AfterSaleDomain.TimerPause], now: Timestamp) -> AfterSaleProto.AfterSaleCase {
+                          timer: CaseTimer?, pauses: [AfterSaleDomain.TimerPause], now: Timestamp,
+                          viewer: Principal) -> AfterSaleProto.AfterSaleCase {
+        let disclosure = PersonalDataDisclosure.of(c, for: viewer)
         var p = AfterSaleProto.AfterSaleCase()
         p.caseNumber = c.number.rawValue
         p.orderId = c.orderID
@@ -180,8 +184,8 @@ extension ProtoMapping {
         p.refundedAmount = money(c.amounts.refunded)
         p.rejectionReason = c.rejectionReason ?? ""
         p.returnAddress = c.returnAddress.map(address)
-        p.returnShipment = c.returnShipment.map { logistics($0, to: c.returnAddress) }
-        p.outboundShipment = c.outboundShipment.map { logistics($0, to: nil) }
+        p.returnShipment = c.returnShipment.map { logistics($0, to: c.returnAddress, disclosure: disclosure) }
+        p.outboundShipment = c.outboundShipment.map { logistics($0, to: nil, disclosure: disclosure) }
         if let receipt = c.receipt {
             p.receivedCondition = condition(receipt.condition)
             p.receiptNote = receipt.note

@@ -76,7 +76,9 @@ extension ProtoMapping {
             i.items = pickup.items.map(stockItem)
             p.pickup = i
         }
-        p.shipment = e.shipment.map { logistics($0, to: e.shipmentDestination) }
+        // The feed is read by internal systems only (logistics books pickups from it; Operation.readEventFeed
+        // admits system and platform callers), so it carries addresses in full; see PROTOCOL.md.
+        p.shipment = e.shipment.map { logistics($0, to: e.shipmentDestination, disclosure: .full) }
         p.notifications = e.notifications.map { n in
             var i = AfterSaleProto.NotificationInstruction()
             i.recipientRole = role(n.recipientRole)

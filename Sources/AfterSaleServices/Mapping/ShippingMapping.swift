@@ -67,14 +67,17 @@ extension ProtoMapping {
                         location: event.location, detail: event.detail)
     }
 
-    static func logistics(_ shipment: AfterSaleDomain.Shipment, to destination: AfterSaleDomain.Address?) -> AfterSaleProto.LogisticsInfo {
+    /// A shipment as the wire shows it; `disclosure` masks the buyer's pickup address (the
+    /// destination is the shop's return address and is shown as stored).
+    static func logistics(_ shipment: AfterSaleDomain.Shipment, to destination: AfterSaleDomain.Address?,
+                          disclosure: PersonalDataDisclosure) -> AfterSaleProto.LogisticsInfo {
         var l = AfterSaleProto.LogisticsInfo()
         l.direction = direction(shipment.direction)
         l.method = method(shipment.method)
         l.carrier = shipment.carrier
         l.trackingNumber = shipment.trackingNumber
         l.shippedAtUnixMs = shipment.shippedAt.millisecondsSinceEpoch
-        l.fromAddress = shipment.pickupAddress.map(address)
+        l.fromAddress = shipment.pickupAddress.map { address(disclosure.apply($0)) }
         l.toAddress = destination.map(address)
         if let window = shipment.pickupWindow {
             l.pickupWindowStartUnixMs = window.lowerBound.millisecondsSinceEpoch

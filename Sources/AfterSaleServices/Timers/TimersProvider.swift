@@ -156,7 +156,8 @@ public struct TimersProvider: TimersHandler {
             var response = FireTimerResponse()
             response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund,
                                                         timer: committed.timer, pauses: committed.pauses,
-                                                        now: committed.transition.afterSale.updatedAt)
+                                                        now: committed.transition.afterSale.updatedAt,
+                                                        viewer: principal)
             response.rule = timer.rule.rawValue
             return response
         }

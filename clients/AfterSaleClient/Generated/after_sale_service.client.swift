@@ -131,6 +131,13 @@ public struct AfterSaleServiceClient: Sendable {
     public func acknowledgeEvents(_ request: AcknowledgeEventsRequest, options: CallOptions = CallOptions()) async throws(RPCError) -> AcknowledgeEventsResponse {
         try await client.unary(AfterSaleService.acknowledgeEvents, request, options: options)
     }
+
+    /// Shows a buyer's personal data on a case unmasked, to an agent or the platform who gives a reason; a trace record names who revealed what and why.
+    ///
+    /// - Throws: `RPCError` with the call's status code and message when it is not OK.
+    public func revealPersonalData(_ request: RevealPersonalDataRequest, options: CallOptions = CallOptions()) async throws(RPCError) -> RevealPersonalDataResponse {
+        try await client.unary(AfterSaleService.revealPersonalData, request, options: options)
+    }
 }
 
 extension RPCClient {

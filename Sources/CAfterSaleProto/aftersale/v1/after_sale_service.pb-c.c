@@ -1492,6 +1492,96 @@ void   aftersale__v1__acknowledge_events_response__free_unpacked
   assert(message->base.descriptor == &aftersale__v1__acknowledge_events_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aftersale__v1__reveal_personal_data_request__init
+                     (Aftersale__V1__RevealPersonalDataRequest         *message)
+{
+  static const Aftersale__V1__RevealPersonalDataRequest init_value = AFTERSALE__V1__REVEAL_PERSONAL_DATA_REQUEST__INIT;
+  *message = init_value;
+}
+size_t aftersale__v1__reveal_personal_data_request__get_packed_size
+                     (const Aftersale__V1__RevealPersonalDataRequest *message)
+{
+  assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aftersale__v1__reveal_personal_data_request__pack
+                     (const Aftersale__V1__RevealPersonalDataRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aftersale__v1__reveal_personal_data_request__pack_to_buffer
+                     (const Aftersale__V1__RevealPersonalDataRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aftersale__V1__RevealPersonalDataRequest *
+       aftersale__v1__reveal_personal_data_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aftersale__V1__RevealPersonalDataRequest *)
+     protobuf_c_message_unpack (&aftersale__v1__reveal_personal_data_request__descriptor,
+                                allocator, len, data);
+}
+void   aftersale__v1__reveal_personal_data_request__free_unpacked
+                     (Aftersale__V1__RevealPersonalDataRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aftersale__v1__reveal_personal_data_response__init
+                     (Aftersale__V1__RevealPersonalDataResponse         *message)
+{
+  static const Aftersale__V1__RevealPersonalDataResponse init_value = AFTERSALE__V1__REVEAL_PERSONAL_DATA_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t aftersale__v1__reveal_personal_data_response__get_packed_size
+                     (const Aftersale__V1__RevealPersonalDataResponse *message)
+{
+  assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aftersale__v1__reveal_personal_data_response__pack
+                     (const Aftersale__V1__RevealPersonalDataResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aftersale__v1__reveal_personal_data_response__pack_to_buffer
+                     (const Aftersale__V1__RevealPersonalDataResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aftersale__V1__RevealPersonalDataResponse *
+       aftersale__v1__reveal_personal_data_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aftersale__V1__RevealPersonalDataResponse *)
+     protobuf_c_message_unpack (&aftersale__v1__reveal_personal_data_response__descriptor,
+                                allocator, len, data);
+}
+void   aftersale__v1__reveal_personal_data_response__free_unpacked
+                     (Aftersale__V1__RevealPersonalDataResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor aftersale__v1__create_after_sale_request__field_descriptors[6] =
 {
   {
@@ -3617,6 +3707,121 @@ const ProtobufCMessageDescriptor aftersale__v1__acknowledge_events_response__des
   (ProtobufCMessageInit) aftersale__v1__acknowledge_events_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor aftersale__v1__reveal_personal_data_request__field_descriptors[2] =
+{
+  {
+    "case_number",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__RevealPersonalDataRequest, case_number),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__RevealPersonalDataRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aftersale__v1__reveal_personal_data_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_number */
+  1,   /* field[1] = reason */
+};
+static const ProtobufCIntRange aftersale__v1__reveal_personal_data_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor aftersale__v1__reveal_personal_data_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aftersale.v1.RevealPersonalDataRequest",
+  "RevealPersonalDataRequest",
+  "Aftersale__V1__RevealPersonalDataRequest",
+  "aftersale.v1",
+  sizeof(Aftersale__V1__RevealPersonalDataRequest),
+  2,
+  aftersale__v1__reveal_personal_data_request__field_descriptors,
+  aftersale__v1__reveal_personal_data_request__field_indices_by_name,
+  1,  aftersale__v1__reveal_personal_data_request__number_ranges,
+  (ProtobufCMessageInit) aftersale__v1__reveal_personal_data_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aftersale__v1__reveal_personal_data_response__field_descriptors[3] =
+{
+  {
+    "buyer_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__RevealPersonalDataResponse, buyer_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pickup_address",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__RevealPersonalDataResponse, pickup_address),
+    &aftersale__v1__address__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivery_address",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__RevealPersonalDataResponse, delivery_address),
+    &aftersale__v1__address__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aftersale__v1__reveal_personal_data_response__field_indices_by_name[] = {
+  0,   /* field[0] = buyer_id */
+  2,   /* field[2] = delivery_address */
+  1,   /* field[1] = pickup_address */
+};
+static const ProtobufCIntRange aftersale__v1__reveal_personal_data_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor aftersale__v1__reveal_personal_data_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aftersale.v1.RevealPersonalDataResponse",
+  "RevealPersonalDataResponse",
+  "Aftersale__V1__RevealPersonalDataResponse",
+  "aftersale.v1",
+  sizeof(Aftersale__V1__RevealPersonalDataResponse),
+  3,
+  aftersale__v1__reveal_personal_data_response__field_descriptors,
+  aftersale__v1__reveal_personal_data_response__field_indices_by_name,
+  1,  aftersale__v1__reveal_personal_data_response__number_ranges,
+  (ProtobufCMessageInit) aftersale__v1__reveal_personal_data_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue aftersale__v1__review_decision__enum_values_by_number[3] =
 {
   { "REVIEW_DECISION_UNSPECIFIED", "AFTERSALE__V1__REVIEW_DECISION__REVIEW_DECISION_UNSPECIFIED", 0 },
@@ -3647,7 +3852,7 @@ const ProtobufCEnumDescriptor aftersale__v1__review_decision__descriptor =
   aftersale__v1__review_decision__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor aftersale__v1__after_sale_service__method_descriptors[17] =
+static const ProtobufCMethodDescriptor aftersale__v1__after_sale_service__method_descriptors[18] =
 {
   { "CreateAfterSale", &aftersale__v1__create_after_sale_request__descriptor, &aftersale__v1__create_after_sale_response__descriptor },
   { "GetAfterSale", &aftersale__v1__get_after_sale_request__descriptor, &aftersale__v1__get_after_sale_response__descriptor },
@@ -3666,6 +3871,7 @@ static const ProtobufCMethodDescriptor aftersale__v1__after_sale_service__method
   { "IngestTrackingEvent", &aftersale__v1__ingest_tracking_event_request__descriptor, &aftersale__v1__ingest_tracking_event_response__descriptor },
   { "Subscribe", &aftersale__v1__subscribe_request__descriptor, &aftersale__v1__event__descriptor },
   { "AcknowledgeEvents", &aftersale__v1__acknowledge_events_request__descriptor, &aftersale__v1__acknowledge_events_response__descriptor },
+  { "RevealPersonalData", &aftersale__v1__reveal_personal_data_request__descriptor, &aftersale__v1__reveal_personal_data_response__descriptor },
 };
 const unsigned aftersale__v1__after_sale_service__method_indices_by_name[] = {
   16,        /* AcknowledgeEvents */
@@ -3679,6 +3885,7 @@ const unsigned aftersale__v1__after_sale_service__method_indices_by_name[] = {
   14,        /* IngestTrackingEvent */
   2,        /* ListAfterSales */
   11,        /* ListMessages */
+  17,        /* RevealPersonalData */
   4,        /* ReviewAfterSale */
   7,        /* ShipReplacement */
   5,        /* SubmitReturnShipment */
@@ -3693,7 +3900,7 @@ const ProtobufCServiceDescriptor aftersale__v1__after_sale_service__descriptor =
   "AfterSaleService",
   "Aftersale__V1__AfterSaleService",
   "aftersale.v1",
-  17,
+  18,
   aftersale__v1__after_sale_service__method_descriptors,
   aftersale__v1__after_sale_service__method_indices_by_name
 };
@@ -3832,6 +4039,14 @@ void aftersale__v1__after_sale_service__acknowledge_events(ProtobufCService *ser
 {
   assert(service->descriptor == &aftersale__v1__after_sale_service__descriptor);
   service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void aftersale__v1__after_sale_service__reveal_personal_data(ProtobufCService *service,
+                                                             const Aftersale__V1__RevealPersonalDataRequest *input,
+                                                             Aftersale__V1__RevealPersonalDataResponse_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &aftersale__v1__after_sale_service__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aftersale__v1__after_sale_service__init (Aftersale__V1__AfterSaleService_Service *service,
                                               Aftersale__V1__AfterSaleService_ServiceDestroy destroy)

@@ -2124,7 +2124,7 @@ const ProtobufCEnumDescriptor aftersale__v1__reason_basis__descriptor =
   aftersale__v1__reason_basis__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_number[23] =
+static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_number[24] =
 {
   { "CASE_ACTION_UNSPECIFIED", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UNSPECIFIED", 0 },
   { "CASE_ACTION_CREATE", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_CREATE", 1 },
@@ -2149,11 +2149,12 @@ static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_numbe
   { "CASE_ACTION_ADD_MESSAGE", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_ADD_MESSAGE", 20 },
   { "CASE_ACTION_UPSERT_REASON", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UPSERT_REASON", 21 },
   { "CASE_ACTION_UPSERT_ORDER", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UPSERT_ORDER", 22 },
+  { "CASE_ACTION_REVEAL_PERSONAL_DATA", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_REVEAL_PERSONAL_DATA", 23 },
 };
 static const ProtobufCIntRange aftersale__v1__case_action__value_ranges[] = {
-{0, 0},{0, 23}
+{0, 0},{0, 24}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__case_action__enum_values_by_name[23] =
+static const ProtobufCEnumValueIndex aftersale__v1__case_action__enum_values_by_name[24] =
 {
   { "CASE_ACTION_ADD_MESSAGE", 20 },
   { "CASE_ACTION_APPROVE", 3 },
@@ -2171,6 +2172,7 @@ static const ProtobufCEnumValueIndex aftersale__v1__case_action__enum_values_by_
   { "CASE_ACTION_REFUND_SUCCEEDED", 11 },
   { "CASE_ACTION_REJECT", 4 },
   { "CASE_ACTION_REQUEST_REFUND", 10 },
+  { "CASE_ACTION_REVEAL_PERSONAL_DATA", 23 },
   { "CASE_ACTION_SHIP_REPLACEMENT", 15 },
   { "CASE_ACTION_SUBMIT_RETURN_SHIPMENT", 6 },
   { "CASE_ACTION_TRACKING_UPDATE", 8 },
@@ -2186,9 +2188,9 @@ const ProtobufCEnumDescriptor aftersale__v1__case_action__descriptor =
   "CaseAction",
   "Aftersale__V1__CaseAction",
   "aftersale.v1",
-  23,
+  24,
   aftersale__v1__case_action__enum_values_by_number,
-  23,
+  24,
   aftersale__v1__case_action__enum_values_by_name,
   1,
   aftersale__v1__case_action__value_ranges,

@@ -54,6 +54,8 @@ typedef struct Aftersale__V1__IngestTrackingEventResponse Aftersale__V1__IngestT
 typedef struct Aftersale__V1__SubscribeRequest Aftersale__V1__SubscribeRequest;
 typedef struct Aftersale__V1__AcknowledgeEventsRequest Aftersale__V1__AcknowledgeEventsRequest;
 typedef struct Aftersale__V1__AcknowledgeEventsResponse Aftersale__V1__AcknowledgeEventsResponse;
+typedef struct Aftersale__V1__RevealPersonalDataRequest Aftersale__V1__RevealPersonalDataRequest;
+typedef struct Aftersale__V1__RevealPersonalDataResponse Aftersale__V1__RevealPersonalDataResponse;
 
 
 /* --- enums --- */
@@ -887,6 +889,50 @@ struct  Aftersale__V1__AcknowledgeEventsResponse
     , 0 }
 
 
+/*
+ * Asks for a buyer's personal data on a case in full (agents and the platform; audited).
+ */
+struct  Aftersale__V1__RevealPersonalDataRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The case number.
+   */
+  char *case_number;
+  /*
+   * Why the data is needed (1 to 500 characters); kept in the case's trace record with the caller.
+   */
+  char *reason;
+};
+#define AFTERSALE__V1__REVEAL_PERSONAL_DATA_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__reveal_personal_data_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A buyer's personal data on a case, unmasked.
+ */
+struct  Aftersale__V1__RevealPersonalDataResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The buyer the data belongs to.
+   */
+  char *buyer_id;
+  /*
+   * The return pickup address the buyer booked, when the case has one.
+   */
+  Aftersale__V1__Address *pickup_address;
+  /*
+   * The delivery address of the case's order, when the order system sent one.
+   */
+  Aftersale__V1__Address *delivery_address;
+};
+#define AFTERSALE__V1__REVEAL_PERSONAL_DATA_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__reveal_personal_data_response__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, NULL }
+
+
 /* Aftersale__V1__CreateAfterSaleRequest methods */
 void   aftersale__v1__create_after_sale_request__init
                      (Aftersale__V1__CreateAfterSaleRequest         *message);
@@ -1514,6 +1560,44 @@ Aftersale__V1__AcknowledgeEventsResponse *
 void   aftersale__v1__acknowledge_events_response__free_unpacked
                      (Aftersale__V1__AcknowledgeEventsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Aftersale__V1__RevealPersonalDataRequest methods */
+void   aftersale__v1__reveal_personal_data_request__init
+                     (Aftersale__V1__RevealPersonalDataRequest         *message);
+size_t aftersale__v1__reveal_personal_data_request__get_packed_size
+                     (const Aftersale__V1__RevealPersonalDataRequest   *message);
+size_t aftersale__v1__reveal_personal_data_request__pack
+                     (const Aftersale__V1__RevealPersonalDataRequest   *message,
+                      uint8_t             *out);
+size_t aftersale__v1__reveal_personal_data_request__pack_to_buffer
+                     (const Aftersale__V1__RevealPersonalDataRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Aftersale__V1__RevealPersonalDataRequest *
+       aftersale__v1__reveal_personal_data_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aftersale__v1__reveal_personal_data_request__free_unpacked
+                     (Aftersale__V1__RevealPersonalDataRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Aftersale__V1__RevealPersonalDataResponse methods */
+void   aftersale__v1__reveal_personal_data_response__init
+                     (Aftersale__V1__RevealPersonalDataResponse         *message);
+size_t aftersale__v1__reveal_personal_data_response__get_packed_size
+                     (const Aftersale__V1__RevealPersonalDataResponse   *message);
+size_t aftersale__v1__reveal_personal_data_response__pack
+                     (const Aftersale__V1__RevealPersonalDataResponse   *message,
+                      uint8_t             *out);
+size_t aftersale__v1__reveal_personal_data_response__pack_to_buffer
+                     (const Aftersale__V1__RevealPersonalDataResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Aftersale__V1__RevealPersonalDataResponse *
+       aftersale__v1__reveal_personal_data_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aftersale__v1__reveal_personal_data_response__free_unpacked
+                     (Aftersale__V1__RevealPersonalDataResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Aftersale__V1__CreateAfterSaleRequest_Closure)
@@ -1615,6 +1699,12 @@ typedef void (*Aftersale__V1__AcknowledgeEventsRequest_Closure)
 typedef void (*Aftersale__V1__AcknowledgeEventsResponse_Closure)
                  (const Aftersale__V1__AcknowledgeEventsResponse *message,
                   void *closure_data);
+typedef void (*Aftersale__V1__RevealPersonalDataRequest_Closure)
+                 (const Aftersale__V1__RevealPersonalDataRequest *message,
+                  void *closure_data);
+typedef void (*Aftersale__V1__RevealPersonalDataResponse_Closure)
+                 (const Aftersale__V1__RevealPersonalDataResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1690,6 +1780,10 @@ struct Aftersale__V1__AfterSaleService_Service
                              const Aftersale__V1__AcknowledgeEventsRequest *input,
                              Aftersale__V1__AcknowledgeEventsResponse_Closure closure,
                              void *closure_data);
+  void (*reveal_personal_data)(Aftersale__V1__AfterSaleService_Service *service,
+                               const Aftersale__V1__RevealPersonalDataRequest *input,
+                               Aftersale__V1__RevealPersonalDataResponse_Closure closure,
+                               void *closure_data);
 };
 typedef void (*Aftersale__V1__AfterSaleService_ServiceDestroy)(Aftersale__V1__AfterSaleService_Service *);
 void aftersale__v1__after_sale_service__init (Aftersale__V1__AfterSaleService_Service *service,
@@ -1714,7 +1808,8 @@ void aftersale__v1__after_sale_service__init (Aftersale__V1__AfterSaleService_Se
       function_prefix__ ## upsert_reason,\
       function_prefix__ ## ingest_tracking_event,\
       function_prefix__ ## subscribe,\
-      function_prefix__ ## acknowledge_events  }
+      function_prefix__ ## acknowledge_events,\
+      function_prefix__ ## reveal_personal_data  }
 void aftersale__v1__after_sale_service__create_after_sale(ProtobufCService *service,
                                                           const Aftersale__V1__CreateAfterSaleRequest *input,
                                                           Aftersale__V1__CreateAfterSaleResponse_Closure closure,
@@ -1783,6 +1878,10 @@ void aftersale__v1__after_sale_service__acknowledge_events(ProtobufCService *ser
                                                            const Aftersale__V1__AcknowledgeEventsRequest *input,
                                                            Aftersale__V1__AcknowledgeEventsResponse_Closure closure,
                                                            void *closure_data);
+void aftersale__v1__after_sale_service__reveal_personal_data(ProtobufCService *service,
+                                                             const Aftersale__V1__RevealPersonalDataRequest *input,
+                                                             Aftersale__V1__RevealPersonalDataResponse_Closure closure,
+                                                             void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1820,6 +1919,8 @@ extern const ProtobufCMessageDescriptor aftersale__v1__ingest_tracking_event_res
 extern const ProtobufCMessageDescriptor aftersale__v1__subscribe_request__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__acknowledge_events_request__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__acknowledge_events_response__descriptor;
+extern const ProtobufCMessageDescriptor aftersale__v1__reveal_personal_data_request__descriptor;
+extern const ProtobufCMessageDescriptor aftersale__v1__reveal_personal_data_response__descriptor;
 extern const ProtobufCServiceDescriptor aftersale__v1__after_sale_service__descriptor;
 
 PROTOBUF_C__END_DECLS

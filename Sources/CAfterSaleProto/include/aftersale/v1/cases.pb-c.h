@@ -244,7 +244,11 @@ typedef enum _Aftersale__V1__CaseAction {
   /*
    * The order system sent an order snapshot (trace records only, no case).
    */
-  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UPSERT_ORDER = 22
+  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UPSERT_ORDER = 22,
+  /*
+   * An agent or the platform revealed the buyer's personal data on the case (trace records only; the case does not change).
+   */
+  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_REVEAL_PERSONAL_DATA = 23
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__CASE_ACTION)
 } Aftersale__V1__CaseAction;
 /*

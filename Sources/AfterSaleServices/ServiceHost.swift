@@ -6,7 +6,7 @@ import ServiceKit
 import SignedTokens
 
 /// The router of the aftersaled process: health and reflection, and the business services
-/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk, Audit) over the domain's storage ports, behind the
+/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk, Audit, Feedback) over the domain's storage ports, behind the
 /// identity and authorization interceptors. It names no storage backend: aftersaled hands it one.
 public struct ServiceHost: Sendable {
     /// Every route, with the identity interceptor.
@@ -19,7 +19,7 @@ public struct ServiceHost: Sendable {
 
     /// Every method of the business services, in the order the contracts declare them.
     public static let businessMethods: [RPCMethodInfo] = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
-        + Timers.methods + ServiceDesk.methods + Audit.methods
+        + Timers.methods + ServiceDesk.methods + Audit.methods + Feedback.methods
 
     /// The full host: every business service over `store`.
     /// - Parameters:
@@ -29,10 +29,12 @@ public struct ServiceHost: Sendable {
     ///     ``authenticators(verifier:acceptStatedIdentity:)``); no default, so that nobody serves
     ///     stated identities by accident.
     ///   - limits: call rates per principal and per address, and the allowance of failed authentications.
+    ///   - feedbackWindowMs: how long after a case completes or a ticket is solved its buyer may rate it.
     ///   - desk: the service desk, shared with the desk worker (default: one over `store` with
     ///     default settings).
     public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, desk: Desk? = nil, clock: any WallClock = SystemClock(),
                 policy: PolicyConfig = .standard, authenticators: [any Authenticator], limits: CallLimits = .none,
+                feedbackWindowMs: Int64 = 15 * 86_400_000,
                 logger: Logger = .disabled, faults: FaultInjection = .none) {
         let timers = timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock)
         let desk = desk ?? Desk(store: store, clock: clock, logger: logger)
@@ -45,6 +47,7 @@ public struct ServiceHost: Sendable {
                                  policy: policy, logger: logger).routes,
             TimersProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger).routes,
             ServiceDeskProvider(desk: desk, timers: timers).routes,
+            FeedbackProvider(store: store, clock: clock, windowMs: feedbackWindowMs).routes,
             AuditProvider(store: store).routes,
         ], authenticators: authenticators, limits: limits)
     }
@@ -67,7 +70,7 @@ public struct ServiceHost: Sendable {
     }
 
     private init(services: [[Route]]?, authenticators: [any Authenticator]?, limits: CallLimits) {
-        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name]
+        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
         if let authenticators {

@@ -10,6 +10,7 @@
 #include "google/protobuf/wrappers.pb-c.h"
 #include "aftersale/v1/after_sale_service.pb-c.h"
 #include "aftersale/v1/audit.pb-c.h"
+#include "aftersale/v1/feedback.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
 #include "aftersale/v1/reflection.pb-c.h"
@@ -97,6 +98,13 @@ const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_response__desc
 const ProtobufCMessageDescriptor *aftersale__v1__audit_checkpoint__descriptor_ref(void) { return &aftersale__v1__audit_checkpoint__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__list_audit_checkpoints_request__descriptor_ref(void) { return &aftersale__v1__list_audit_checkpoints_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__list_audit_checkpoints_response__descriptor_ref(void) { return &aftersale__v1__list_audit_checkpoints_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__case_rating__descriptor_ref(void) { return &aftersale__v1__case_rating__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__rate_request__descriptor_ref(void) { return &aftersale__v1__rate_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__rate_response__descriptor_ref(void) { return &aftersale__v1__rate_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_rating_request__descriptor_ref(void) { return &aftersale__v1__get_rating_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_rating_response__descriptor_ref(void) { return &aftersale__v1__get_rating_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_request__descriptor_ref(void) { return &aftersale__v1__list_ratings_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_response__descriptor_ref(void) { return &aftersale__v1__list_ratings_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_request__descriptor_ref(void) { return &aftersale__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_response__descriptor_ref(void) { return &aftersale__v1__health_check_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__upsert_order_request__descriptor_ref(void) { return &aftersale__v1__upsert_order_request__descriptor; }
@@ -247,6 +255,13 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__audit_checkpoint__descriptor,
     &aftersale__v1__list_audit_checkpoints_request__descriptor,
     &aftersale__v1__list_audit_checkpoints_response__descriptor,
+    &aftersale__v1__case_rating__descriptor,
+    &aftersale__v1__rate_request__descriptor,
+    &aftersale__v1__rate_response__descriptor,
+    &aftersale__v1__get_rating_request__descriptor,
+    &aftersale__v1__get_rating_response__descriptor,
+    &aftersale__v1__list_ratings_request__descriptor,
+    &aftersale__v1__list_ratings_response__descriptor,
     &aftersale__v1__health_check_request__descriptor,
     &aftersale__v1__health_check_response__descriptor,
     &aftersale__v1__upsert_order_request__descriptor,
@@ -318,8 +333,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 148; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 148 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 155; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 155 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,
@@ -356,6 +371,7 @@ const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 
 static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__after_sale_service__descriptor,
     &aftersale__v1__audit__descriptor,
+    &aftersale__v1__feedback__descriptor,
     &aftersale__v1__health__descriptor,
     &aftersale__v1__order_bridge__descriptor,
     &aftersale__v1__reflection__descriptor,
@@ -364,5 +380,5 @@ static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__timers__descriptor,
     NULL
 };
-size_t aftersale_service_count(void) { return 8; }
-const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 8 ? service_table[index] : NULL; }
+size_t aftersale_service_count(void) { return 9; }
+const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 9 ? service_table[index] : NULL; }

@@ -104,6 +104,9 @@ extension CopiedTable {
         CopiedTable("timer_settings", order: "kind, key, version", [
             ("kind", .text), ("key", .text), ("version", .integer), ("document", .bytes), ("saved_at", .integer),
         ]),
+        CopiedTable("ratings", order: "subject", [
+            ("subject", .text), ("shop_id", .text), ("agent_id", .text), ("rated_at", .integer), ("version", .integer), ("document", .bytes),
+        ]),
         CopiedTable("agents", order: "agent_id", [
             ("agent_id", .text), ("team", .text), ("version", .integer), ("document", .bytes),
         ]),

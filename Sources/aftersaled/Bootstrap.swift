@@ -36,7 +36,7 @@ struct Bootstrap {
         let host = ServiceHost(store: store, timers: timers, desk: desk, policy: configuration.policy,
                                authenticators: ServiceHost.authenticators(verifier: verifier,
                                                                           acceptStatedIdentity: authentication.acceptStatedIdentity),
-                               limits: configuration.limits, logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
+                               limits: configuration.limits, feedbackWindowMs: configuration.feedbackWindowMs, logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let timerWorker = TimerWorker(store: store, timers: timers, policy: configuration.policy, settings: configuration.timerWorker,
                                       logger: logger.with(["component": "timers"]))
         let checkpointer = AuditCheckpointer(store: store, signer: auditSigner, settings: configuration.audit.checkpoints,

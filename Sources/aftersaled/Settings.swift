@@ -138,6 +138,8 @@ enum Settings {
                                                value: "IDS", help: "comma-separated shops whose new cases open a ticket for platform agents")
     static let deskEscalateTimers = Setting("--desk-escalate-timers", env: "AFTERSALE_DESK_ESCALATE_TIMERS", default: nil, value: "RULES",
                                             help: "comma-separated timer rules whose reminder opens a ticket (e.g. merchant_review)")
+    static let feedbackWindow = Setting("--feedback-window", env: "AFTERSALE_FEEDBACK_WINDOW", default: "15d", value: "DURATION",
+                                        help: "how long after a case completes or a ticket is solved its buyer may rate it (and edit once)")
     static let deskIntake = Setting("--desk-intake", env: "AFTERSALE_DESK_INTAKE", default: "true", value: "BOOL",
                                     help: "whether this replica opens tickets from the event feed (refunds needing attention, ...)")
     static let deskSweepInterval = Setting("--desk-sweep-interval", env: "AFTERSALE_DESK_SWEEP_INTERVAL", default: "1s", value: "DURATION",
@@ -164,7 +166,7 @@ enum Settings {
         timerMerchantReview, timerReturnShipment, timerReceiptConfirmation, timerReplacementConfirmation, timerReminderLead,
         timerPollInterval, timerRate, timerBacklogAfter,
         deskSLAFile, deskReopenWindow, deskOptionalSkillWait, deskHeartbeatTimeout, deskOfflineGrace, deskSelfOperatedShops,
-        deskEscalateTimers, deskIntake, deskSweepInterval,
+        deskEscalateTimers, deskIntake, deskSweepInterval, feedbackWindow,
         auditKey, auditOrigin, auditCheckpointInterval, auditCheckpointEvery,
     ])
 }
@@ -206,6 +208,8 @@ struct Configuration {
     var timerWorker = TimerWorkerSettings()
     /// How the service desk runs.
     var desk = DeskSettings()
+    /// How long after the end a case or ticket may be rated.
+    var feedbackWindowMs: Int64 = 15 * 86_400_000
     var authentication = AuthenticationSettings()
     var audit = AuditSettings()
     var limits = CallLimits()
@@ -307,6 +311,7 @@ struct Configuration {
             c.desk.sweepIntervalMs = milliseconds(v)
         }
         if let v = try values.bool(s.deskIntake) { c.desk.intake = v }
+        if let v = try values.duration(s.feedbackWindow) { c.feedbackWindowMs = milliseconds(v) }
         if let v = values.string(s.deskSelfOperatedShops) {
             c.desk.selfOperatedShops = Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }

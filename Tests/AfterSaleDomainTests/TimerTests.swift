@@ -192,3 +192,22 @@ struct TimerTests {
         #expect(event.notifications.first?.params["due_at_unix_ms"] == String(Fixture.now.adding(milliseconds: 1_000).millisecondsSinceEpoch))
     }
 }
+
+@Suite("Feedback surveys (评价)")
+struct SurveyTests {
+    @Test("a case a timer completed without the buyer acting offers no survey; one the buyer confirmed does")
+    func timerCompleted() throws {
+        let shipped = try Fixture.open(.exchange, [("l-1", 1)]).then(Fixture.approve(), by: Fixture.merchant)
+            .then(.shipReturn(carrier: "SF", trackingNumber: "SF1"), by: Fixture.buyer)
+            .then(.confirmReturnReceived(condition: nil, note: "", evidence: []), by: Fixture.merchant)
+            .then(.shipReplacement(carrier: "SF", trackingNumber: "SF2", note: ""), by: Fixture.merchant)
+        let byTimer = try shipped.then(TimerRule.replacementConfirmation.action, by: TimerRule.actor)
+        #expect(byTimer.afterSale.status == .completed)
+        // The buyer shipped the return themselves: they took part, so the survey is offered.
+        #expect(Rating.survey(of: byTimer.afterSale) != nil)
+        let byBuyer = try shipped.then(.confirmReplacementReceived(note: "ok"), by: Fixture.buyer)
+        #expect(Rating.survey(of: byBuyer.afterSale)?.resolution == "completed")
+        let open = try Fixture.open(.exchange, [("l-1", 1)])
+        #expect(Rating.survey(of: open.afterSale) == nil)
+    }
+}

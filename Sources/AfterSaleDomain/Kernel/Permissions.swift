@@ -100,6 +100,10 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case useServiceDesk = "use_service_desk"
     /// An agent's own console: heartbeats, taking a ticket.
     case agentConsole = "agent_console"
+    /// Rate a completed case or a solved ticket (the buyer it concerns).
+    case rate
+    /// See ratings (their own, their shop's, theirs as an agent, or all).
+    case viewRatings = "view_ratings"
     /// Read the audit chain and its signed checkpoints.
     case readAudit = "read_audit"
     /// See a buyer's personal data on a case unmasked, with a reason that the trace records keep.
@@ -120,6 +124,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .viewAgents, .workTickets: [.agent, .platform]
         case .useServiceDesk: [.buyer, .merchant, .agent, .platform]
         case .agentConsole: [.agent]
+        case .rate: [.buyer]
+        case .viewRatings: [.buyer, .merchant, .agent, .platform]
         case .readAudit: [.platform]
         }
     }
@@ -146,6 +152,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .workTickets: "work tickets"
         case .useServiceDesk: "use the service desk"
         case .agentConsole: "use an agent's console"
+        case .rate: "rate a case or a ticket"
+        case .viewRatings: "see ratings"
         case .readAudit: "read the audit trail"
         case .revealPersonalData: "reveal personal data"
         }

@@ -35,9 +35,10 @@ import AfterSaleDomain
 /// | 7          | 7: case timers and timer settings                                               |
 /// | 8          | 8: the audit chain (older trace records are chained by the first round, see ``AuditRows``) |
 /// | 9          | 9: service desk agents and tickets                                              |
-/// | 10, …      | future changes, in both dialects                                                 |
+/// | 10         | 10: buyers' ratings                                                              |
+/// | 11, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
-    /// Every migration, oldest first. Never edit one that has shipped: add the next (10, 11, …).
+    /// Every migration, oldest first. Never edit one that has shipped: add the next (11, 12, …).
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, reasons, refund orders, "
                           + "event feed, consumer cursors, tracking numbers, case number days (SQLite 1, 3, 4, 5, 6)",
@@ -55,7 +56,23 @@ public enum PostgresSchema {
         PostgresMigration(version: 8, name: "the audit chain: trace records hash-chained, its head and signed checkpoints (SQLite 8)",
                           sql: AuditRows.migration),
         PostgresMigration(version: 9, name: "service desk: agents and tickets (SQLite 9)", sql: version9),
+        PostgresMigration(version: 10, name: "buyers' ratings of cases and tickets (SQLite 10)", sql: version10),
     ]
+
+    /// Migration 10, as SQLite's 10: buyers' ratings.
+    static let version10 = """
+        CREATE TABLE ratings (
+            subject  text   PRIMARY KEY,
+            shop_id  text   NOT NULL,
+            agent_id text,
+            rated_at bigint NOT NULL,
+            version  bigint NOT NULL,
+            document bytea  NOT NULL
+        );
+        CREATE INDEX ratings_by_time  ON ratings (rated_at, subject);
+        CREATE INDEX ratings_by_shop  ON ratings (shop_id, rated_at, subject);
+        CREATE INDEX ratings_by_agent ON ratings (agent_id, rated_at, subject);
+        """
 
     /// Migration 9, as SQLite's 9: the service desk's agents and tickets. (8 is the audit chain's.)
     static let version9 = """

@@ -44,7 +44,23 @@ public enum Schema {
         Migration(version: 8, name: "the audit chain: trace records hash-chained, its head and signed checkpoints",
                   apply: AuditRows.migrate),
         Migration(version: 9, name: "service desk: agents and tickets", sql: version9),
+        Migration(version: 10, name: "buyers' ratings of cases and tickets", sql: version10),
     ]
+
+    /// Buyers' ratings (评价), one per case or ticket, as documents with the columns lists filter on.
+    static let version10 = """
+        CREATE TABLE ratings (
+            subject  TEXT    PRIMARY KEY,   -- case:<number> | ticket:<id>
+            shop_id  TEXT    NOT NULL,
+            agent_id TEXT,
+            rated_at INTEGER NOT NULL,
+            version  INTEGER NOT NULL,
+            document BLOB    NOT NULL
+        );
+        CREATE INDEX ratings_by_time  ON ratings (rated_at, subject);
+        CREATE INDEX ratings_by_shop  ON ratings (shop_id, rated_at, subject);
+        CREATE INDEX ratings_by_agent ON ratings (agent_id, rated_at, subject);
+        """
 
     /// The service desk: agents and tickets as documents, with the columns dispatch, the desk worker
     /// and the ticket list filter on. (8 is the audit chain's.)

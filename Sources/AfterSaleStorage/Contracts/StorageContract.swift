@@ -73,6 +73,20 @@ public enum StorageContract {
         }
     }
 
+    /// A rating is one version on from the stored one.
+    public static func check(_ rating: Rating, expectedVersion: Int64) throws(RepositoryError) {
+        guard rating.version == expectedVersion + 1 else {
+            throw .invalidRequest("a rating at version \(rating.version) does not follow \(expectedVersion)")
+        }
+    }
+
+    /// A rating page asks for 1 to 1000 rows.
+    public static func check(_ query: RatingQuery) throws(RepositoryError) {
+        guard (1...1_000).contains(query.pageSize) else {
+            throw .invalidRequest("page size must be between 1 and 1000, got \(query.pageSize)")
+        }
+    }
+
     /// The first version of a scope is 1, each later one is one more.
     public static func checkVersion(_ version: Int64) throws(RepositoryError) {
         guard version >= 1 else { throw .invalidRequest("versions start at 1, got \(version)") }

@@ -43,6 +43,7 @@ public final class InMemoryRepository: AfterSaleRepository {
         var timers: [CaseNumber: CaseTimer] = [:]
         var overrides: [String: [TimerOverride]] = [:]
         var pauses: [String: [TimerPause]] = [:]
+        var ratings: [RatingSubject: Rating] = [:]
         var agents: [String: Agent] = [:]
         var tickets: [String: (ticket: Ticket, wakeAt: Timestamp?)] = [:]
         var audit: [AuditEntry] = []
@@ -552,6 +553,32 @@ public final class InMemoryRepository: AfterSaleRepository {
             return Self.append(write.events, in: &state)
         }
         if let last { feedSignal.advance(to: last) }
+    }
+
+    // MARK: - Feedback
+
+    public func rating(of subject: RatingSubject) async throws -> Rating? {
+        state.withLock { $0.ratings[subject] }
+    }
+
+    public func saveRating(_ rating: Rating, expectedVersion: Int64) async throws {
+        try StorageContract.check(rating, expectedVersion: expectedVersion)
+        try state.withLock { state throws in
+            let stored = state.ratings[rating.subject]?.version ?? 0
+            if expectedVersion == 0, stored != 0 { throw DomainError.duplicate(message: "\(rating.subject) is rated already") }
+            guard stored == expectedVersion else { throw DomainError.versionConflict(expected: expectedVersion, actual: stored) }
+            state.ratings[rating.subject] = rating
+        }
+    }
+
+    public func ratings(_ query: RatingQuery) async throws -> RatingPage {
+        try StorageContract.check(query)
+        let rows = state.withLock { state in
+            state.ratings.values.filter(query.matches)
+                .sorted { ($0.ratedAt, $0.subject.description) > ($1.ratedAt, $1.subject.description) }.prefix(query.pageSize + 1)
+        }
+        let (page, last) = KeysetPage.split(Array(rows), pageSize: query.pageSize)
+        return RatingPage(ratings: page, next: last.map { RatingCursor(ratedAt: $0.ratedAt, subject: $0.subject.description) })
     }
 
     // MARK: - Health

@@ -9,6 +9,7 @@
 #include "google/protobuf/wrappers.pb-c.h"
 #include "aftersale/v1/after_sale_service.pb-c.h"
 #include "aftersale/v1/audit.pb-c.h"
+#include "aftersale/v1/feedback.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
 #include "aftersale/v1/reflection.pb-c.h"

@@ -104,6 +104,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case rate
     /// See ratings (their own, their shop's, theirs as an agent, or all).
     case viewRatings = "view_ratings"
+    /// List ratings (their shop's, theirs as an agent, or all).
+    case listRatings = "list_ratings"
     /// Read the audit chain and its signed checkpoints.
     case readAudit = "read_audit"
     /// See a buyer's personal data on a case unmasked, with a reason that the trace records keep.
@@ -126,6 +128,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .agentConsole: [.agent]
         case .rate: [.buyer]
         case .viewRatings: [.buyer, .merchant, .agent, .platform]
+        case .listRatings: [.merchant, .agent, .platform]
         case .readAudit: [.platform]
         }
     }
@@ -154,6 +157,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .agentConsole: "use an agent's console"
         case .rate: "rate a case or a ticket"
         case .viewRatings: "see ratings"
+        case .listRatings: "list ratings"
         case .readAudit: "read the audit trail"
         case .revealPersonalData: "reveal personal data"
         }

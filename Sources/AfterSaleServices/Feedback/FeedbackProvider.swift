@@ -71,16 +71,14 @@ public struct FeedbackProvider: FeedbackHandler {
     public func listRatings(_ request: ListRatingsRequest, context: ServerContext) async throws -> ListRatingsResponse {
         let principal = try context.principal
         return try await mapped {
-            try Permissions.require(principal, .viewRatings)
+            try Permissions.require(principal, .listRatings)
             var query = RatingQuery()
             query.shopID = request.shopId.isEmpty ? nil : request.shopId
             query.agentID = request.agentId.isEmpty ? nil : request.agentId
             switch principal.role {
             case .merchant: query.shopID = principal.actingShopID
             case .agent: query.agentID = principal.id
-            case .buyer: throw DomainError.permissionDenied(.roleNotAllowed(principal: principal, action: "list ratings",
-                                                                               allowed: [.merchant, .agent, .platform]))
-            case .platform, .system: break
+            case .buyer, .platform, .system: break
             }
             query.from = request.fromUnixMs > 0 ? Timestamp(millisecondsSinceEpoch: request.fromUnixMs) : nil
             query.before = request.beforeUnixMs > 0 ? Timestamp(millisecondsSinceEpoch: request.beforeUnixMs) : nil

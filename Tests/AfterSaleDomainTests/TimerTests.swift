@@ -209,5 +209,33 @@ struct SurveyTests {
         #expect(Rating.survey(of: byBuyer.afterSale)?.resolution == "completed")
         let open = try Fixture.open(.exchange, [("l-1", 1)])
         #expect(Rating.survey(of: open.afterSale) == nil)
+        // A return the buyer never shipped, closed by its timer: no survey.
+        let approved = try Fixture.open(.returnAndRefund, [("l-1", 1)]).then(Fixture.approve(), by: Fixture.merchant)
+        let closed = try approved.then(TimerRule.returnShipment.action, by: TimerRule.actor)
+        #expect(closed.afterSale.status == .closed)
+        #expect(Rating.survey(of: closed.afterSale) == nil)
+    }
+
+    @Test("a rating takes 1 to 5 stars from the survey's buyer only, within the window, and one edit")
+    func rating() throws {
+        let shipped = try Fixture.open(.exchange, [("l-1", 1)]).then(Fixture.approve(), by: Fixture.merchant)
+            .then(.shipReturn(carrier: "SF", trackingNumber: "SF1"), by: Fixture.buyer)
+            .then(.confirmReturnReceived(condition: nil, note: "", evidence: []), by: Fixture.merchant)
+            .then(.shipReplacement(carrier: "SF", trackingNumber: "SF2", note: ""), by: Fixture.merchant)
+            .then(.confirmReplacementReceived(note: "ok"), by: Fixture.buyer)
+        let survey = try #require(Rating.survey(of: shipped.afterSale))
+        let now = survey.endedAt.adding(milliseconds: 1_000)
+        #expect(throws: DomainError.self) { try Rating.rate(survey, stars: 6, tags: [], comment: "", by: Fixture.buyer, at: now, windowMs: 10_000) }
+        #expect(throws: DomainError.self) { try Rating.rate(survey, stars: 5, tags: [], comment: "", by: Fixture.otherBuyer, at: now, windowMs: 10_000) }
+        #expect(throws: DomainError.self) {
+            try Rating.rate(survey, stars: 5, tags: [], comment: "", by: Fixture.buyer, at: now.adding(milliseconds: 10_000), windowMs: 10_000)
+        }
+        let rating = try Rating.rate(survey, stars: 5, tags: ["fast"], comment: "好", by: Fixture.buyer, at: now, windowMs: 10_000)
+        #expect(rating.shopID == "s-1" && rating.resolution == "completed" && rating.refunded == nil)
+        let edited = try rating.edited(stars: 2, tags: [], comment: "", by: Fixture.buyer, at: now, endedAt: survey.endedAt, windowMs: 10_000)
+        #expect(edited.version == 2 && edited.stars == 2 && edited.ratedAt == rating.ratedAt)
+        #expect(throws: DomainError.self) {
+            try edited.edited(stars: 3, tags: [], comment: "", by: Fixture.buyer, at: now, endedAt: survey.endedAt, windowMs: 10_000)
+        }
     }
 }

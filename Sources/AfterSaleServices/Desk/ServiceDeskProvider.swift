@@ -241,10 +241,9 @@ public struct ServiceDeskProvider: ServiceDeskHandler {
         let principal = try context.principal
         return try await mapped {
             try Permissions.require(principal, .workTickets)
-            let ticket = try await visibleTicket(request.ticketId, to: principal)
-            try requireHolder(ticket, principal)
             let status = try ProtoMapping.ticketStatus(request.status, field: "status")
-            let after = try await core.act(on: ticket.id, expectedVersion: request.expectedVersion, by: principal) { current, now in
+            var response = UpdateTicketStatusResponse()
+            response.ticket = try await work(request.ticketId, expectedVersion: request.expectedVersion, by: principal) { current, now in
                 switch status {
                 case .pending: try current.setPending(by: principal, at: now)
                 case .solved: try current.solve(by: principal, at: now, note: request.note)
@@ -253,9 +252,6 @@ public struct ServiceDeskProvider: ServiceDeskHandler {
                     throw DomainError.invalidArgument(field: "status", message: "must be PENDING, SOLVED or CLOSED (release or take instead)")
                 }
             }
-            await dispatch.request()
-            var response = UpdateTicketStatusResponse()
-            response.ticket = try await wire(after.id, for: principal)
             return response
         }
     }
@@ -279,17 +275,13 @@ public struct ServiceDeskProvider: ServiceDeskHandler {
         let principal = try context.principal
         return try await mapped {
             try Permissions.require(principal, .workTickets)
-            let ticket = try await visibleTicket(request.ticketId, to: principal)
-            try requireHolder(ticket, principal)
             let agent = request.toAgentId.isEmpty ? nil : request.toAgentId
             if let agent, try await store.agent(agent) == nil { throw RepositoryError.agentNotFound(agent) }
             let team = request.toTeam.isEmpty ? nil : request.toTeam
-            let after = try await core.act(on: ticket.id, by: principal) { current, now in
+            var response = TransferTicketResponse()
+            response.ticket = try await work(request.ticketId, by: principal) { current, now in
                 try current.transfer(toAgent: agent, team: team, by: principal, at: now)
             }
-            await dispatch.request()
-            var response = TransferTicketResponse()
-            response.ticket = try await wire(after.id, for: principal)
             return response
         }
     }
@@ -298,19 +290,27 @@ public struct ServiceDeskProvider: ServiceDeskHandler {
         let principal = try context.principal
         return try await mapped {
             try Permissions.require(principal, .workTickets)
-            let ticket = try await visibleTicket(request.ticketId, to: principal)
-            try requireHolder(ticket, principal)
-            let after = try await core.act(on: ticket.id, by: principal) { current, now in
+            var response = ReleaseTicketResponse()
+            response.ticket = try await work(request.ticketId, by: principal) { current, now in
                 try current.release(by: principal, at: now, note: request.note)
             }
-            await dispatch.request()
-            var response = ReleaseTicketResponse()
-            response.ticket = try await wire(after.id, for: principal)
             return response
         }
     }
 
     // MARK: - Helpers
+
+    /// A step of a ticket by the agent holding it (or the platform): decided on the ticket as
+    /// stored and committed, then a dispatch round (the step may free capacity or fill the queue).
+    /// - Returns: the ticket as the caller sees it after the step.
+    func work(_ id: String, expectedVersion: Int64 = 0, by principal: Principal,
+              _ decide: @escaping (AfterSaleDomain.Ticket, Timestamp) throws -> TicketChange) async throws -> AfterSaleProto.Ticket {
+        let ticket = try await visibleTicket(id, to: principal)
+        try requireHolder(ticket, principal)
+        let after = try await core.act(on: ticket.id, expectedVersion: expectedVersion, by: principal, decide)
+        await dispatch.request()
+        return try await wire(after.id, for: principal)
+    }
 
     /// What `principal` may list.
     func scope(of principal: Principal) async throws -> TicketScope {

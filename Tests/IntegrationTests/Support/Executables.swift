@@ -44,6 +44,8 @@ final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var out = Data()
     private var err = Data()
+    /// The two reader threads, until each has read to the end of its pipe.
+    private let readers = DispatchGroup()
 
     init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws {
         process.executableURL = executable
@@ -52,17 +54,27 @@ final class ChildProcess: @unchecked Sendable {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = FileHandle.nullDevice
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            guard let self else { return }
-            self.lock.lock(); self.out.append(d); self.lock.unlock()
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            guard let self else { return }
-            self.lock.lock(); self.err.append(d); self.lock.unlock()
-        }
         try process.run()
+        // Plain blocking reads on threads of their own, until end of file (the child exited):
+        // Foundation's readabilityHandler watches the descriptor with a dispatch source, and a pipe
+        // closed while that source is still registered can crash the dispatch manager thread.
+        for (pipe, isError) in [(stdoutPipe, false), (stderrPipe, true)] {
+            readers.enter()
+            let handle = pipe.fileHandleForReading
+            let thread = Thread { [self] in
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                    if count < 0, errno == EINTR { continue }
+                    guard count > 0 else { break }
+                    lock.lock()
+                    if isError { err.append(contentsOf: buffer[0..<count]) } else { out.append(contentsOf: buffer[0..<count]) }
+                    lock.unlock()
+                }
+                readers.leave()
+            }
+            thread.start()
+        }
     }
 
     var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
@@ -98,15 +110,9 @@ final class ChildProcess: @unchecked Sendable {
 
     var exitedBySignal: Bool { process.terminationReason == .uncaughtSignal }
 
+    /// Waits (at most 5 s) until the readers have read everything the exited child wrote.
     private func finishOutput() {
-        stdoutPipe.fileHandleForReading.readabilityHandler = nil
-        stderrPipe.fileHandleForReading.readabilityHandler = nil
-        let restOut = (try? stdoutPipe.fileHandleForReading.readToEnd()) ?? nil
-        let restErr = (try? stderrPipe.fileHandleForReading.readToEnd()) ?? nil
-        lock.lock()
-        if let restOut { out.append(restOut) }
-        if let restErr { err.append(restErr) }
-        lock.unlock()
+        _ = readers.wait(timeout: .now() + 5)
     }
 
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }

@@ -56,7 +56,8 @@ let package = Package(
         .target(name: "RPCServer", dependencies: ["RPCTransport", "RPCWire", "ProtoRuntime", "ServiceKit"]),
         // The RPC client: one connection carrying concurrent calls, reconnecting when lost.
         .target(name: "RPCClient", dependencies: ["RPCTransport", "RPCWire", "ProtoRuntime"]),
-        // Caller tokens: PASETO v4.public (Ed25519 through libcrypto), key sets, verifier, minter.
+        // libcrypto for the house: caller tokens (PASETO v4.public, Ed25519, key sets, verifier, minter),
+        // SHA-256, and AES-256-GCM sealing under a master key (buyers' data keys).
         .target(name: "SignedTokens", dependencies: ["COpenSSL"]),
         // Fuzz targets (frames, envelopes, every message type, the JSON mapping, tokens), replayed as
         // tests from Tests/FuzzCorpus and driven by libFuzzer through FuzzHarness (scripts/fuzz.sh).
@@ -110,7 +111,7 @@ let package = Package(
         .executableTarget(name: "aftersale-bench", dependencies: ["AfterSaleClient", "AfterSaleProto", "RPCWire", "SignedTokens"],
                           path: "clients/aftersale-bench"),
         .executableTarget(name: "aftersale-seed", dependencies: ["StoreBackends", "AfterSalePostgres", "AfterSaleServices",
-                                                                "AfterSaleProto", "AfterSaleDomain", "RPCServer", "RPCWire", "ServiceKit"]),
+                                                                "AfterSaleProto", "AfterSaleDomain", "RPCServer", "RPCWire", "ServiceKit", "SignedTokens"]),
 
         // MARK: Tests, mirroring Sources.
         .testTarget(name: "AfterSaleDomainTests", dependencies: ["AfterSaleDomain"]),

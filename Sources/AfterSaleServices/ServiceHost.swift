@@ -32,20 +32,25 @@ public struct ServiceHost: Sendable {
     ///   - feedbackWindowMs: how long after a case completes or a ticket is solved its buyer may rate it.
     ///   - desk: the service desk, shared with the desk worker (default: one over `store` with
     ///     default settings).
+    ///   - personalData: seals buyers' personal data at rest under the master key (shared with the
+    ///     timer worker); `personalDataRetention` is how long after a buyer's last case finished
+    ///     ErasePersonalData waits.
     public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, desk: Desk? = nil, clock: any WallClock = SystemClock(),
                 policy: PolicyConfig = .standard, authenticators: [any Authenticator], limits: CallLimits = .none,
-                feedbackWindowMs: Int64 = 15 * 86_400_000,
+                feedbackWindowMs: Int64 = 15 * 86_400_000, personalData: PersonalDataVault,
+                personalDataRetention: Duration = PersonalDataVault.defaultRetention,
                 logger: Logger = .disabled, faults: FaultInjection = .none) {
         let timers = timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock)
         let desk = desk ?? Desk(store: store, clock: clock, logger: logger)
-        var afterSale = AfterSaleServiceProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger)
+        var afterSale = AfterSaleServiceProvider(store: store, timers: timers, personalData: personalData,
+                                                 personalDataRetention: personalDataRetention, clock: clock, policy: policy, logger: logger)
         afterSale.faults = faults
         self.init(services: [
             afterSale.routes,
-            OrderBridgeProvider(orders: store, cases: store).routes,
-            RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, desk: store, clock: clock,
-                                 policy: policy, logger: logger).routes,
-            TimersProvider(store: store, timers: timers, clock: clock, policy: policy, logger: logger).routes,
+            OrderBridgeProvider(orders: store, cases: store, desk: store, personalData: personalData).routes,
+            RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, desk: store,
+                                 personalData: personalData, clock: clock, policy: policy, logger: logger).routes,
+            TimersProvider(store: store, timers: timers, personalData: personalData, clock: clock, policy: policy, logger: logger).routes,
             ServiceDeskProvider(desk: desk, timers: timers).routes,
             FeedbackProvider(store: store, clock: clock, windowMs: feedbackWindowMs).routes,
             AuditProvider(store: store).routes,

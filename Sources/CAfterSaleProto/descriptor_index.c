@@ -92,6 +92,8 @@ const ProtobufCMessageDescriptor *aftersale__v1__acknowledge_events_request__des
 const ProtobufCMessageDescriptor *aftersale__v1__acknowledge_events_response__descriptor_ref(void) { return &aftersale__v1__acknowledge_events_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__reveal_personal_data_request__descriptor_ref(void) { return &aftersale__v1__reveal_personal_data_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__reveal_personal_data_response__descriptor_ref(void) { return &aftersale__v1__reveal_personal_data_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__erase_personal_data_request__descriptor_ref(void) { return &aftersale__v1__erase_personal_data_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__erase_personal_data_response__descriptor_ref(void) { return &aftersale__v1__erase_personal_data_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__audit_record__descriptor_ref(void) { return &aftersale__v1__audit_record__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_request__descriptor_ref(void) { return &aftersale__v1__read_audit_chain_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_response__descriptor_ref(void) { return &aftersale__v1__read_audit_chain_response__descriptor; }
@@ -249,6 +251,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__acknowledge_events_response__descriptor,
     &aftersale__v1__reveal_personal_data_request__descriptor,
     &aftersale__v1__reveal_personal_data_response__descriptor,
+    &aftersale__v1__erase_personal_data_request__descriptor,
+    &aftersale__v1__erase_personal_data_response__descriptor,
     &aftersale__v1__audit_record__descriptor,
     &aftersale__v1__read_audit_chain_request__descriptor,
     &aftersale__v1__read_audit_chain_response__descriptor,
@@ -333,8 +337,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 155; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 155 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 157; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 157 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,

@@ -107,6 +107,9 @@ extension CopiedTable {
         CopiedTable("ratings", order: "subject", [
             ("subject", .text), ("shop_id", .text), ("agent_id", .text), ("rated_at", .integer), ("version", .integer), ("document", .bytes),
         ]),
+        CopiedTable("personal_data_keys", order: "buyer_id, generation", [
+            ("buyer_id", .text), ("generation", .integer), ("wrapped_key", .bytes), ("created_at", .integer), ("erased_at", .integer),
+        ]),
         CopiedTable("agents", order: "agent_id", [
             ("agent_id", .text), ("team", .text), ("version", .integer), ("document", .bytes),
         ]),

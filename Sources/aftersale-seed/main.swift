@@ -8,6 +8,7 @@ import RPCWire
 import ServiceKit
 import StoreBackends
 import Synchronization
+import SignedTokens
 
 // aftersale-seed: fills a store (server stopped) with orders and after-sale cases for the
 // benchmarks in docs/PERFORMANCE.md, on either backend:
@@ -58,13 +59,17 @@ enum SeedSettings {
                                      help: "queued tickets `TKSEED<i>` (requiring kind:return_and_refund)")
     static let deskSpare = Setting("--desk-spare", env: "AFTERSALE_SEED_DESK_SPARE", default: "20", value: "S",
                                    help: "capacity per agent beyond its share of the seeded tickets")
+    static let masterKeyFile = Setting("--master-key-file", env: "AFTERSALE_MASTER_KEY_FILE", default: nil, value: "FILE",
+                                       help: "the master key aftersaled will read (default: --data-dir/master.key, or ./data/master.key)")
     static let table = SettingsTable(program: "aftersale-seed",
-                                     settings: [dataDir, database, cases, orders, buyers, shops, freshOrders, concurrency, timerWait,
+                                     settings: [dataDir, database, masterKeyFile, cases, orders, buyers, shops, freshOrders, concurrency, timerWait,
                                                 deskAgents, deskTickets, deskSpare])
 }
 
 struct SeedOptions: Sendable {
     var store: StoreBackend
+    /// The master key file the server reads (what the seeded cases' personal data is sealed under).
+    var masterKeyPath = "./data/master.key"
     var cases = 0
     var orders = 100_000
     var buyers = 50_000
@@ -96,6 +101,7 @@ func parse() -> SeedOptions {
         default: fail("give exactly one of --data-dir and --database")
         }
         var o = SeedOptions(store: store)
+        o.masterKeyPath = values.string(s.masterKeyFile) ?? ((values.string(s.dataDir) ?? "./data") + "/master.key")
         o.cases = try values.int(s.cases, in: 0...9_000_000) ?? 0
         o.orders = try values.int(s.orders, in: 1...Int.max) ?? o.orders
         o.orders = (o.orders + 3) / 4 * 4
@@ -270,12 +276,14 @@ let createdCases = Atomic<Int>(0)
 /// twice, and no case number is skipped).
 func createCases(_ repository: any AfterSaleRepository, _ o: SeedOptions) async throws {
     let start = ContinuousClock.now
+    let personalData = PersonalDataVault(masterKey: try MasterKey.loadOrCreate(file: o.masterKeyPath), keys: repository, clock: SystemClock())
+    try await personalData.verifyMasterKey()
     let workers = min(o.concurrency, o.orders)
     try await withThrowingTaskGroup(of: Void.self) { group in
         for w in 0..<workers {
             group.addTask {
                 let clock = SeedClock()
-                let service = AfterSaleServiceProvider(store: repository, clock: clock, policy: o.policy)
+                let service = AfterSaleServiceProvider(store: repository, personalData: personalData, clock: clock, policy: o.policy)
                 for n in stride(from: 0, to: o.cases, by: 1) where (n % o.orders) % workers == w {
                     let orderIndex = n % o.orders
                     clock.set(day: anchorDay.adding(days: -(n % o.days)))

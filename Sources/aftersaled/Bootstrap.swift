@@ -31,14 +31,18 @@ struct Bootstrap {
         let auditSigner = try configuration.audit.signer(logger: logger.with(["component": "audit"]))
         let opened = try await configuration.store.open(logger: logger.with(["component": "storage"]))
         let store = opened.repository
+        let personalData = PersonalDataVault(masterKey: try configuration.personalData.masterKey(), keys: store, clock: SystemClock())
+        try await personalData.verifyMasterKey()
         let timers = TimerPolicySource(store: store, platform: configuration.policy.timers)
         let desk = Desk(store: store, settings: configuration.desk, logger: logger.with(["component": "desk"]))
         let host = ServiceHost(store: store, timers: timers, desk: desk, policy: configuration.policy,
                                authenticators: ServiceHost.authenticators(verifier: verifier,
                                                                           acceptStatedIdentity: authentication.acceptStatedIdentity),
-                               limits: configuration.limits, feedbackWindowMs: configuration.feedbackWindowMs, logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
+                               limits: configuration.limits, feedbackWindowMs: configuration.feedbackWindowMs,
+                               personalData: personalData, personalDataRetention: configuration.personalData.retention,
+                               logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let timerWorker = TimerWorker(store: store, timers: timers, policy: configuration.policy, settings: configuration.timerWorker,
-                                      logger: logger.with(["component": "timers"]))
+                                      personalData: personalData, logger: logger.with(["component": "timers"]))
         let checkpointer = AuditCheckpointer(store: store, signer: auditSigner, settings: configuration.audit.checkpoints,
                                              logger: logger.with(["component": "audit"]))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)

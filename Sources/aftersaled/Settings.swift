@@ -145,6 +145,13 @@ enum Settings {
     static let deskSweepInterval = Setting("--desk-sweep-interval", env: "AFTERSALE_DESK_SWEEP_INTERVAL", default: "1s", value: "DURATION",
                                            help: "how often each replica dispatches, announces SLAs and checks presence")
 
+    static let masterKeyFile = Setting("--master-key-file", env: "AFTERSALE_MASTER_KEY_FILE", default: nil, value: "FILE",
+                                       help: "the master key (64 hex digits) that wraps buyers' data keys; every replica reads the same "
+                                           + "(default: --data-dir/master.key, made on first start)")
+    static let personalDataRetention = Setting("--personal-data-retention", env: "AFTERSALE_PERSONAL_DATA_RETENTION", default: "180d",
+                                               value: "DURATION",
+                                               help: "ErasePersonalData waits until a buyer's last case finished this long ago")
+
     static let auditKey = Setting("--audit-key", env: "AFTERSALE_AUDIT_KEY", default: nil, value: "FILE",
                                   help: "the Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints "
                                       + "(default: a development key in --data-dir/dev-keys, made on first start)")
@@ -167,7 +174,7 @@ enum Settings {
         timerPollInterval, timerRate, timerBacklogAfter,
         deskSLAFile, deskReopenWindow, deskOptionalSkillWait, deskHeartbeatTimeout, deskOfflineGrace, deskSelfOperatedShops,
         deskEscalateTimers, deskIntake, deskSweepInterval, feedbackWindow,
-        auditKey, auditOrigin, auditCheckpointInterval, auditCheckpointEvery,
+        auditKey, auditOrigin, auditCheckpointInterval, auditCheckpointEvery, masterKeyFile, personalDataRetention,
     ])
 }
 
@@ -197,6 +204,26 @@ struct AuditSettings {
     var checkpoints = AuditCheckpointSettings()
 }
 
+/// Buyers' personal data at rest: the master key file and the retention period.
+struct PersonalDataSettings {
+    /// The master key file (made on first start when it is the default one).
+    var keyPath = "./data/master.key"
+    /// Whether ``keyPath`` is the data directory's default (then it is made when missing).
+    var keyPathIsDefault = true
+    /// How long after a buyer's last case finished their data may be erased.
+    var retention: Duration = PersonalDataVault.defaultRetention
+
+    /// The default key file of `dataDirectory`.
+    static func defaultKeyPath(inDataDirectory dataDirectory: String) -> String {
+        (dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory) + "/master.key"
+    }
+
+    /// The master key: read from ``keyPath``; the default file is made when missing, a given one must exist.
+    func masterKey() throws(KeyFileError) -> MasterKey {
+        keyPathIsDefault ? try MasterKey.loadOrCreate(file: keyPath) : try MasterKey.read(file: keyPath)
+    }
+}
+
 /// What aftersaled runs with, read from the settings and checked.
 struct Configuration {
     var server = ServerConfiguration()
@@ -212,6 +239,8 @@ struct Configuration {
     var feedbackWindowMs: Int64 = 15 * 86_400_000
     var authentication = AuthenticationSettings()
     var audit = AuditSettings()
+    /// Where the master key is and how long personal data is kept.
+    var personalData = PersonalDataSettings()
     var limits = CallLimits()
     /// The settings given, redacted, for the start-up log.
     var summary: [(flag: String, value: String)] = []
@@ -312,6 +341,10 @@ struct Configuration {
         }
         if let v = try values.bool(s.deskIntake) { c.desk.intake = v }
         if let v = try values.duration(s.feedbackWindow) { c.feedbackWindowMs = milliseconds(v) }
+        c.personalData.keyPath = values.string(s.masterKeyFile)
+            ?? PersonalDataSettings.defaultKeyPath(inDataDirectory: values.string(s.dataDir) ?? "./data")
+        c.personalData.keyPathIsDefault = values.string(s.masterKeyFile) == nil
+        if let v = try values.duration(s.personalDataRetention) { c.personalData.retention = v }
         if let v = values.string(s.deskSelfOperatedShops) {
             c.desk.selfOperatedShops = Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }

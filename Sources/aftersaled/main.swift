@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
+import AfterSaleServices
 import ServiceKit
+import SignedTokens
 
 // aftersaled: settings, then the parts Bootstrap wires, run as one service group until SIGTERM or SIGINT.
 
@@ -22,6 +24,12 @@ do {
     }
     group = ServiceGroup(services: parts, logger: logger)
 } catch let error as TokenKeysError {
+    FileHandle.standardError.write(Data("aftersaled: \(error)\n".utf8))
+    exit(1)
+} catch let error as KeyFileError {
+    FileHandle.standardError.write(Data("aftersaled: master key (--master-key-file): \(error)\n".utf8))
+    exit(1)
+} catch let error as PersonalDataVaultError {
     FileHandle.standardError.write(Data("aftersaled: \(error)\n".utf8))
     exit(1)
 } catch {

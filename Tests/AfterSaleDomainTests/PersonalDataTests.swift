@@ -87,3 +87,38 @@ struct PersonalDataDisclosureTests {
         #expect(shown.street.isEmpty && shown.phone == "139****5678" && shown.district == "Xihu")
     }
 }
+
+@Suite("Personal data: where it sits, and when it may be erased")
+struct PersonalDataRetentionTests {
+    static func finished(_ sequence: Int, at: Timestamp?) throws -> AfterSaleCase {
+        let opened = try Fixture.open(.returnAndRefund, [("l-1", 1)], sequence: sequence).afterSale
+        let withdrawn = try decide(opened, .withdraw(note: "no"), by: Fixture.buyer, at: Fixture.now, expectedVersion: nil,
+                                   policy: .standard).afterSale
+        return at == nil ? opened : withdrawn
+    }
+
+    @Test("erasable only when every case finished at least the retention period ago")
+    func retention() throws {
+        let open = try Self.finished(1, at: nil)
+        let done = try Self.finished(2, at: Fixture.now)
+        let day: Duration = .seconds(86_400)
+        #expect(throws: DomainError.self) { try PersonalDataRetention.checkErasable([done, open], retention: .zero, now: Fixture.now) }
+        #expect(throws: DomainError.self) {
+            try PersonalDataRetention.checkErasable([done], retention: day, now: Fixture.now.adding(milliseconds: 86_399_999))
+        }
+        try PersonalDataRetention.checkErasable([done], retention: day, now: Fixture.now.adding(milliseconds: 86_400_000))
+        try PersonalDataRetention.checkErasable([], retention: day, now: Fixture.now)
+        #expect(throws: DomainError.self) { try PersonalDataRetention.checkErasable([done], retention: .seconds(Int64.max), now: Fixture.now) }
+    }
+
+    @Test("an address's personal fields are its contact name, phone and street")
+    func personalFields() {
+        let address = Address(contactName: "李四", phone: "13812341234", province: "浙江省", city: "杭州市", district: "西湖区",
+                              street: "文三路 1 号", postalCode: "310012")
+        let mapped = address.mappingPersonalFields { "<\($0)>" }
+        #expect(mapped == Address(contactName: "<李四>", phone: "<13812341234>", province: "浙江省", city: "杭州市", district: "西湖区",
+                                  street: "<文三路 1 号>", postalCode: "310012"))
+        #expect(address.containsPersonalField { $0.hasPrefix("138") })
+        #expect(!address.containsPersonalField { $0 == "浙江省" })
+    }
+}

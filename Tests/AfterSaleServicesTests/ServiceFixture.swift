@@ -12,15 +12,26 @@ import StorageConformance
 struct ServiceFixture {
     let store = InMemoryRepository()
     let clock = ManualClock(millisecondsSinceEpoch: StorageFixture.now.millisecondsSinceEpoch)
+
+    init() {
+        personalData = PersonalDataVault(masterKey: .ephemeral(), keys: store, clock: clock)
+    }
+    /// Seals buyers' personal data under a key of this test's own.
+    let personalData: PersonalDataVault
     /// The rules the services decide by (the timers' defaults among them).
     var policy = PolicyConfig.standard
     /// Timer settings read afresh on every use (the in-memory store is cheap to ask).
     var timers: TimerPolicySource { TimerPolicySource(store: store, platform: policy.timers, clock: clock, maximumAge: .zero) }
-    var afterSale: AfterSaleServiceProvider { AfterSaleServiceProvider(store: store, timers: timers, clock: clock, policy: policy) }
-    var orders: OrderBridgeProvider { OrderBridgeProvider(orders: store, cases: store) }
+    /// How long personal data is kept after a buyer's last case.
+    var personalDataRetention = PersonalDataVault.defaultRetention
+    var afterSale: AfterSaleServiceProvider {
+        AfterSaleServiceProvider(store: store, timers: timers, personalData: personalData, personalDataRetention: personalDataRetention,
+                                 clock: clock, policy: policy)
+    }
+    var orders: OrderBridgeProvider { OrderBridgeProvider(orders: store, cases: store, desk: store, personalData: personalData) }
     var refunds: RefundBridgeProvider {
-        RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, desk: store, clock: clock,
-                             policy: policy)
+        RefundBridgeProvider(refunds: store, cases: store, orders: store, idempotency: store, timers: timers, desk: store,
+                             personalData: personalData, clock: clock, policy: policy)
     }
     /// How the service desk runs.
     var deskSettings = DeskSettings()
@@ -29,10 +40,11 @@ struct ServiceFixture {
     /// The desk worker, stepped by the test with ``DeskWorker/sweep()``.
     var deskWorker: DeskWorker { DeskWorker(desk: desk) }
     var feedback: FeedbackProvider { FeedbackProvider(store: store, clock: clock, windowMs: 86_400_000) }
-    var timerControls: TimersProvider { TimersProvider(store: store, timers: timers, clock: clock, policy: policy) }
+    var timerControls: TimersProvider { TimersProvider(store: store, timers: timers, personalData: personalData, clock: clock, policy: policy) }
     /// The timer worker, stepped by the test with ``TimerWorker/sweep()`` (no pacing).
     var timerWorker: TimerWorker {
-        TimerWorker(store: store, timers: timers, clock: clock, policy: policy, settings: TimerWorkerSettings(maximumPerSecond: 0))
+        TimerWorker(store: store, timers: timers, clock: clock, policy: policy, settings: TimerWorkerSettings(maximumPerSecond: 0),
+                    personalData: personalData)
     }
 
     /// A context for a call of `method` by `principal`, with extra metadata.

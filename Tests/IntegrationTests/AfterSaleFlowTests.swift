@@ -30,7 +30,8 @@ private final class AfterSaleFixture: @unchecked Sendable {
             await store.destroy()
             throw error
         }
-        server = try await TestServer.start(router: ServiceHost(store: opened.repository, authenticators: try TestTokens.authenticators()).router)
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository, authenticators: try TestTokens.authenticators(),
+                                                                personalData: try store.personalData(opened.repository)).router)
         client = try server.client()
     }
 
@@ -40,7 +41,8 @@ private final class AfterSaleFixture: @unchecked Sendable {
         await server.shutdown()
         opened.close()
         opened = try await store.open()
-        server = try await TestServer.start(router: ServiceHost(store: opened.repository, authenticators: try TestTokens.authenticators()).router)
+        server = try await TestServer.start(router: ServiceHost(store: opened.repository, authenticators: try TestTokens.authenticators(),
+                                                                personalData: try store.personalData(opened.repository)).router)
         client = try server.client()
     }
 

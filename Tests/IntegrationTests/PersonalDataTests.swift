@@ -107,5 +107,120 @@ extension Integration {
                 #expect(!log.contains(Self.name) && !log.contains("文三路"), "the log holds the buyer's name or street")
             }
         }
+
+        @Test("a populated store holds no plaintext phone, name or street: not the SQLite files, not a pg_dump",
+              arguments: [TestBackend.sqlite, .postgres])
+        func nothingInClearAtRest(_ backend: TestBackend) async throws {
+            let daemon = try ExecutablesTests.require("aftersaled")
+            try await TestStore.with("pii-rest", backend: backend) { store in
+                let (server, port) = try await ChildProcess.startDaemon(daemon, store: store,
+                                                                        extraArguments: ["--personal-data-retention", "0s"])
+                defer { if server.process.isRunning { server.signal(SIGKILL) } }
+                let client = try RPCClient(target: "127.0.0.1:\(port)")
+                defer { client.close() }
+
+                // The delivery address (order), the pickup address (case, feed event) and a response
+                // stored under an idempotency key all carry the buyer's phone, name and street.
+                let order = TestOrder(id: "o-rest-1")
+                var upsert = try order.upsertRequest()
+                upsert.order?.deliveryAddress = Self.pickupAddress()
+                _ = try await client.orderBridge.upsertOrder(upsert, options: Callers.orderSystem)
+                var c = try #require(try await client.afterSale.createAfterSale(
+                    Requests.create(order: order.id, kind: .returnAndRefund, reason: "no_reason_7_days", lines: [("l-1", 1)]),
+                    options: Callers.buyer(key: "k-rest-1")).afterSale)
+                c = try #require(try await client.afterSale.reviewAfterSale(Requests.approve(c), options: Callers.merchant()).afterSale)
+                var booking = Requests.pickup(c, windowStart: nowUnixMs() + 3_600_000, windowEnd: nowUnixMs() + 7_200_000)
+                booking.pickupAddress = Self.pickupAddress()
+                c = try #require(try await client.afterSale.submitReturnShipment(booking, options: Callers.buyer(key: "k-rest-2")).afterSale)
+                #expect(c.returnShipment?.fromAddress == Self.pickupAddress())
+                let replayed = try await client.afterSale.submitReturnShipment(booking, options: Callers.buyer(key: "k-rest-2"))
+                #expect(replayed.afterSale?.returnShipment?.fromAddress == Self.pickupAddress(), "the stored response opens on replay")
+
+                // Logistics reads the pickup from the feed in full.
+                let events = try await readFeed(client.afterSale, consumer: "logistics", options: Callers.system("logistics", timeout: .seconds(10)))
+                let pickup = try #require(events.first { $0.eventType == .returnPickupRequested }?.pickup)
+                #expect(pickup.pickupAddress == Self.pickupAddress())
+
+                // Another buyer's finished case: their data is erased (retention 0s) and reads empty.
+                let other = TestOrder(id: "o-rest-2", buyer: "b-2")
+                var upsertOther = try other.upsertRequest()
+                upsertOther.order?.deliveryAddress = Self.pickupAddress()
+                _ = try await client.orderBridge.upsertOrder(upsertOther, options: Callers.orderSystem)
+                let opened = try #require(try await client.afterSale.createAfterSale(
+                    Requests.create(order: other.id, kind: .returnAndRefund, reason: "no_reason_7_days", lines: [("l-1", 1)]),
+                    options: Callers.buyer("b-2", key: "k-rest-3")).afterSale)
+                #expect(opened.status == .pendingReview)
+                _ = try await client.afterSale.withdrawAfterSale(Requests.withdraw(opened, note: "changed my mind"), options: Callers.buyer("b-2"))
+                var erase = ErasePersonalDataRequest()
+                erase.buyerId = "b-1"
+                erase.reason = "retention over"
+                let refused = await rpcError { try await client.afterSale.erasePersonalData(erase, options: Callers.platform()) }
+                #expect(refused?.code == .failedPrecondition, "b-1's return is open")
+                erase.buyerId = "b-2"
+                let erased = try await client.afterSale.erasePersonalData(erase, options: Callers.platform())
+                #expect(erased.keysDestroyed == 1 && erased.caseNumbers == [opened.caseNumber])
+                var reveal = RevealPersonalDataRequest()
+                reveal.caseNumber = opened.caseNumber
+                reveal.reason = "checking the erasure"
+                let shown = try #require(try await client.afterSale.revealPersonalData(reveal, options: Callers.platform()).deliveryAddress)
+                #expect(shown.phone.isEmpty && shown.contactName.isEmpty && shown.street.isEmpty && shown.city == "杭州市")
+
+                server.signal(SIGTERM)
+                #expect(await server.waitForExit(timeout: .seconds(10)) == 0)
+                // pg_dump writes bytea (documents, payloads, stored responses) as hex: look for both forms.
+                let needles = [Self.phone, Self.name, "文三路"].flatMap { [Array($0.utf8), Self.hex($0)] }
+                var haystacks: [(String, [UInt8])] = []
+                switch backend {
+                case .sqlite:
+                    let files = FileManager.default.enumerator(atPath: store.directory)?.compactMap { $0 as? String } ?? []
+                    for file in files where file.hasPrefix("aftersale") {
+                        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: store.directory + "/" + file)))
+                        haystacks.append((file, bytes))
+                    }
+                    #expect(haystacks.contains { $0.0.hasSuffix(".sqlite3") }, "the database file is read: \(files)")
+                case .postgres:
+                    haystacks.append(("pg_dump", try Self.pgDump(try #require(store.database).url)))
+                }
+                var sealedSeen = false
+                for (name, bytes) in haystacks {
+                    for needle in needles {
+                        #expect(!Self.contains(bytes, needle), "\(name) holds \(String(decoding: needle, as: UTF8.self)) in clear")
+                    }
+                    sealedSeen = sealedSeen || Self.contains(bytes, Array("pdk1.".utf8)) || Self.contains(bytes, Self.hex("pdk1."))
+                }
+                #expect(sealedSeen, "the sealed fields are in what was searched")
+            }
+        }
+
+        /// A plain-SQL dump of the database at `url`, by the run's own pg_dump.
+        static func pgDump(_ url: String) throws -> [UInt8] {
+            let bin = try #require(ProcessInfo.processInfo.environment["AFTERSALE_PG_BINDIR"], "run through scripts/with-postgres.sh")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: bin + "/pg_dump")
+            process.arguments = ["--dbname=" + url, "--no-owner"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let bytes = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(bytes.count > 10_000, "a dump of the whole schema and its rows")
+            return [UInt8](bytes)
+        }
+
+        /// `text`'s UTF-8 as lower-case hex digits (how pg_dump shows it inside a bytea).
+        static func hex(_ text: String) -> [UInt8] {
+            Array(text.utf8.map { String(format: "%02x", $0) }.joined().utf8)
+        }
+
+        static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+            guard needle.count <= bytes.count else { return false }
+            var index = 0
+            while index <= bytes.count - needle.count {
+                if bytes[index] == needle[0], bytes[index..<(index + needle.count)].elementsEqual(needle) { return true }
+                index += 1
+            }
+            return false
+        }
     }
 }

@@ -182,6 +182,9 @@ extension Integration {
                     #expect(report.counts["events"] == Int(population.feedHead), "\(report.line)")
                     #expect(report.counts["feed_head"] == Int(population.feedHead), "\(report.line)")
 
+                    // The copy's personal data stays sealed under the source's master key: the target serves with that key.
+                    try FileManager.default.removeItem(atPath: target.masterKeyPath)
+                    try FileManager.default.copyItem(atPath: source.masterKeyPath, toPath: target.masterKeyPath)
                     // Both stores served side by side read back the same.
                     async let sqliteServer = ChildProcess.startDaemon(daemon, store: source, extraArguments: quiet)
                     async let postgresServer = ChildProcess.startDaemon(daemon, store: target, extraArguments: quiet)

@@ -34,6 +34,8 @@ public enum CaseStep: String, Sendable, Hashable, CaseIterable {
     case close
     /// An agent or the platform saw the buyer's personal data unmasked (the case itself does not change).
     case revealPersonalData = "reveal_personal_data"
+    /// The platform erased the buyer's personal data (the case itself does not change).
+    case erasePersonalData = "erase_personal_data"
 }
 
 /// One step of a case's timeline (进度), shown on the detail page.

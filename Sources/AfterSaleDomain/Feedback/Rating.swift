@@ -109,14 +109,14 @@ public struct Rating: Sendable, Hashable {
 
     /// A new rating on `survey` by `buyer`, within `windowMs` of the end.
     /// - Throws: ``DomainError/permissionDenied(_:)`` for anyone but the survey's buyer;
-    ///   ``DomainError/deskConflict(message:)`` past the window; ``DomainError/invalidArgument(field:message:)``.
+    ///   ``DomainError/stateConflict(message:)`` past the window; ``DomainError/invalidArgument(field:message:)``.
     public static func rate(_ survey: Survey, stars: Int, tags: [String], comment: String, by buyer: Principal, at now: Timestamp,
                             windowMs: Int64) throws(DomainError) -> Rating {
         guard buyer.role == .buyer, buyer.id == survey.buyerID else {
             throw .permissionDenied(.roleNotAllowed(principal: buyer, action: "rate \(survey.subject)", allowed: [.buyer]))
         }
         guard now.millisecondsSinceEpoch - survey.endedAt.millisecondsSinceEpoch <= windowMs else {
-            throw .deskConflict(message: "\(survey.subject) ended too long ago to be rated")
+            throw .stateConflict(message: "\(survey.subject) ended too long ago to be rated")
         }
         try validate(stars: stars, tags: tags, comment: comment)
         return Rating(subject: survey.subject, buyerID: survey.buyerID, stars: stars, tags: tags, comment: comment, shopID: survey.shopID,
@@ -131,9 +131,9 @@ public struct Rating: Sendable, Hashable {
         guard buyer.role == .buyer, buyer.id == buyerID else {
             throw .permissionDenied(.roleNotAllowed(principal: buyer, action: "edit the rating of \(subject)", allowed: [.buyer]))
         }
-        guard editedAt == nil else { throw .deskConflict(message: "the rating of \(subject) was edited already (once is allowed)") }
+        guard editedAt == nil else { throw .stateConflict(message: "the rating of \(subject) was edited already (once is allowed)") }
         guard now.millisecondsSinceEpoch - endedAt.millisecondsSinceEpoch <= windowMs else {
-            throw .deskConflict(message: "\(subject) ended too long ago to edit its rating")
+            throw .stateConflict(message: "\(subject) ended too long ago to edit its rating")
         }
         try Self.validate(stars: stars, tags: tags, comment: comment)
         var next = self

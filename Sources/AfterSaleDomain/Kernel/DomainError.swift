@@ -27,9 +27,10 @@ public enum DomainError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A report or command conflicts with what the refund order records (another success, a lease
     /// the caller does not hold, a status that does not allow it); nothing changed.
     case refundConflict(refundID: String, message: String)
-    /// A service-desk command that the ticket's or agent's state does not allow (a solved ticket
-    /// taken, a release by someone who does not hold it); nothing changed.
-    case deskConflict(message: String)
+    /// A command that the state of what it concerns does not allow (a solved ticket taken, a
+    /// release by someone who does not hold it, a rating past its window, personal data still
+    /// within retention); nothing changed.
+    case stateConflict(message: String)
 
     /// A human-readable message telling the caller what went wrong.
     public var message: String {
@@ -58,7 +59,7 @@ public enum DomainError: Error, Sendable, Hashable, CustomStringConvertible {
             "duplicate: \(message)"
         case .refundConflict(let refundID, let message):
             "refund \(refundID) \(message)"
-        case .deskConflict(let message):
+        case .stateConflict(let message):
             message
         }
     }

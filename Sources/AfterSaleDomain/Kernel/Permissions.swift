@@ -110,6 +110,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case readAudit = "read_audit"
     /// See a buyer's personal data on a case unmasked, with a reason that the trace records keep.
     case revealPersonalData = "reveal_personal_data"
+    /// Erase a buyer's personal data once it is past retention (crypto-shredding).
+    case erasePersonalData = "erase_personal_data"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -129,7 +131,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .rate: [.buyer]
         case .viewRatings: [.buyer, .merchant, .agent, .platform]
         case .listRatings: [.merchant, .agent, .platform]
-        case .readAudit: [.platform]
+        case .readAudit, .erasePersonalData: [.platform]
         }
     }
 
@@ -160,6 +162,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .listRatings: "list ratings"
         case .readAudit: "read the audit trail"
         case .revealPersonalData: "reveal personal data"
+        case .erasePersonalData: "erase personal data"
         }
     }
 }

@@ -248,7 +248,7 @@ public struct TicketChange: Sendable, Hashable {
 }
 
 extension Ticket {
-    private func conflict(_ message: String) -> DomainError { .deskConflict(message: "ticket \(id) \(message)") }
+    private func conflict(_ message: String) -> DomainError { .stateConflict(message: "ticket \(id) \(message)") }
 
     /// The change from `self` to `next` with its load deltas and one more version.
     private func change(to next: Ticket, at: Timestamp, entry: TicketEntry) -> TicketChange {

@@ -36,9 +36,10 @@ import AfterSaleDomain
 /// | 8          | 8: the audit chain (older trace records are chained by the first round, see ``AuditRows``) |
 /// | 9          | 9: service desk agents and tickets                                              |
 /// | 10         | 10: buyers' ratings                                                              |
-/// | 11, …      | future changes, in both dialects                                                 |
+/// | 11         | 11: buyers' data keys                                                            |
+/// | 12, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
-    /// Every migration, oldest first. Never edit one that has shipped: add the next (11, 12, …).
+    /// Every migration, oldest first. Never edit one that has shipped: add the next (12, 13, …).
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, reasons, refund orders, "
                           + "event feed, consumer cursors, tracking numbers, case number days (SQLite 1, 3, 4, 5, 6)",
@@ -57,7 +58,20 @@ public enum PostgresSchema {
                           sql: AuditRows.migration),
         PostgresMigration(version: 9, name: "service desk: agents and tickets (SQLite 9)", sql: version9),
         PostgresMigration(version: 10, name: "buyers' ratings of cases and tickets (SQLite 10)", sql: version10),
+        PostgresMigration(version: 11, name: "buyers' data keys, wrapped by the master key (SQLite 11)", sql: version11),
     ]
+
+    /// Migration 11, as SQLite's 11: buyers' data keys.
+    static let version11 = """
+        CREATE TABLE personal_data_keys (
+            buyer_id    text   NOT NULL,
+            generation  bigint NOT NULL,
+            wrapped_key bytea,
+            created_at  bigint NOT NULL,
+            erased_at   bigint,
+            PRIMARY KEY (buyer_id, generation)
+        );
+        """
 
     /// Migration 10, as SQLite's 10: buyers' ratings.
     static let version10 = """

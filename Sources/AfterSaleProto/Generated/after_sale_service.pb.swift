@@ -1082,6 +1082,63 @@ public struct RevealPersonalDataResponse: ProtoMessage {
     }
 }
 
+/// Erases a buyer's personal data (the platform; crypto-shredding): every data key of the buyer is
+/// destroyed, so their contact names, phones and streets, wherever stored, read as empty from then on.
+/// Cases, orders and money records stay. Refused (FAILED_PRECONDITION) while one of the buyer's cases
+/// is open or finished less than the retention period (--personal-data-retention) ago.
+///
+/// Protobuf type `aftersale.v1.ErasePersonalDataRequest`, declared in `proto/aftersale/v1/after_sale_service.proto`.
+public struct ErasePersonalDataRequest: ProtoMessage {
+    /// The buyer.
+    public var buyerId: String = ""
+    /// Why (1 to 500 characters); kept with the caller in a trace record on each of the buyer's cases.
+    public var reason: String = ""
+
+    public init() {}
+
+    public static let protoName = "aftersale.v1.ErasePersonalDataRequest"
+    public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { aftersale__v1__erase_personal_data_request__descriptor_ref() }
+
+    public init(protoReader r: ProtoReader) {
+        buyerId = r.string(0)
+        reason = r.string(1)
+    }
+
+    public func write(to w: inout ProtoWriter) {
+        w.setString(0, buyerId)
+        w.setString(1, reason)
+    }
+}
+
+/// What an erasure did.
+///
+/// Protobuf type `aftersale.v1.ErasePersonalDataResponse`, declared in `proto/aftersale/v1/after_sale_service.proto`.
+public struct ErasePersonalDataResponse: ProtoMessage {
+    /// The buyer.
+    public var buyerId: String = ""
+    /// Data keys destroyed by this call (0 when an earlier erasure left nothing to destroy).
+    public var keysDestroyed: Int32 = 0
+    /// The buyer's cases, each of which got a trace record of the erasure, in case-number order.
+    public var caseNumbers: [String] = []
+
+    public init() {}
+
+    public static let protoName = "aftersale.v1.ErasePersonalDataResponse"
+    public static var protoDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { aftersale__v1__erase_personal_data_response__descriptor_ref() }
+
+    public init(protoReader r: ProtoReader) {
+        buyerId = r.string(0)
+        keysDestroyed = r.int32(1)
+        caseNumbers = r.strings(2)
+    }
+
+    public func write(to w: inout ProtoWriter) {
+        w.setString(0, buyerId)
+        w.setInt32(1, keysDestroyed)
+        w.setStrings(2, caseNumbers)
+    }
+}
+
 /// The after-sale lifecycle: apply, review, return, refund, exchange, repair, converse, and the event feed.
 ///
 /// The method table of `aftersale.v1.AfterSaleService`: names and types shared by the server and the client.
@@ -1143,6 +1200,9 @@ public enum AfterSaleService {
     /// Shows a buyer's personal data on a case unmasked, to an agent or the platform who gives a reason; a trace record names who revealed what and why.
     public static let revealPersonalData = RPCMethod<RevealPersonalDataRequest, RevealPersonalDataResponse>(service: name, name: "RevealPersonalData", kind: .unary)
 
+    /// Erases a buyer's personal data once past retention by destroying their data keys (the platform); each of their cases records it.
+    public static let erasePersonalData = RPCMethod<ErasePersonalDataRequest, ErasePersonalDataResponse>(service: name, name: "ErasePersonalData", kind: .unary)
+
     /// Every method, in declaration order.
-    public static let methods: [RPCMethodInfo] = [createAfterSale.info, getAfterSale.info, listAfterSales.info, withdrawAfterSale.info, reviewAfterSale.info, submitReturnShipment.info, confirmReturnReceived.info, shipReplacement.info, confirmReplacementReceived.info, forceRefund.info, addMessage.info, listMessages.info, getReasonCatalog.info, upsertReason.info, ingestTrackingEvent.info, subscribe.info, acknowledgeEvents.info, revealPersonalData.info]
+    public static let methods: [RPCMethodInfo] = [createAfterSale.info, getAfterSale.info, listAfterSales.info, withdrawAfterSale.info, reviewAfterSale.info, submitReturnShipment.info, confirmReturnReceived.info, shipReplacement.info, confirmReplacementReceived.info, forceRefund.info, addMessage.info, listMessages.info, getReasonCatalog.info, upsertReason.info, ingestTrackingEvent.info, subscribe.info, acknowledgeEvents.info, revealPersonalData.info, erasePersonalData.info]
 }

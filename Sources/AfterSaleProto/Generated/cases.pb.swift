@@ -247,8 +247,11 @@ public struct CaseAction: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
     /// An agent or the platform revealed the buyer's personal data on the case (trace records only; the case does not change).
     public static let revealPersonalData = CaseAction(rawValue: 23)
 
+    /// The platform erased the buyer's personal data (their data keys destroyed; trace records only, the case does not change).
+    public static let erasePersonalData = CaseAction(rawValue: 24)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [CaseAction] = [.unspecified, .create, .autoApprove, .approve, .reject, .withdraw, .submitReturnShipment, .bookPickup, .trackingUpdate, .confirmReturnReceived, .requestRefund, .refundSucceeded, .refundFailed, .refundNeedsAttention, .refundRequeued, .shipReplacement, .confirmReplacementReceived, .forceRefund, .complete, .close, .addMessage, .upsertReason, .upsertOrder, .revealPersonalData]
+    public static let allCases: [CaseAction] = [.unspecified, .create, .autoApprove, .approve, .reject, .withdraw, .submitReturnShipment, .bookPickup, .trackingUpdate, .confirmReturnReceived, .requestRefund, .refundSucceeded, .refundFailed, .refundNeedsAttention, .refundRequeued, .shipReplacement, .confirmReplacementReceived, .forceRefund, .complete, .close, .addMessage, .upsertReason, .upsertOrder, .revealPersonalData, .erasePersonalData]
 
     /// The value's protobuf name, "CASE_ACTION_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -277,6 +280,7 @@ public struct CaseAction: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
         case 21: return "CASE_ACTION_UPSERT_REASON"
         case 22: return "CASE_ACTION_UPSERT_ORDER"
         case 23: return "CASE_ACTION_REVEAL_PERSONAL_DATA"
+        case 24: return "CASE_ACTION_ERASE_PERSONAL_DATA"
         default: return String(rawValue)
         }
     }

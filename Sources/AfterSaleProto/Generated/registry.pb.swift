@@ -78,6 +78,8 @@ public enum MessageRegistry {
         AcknowledgeEventsResponse.self,
         RevealPersonalDataRequest.self,
         RevealPersonalDataResponse.self,
+        ErasePersonalDataRequest.self,
+        ErasePersonalDataResponse.self,
         AuditRecord.self,
         ReadAuditChainRequest.self,
         ReadAuditChainResponse.self,

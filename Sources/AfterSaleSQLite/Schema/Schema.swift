@@ -45,7 +45,21 @@ public enum Schema {
                   apply: AuditRows.migrate),
         Migration(version: 9, name: "service desk: agents and tickets", sql: version9),
         Migration(version: 10, name: "buyers' ratings of cases and tickets", sql: version10),
+        Migration(version: 11, name: "buyers' data keys, wrapped by the master key", sql: version11),
     ]
+
+    /// Buyers' data keys (one row per generation; `wrapped_key` NULL once destroyed). The row of
+    /// buyer '' is the key check: it tells a server whether its master key is the store's.
+    static let version11 = """
+        CREATE TABLE personal_data_keys (
+            buyer_id    TEXT    NOT NULL,
+            generation  INTEGER NOT NULL,
+            wrapped_key BLOB,
+            created_at  INTEGER NOT NULL,
+            erased_at   INTEGER,
+            PRIMARY KEY (buyer_id, generation)
+        );
+        """
 
     /// Buyers' ratings (评价), one per case or ticket, as documents with the columns lists filter on.
     static let version10 = """

@@ -23,6 +23,10 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
+    /// Seals and opens the buyer's personal data.
+    let personalData: PersonalDataVault
+    /// How long after a buyer's last case finished their personal data must be kept.
+    let personalDataRetention: Duration
     /// Test-only faults (see ``FaultInjection``).
     var faults = FaultInjection.none
 
@@ -34,8 +38,11 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     public init(cases: any CaseRepository, orders: any OrderRepository, messages: any MessageRepository,
                 reasons: any ReasonCatalogRepository, refunds: any RefundRepository, feed: any EventFeedRepository,
                 idempotency: any IdempotencyRepository, timers: TimerPolicySource, desk: any DeskRepository,
+                personalData: PersonalDataVault, personalDataRetention: Duration = PersonalDataVault.defaultRetention,
                 clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, logger: Logger = .disabled) {
         self.timers = timers
+        self.personalData = personalData
+        self.personalDataRetention = personalDataRetention
         agentScope = AgentCaseScope(desk: desk)
         self.cases = cases
         self.orders = orders
@@ -52,17 +59,19 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     /// The service over a store that provides every port.
     /// - Parameter timers: the timer settings source shared with the other services and the
     ///   timer worker (default: a new one over `store` with `policy`'s timer defaults).
-    public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, clock: any WallClock = SystemClock(),
+    public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, personalData: PersonalDataVault,
+                personalDataRetention: Duration = PersonalDataVault.defaultRetention, clock: any WallClock = SystemClock(),
                 policy: PolicyConfig = .standard, logger: Logger = .disabled) {
         self.init(cases: store, orders: store, messages: store, reasons: store, refunds: store, feed: store,
                   idempotency: store, timers: timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock),
-                  desk: store, clock: clock, policy: policy, logger: logger)
+                  desk: store, personalData: personalData, personalDataRetention: personalDataRetention, clock: clock,
+                  policy: policy, logger: logger)
     }
 
     /// The shared domain core: decide, then commit with refund orders and events.
     var workflow: CaseWorkflow {
         CaseWorkflow(cases: cases, orders: orders, idempotency: idempotency, timers: timers, clock: clock, policy: policy,
-                     logger: logger)
+                     logger: logger, personalData: personalData)
     }
 
     // MARK: - Cases
@@ -282,7 +291,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
             let response = try await workflow.act(on: number, by: caller, call: caller.idempotentCall(method.info, request),
                                                   expectedVersion: expectedVersion, respond: { committed in
                 var response = Response()
-                response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund,
+                response.afterSale = ProtoMapping.afterSale(committed.view, refund: committed.refund,
                                                             timer: committed.timer, pauses: committed.pauses,
                                                             now: committed.transition.afterSale.updatedAt,
                                                             viewer: caller.principal)
@@ -311,7 +320,8 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     func wire(_ afterSale: AfterSaleDomain.AfterSaleCase, for viewer: Principal) async throws -> AfterSaleProto.AfterSaleCase {
         let refund = afterSale.status == .pendingReview ? nil : try await refunds.refund(of: afterSale.number)
         let timer = TimerRule(waitingIn: afterSale.status) == nil ? nil : try await timers.repository.caseTimer(of: afterSale.number)
-        return ProtoMapping.afterSale(afterSale, refund: refund, timer: timer, pauses: try await timers.settings().pauses,
+        return ProtoMapping.afterSale(try await personalData.opened(afterSale), refund: refund, timer: timer,
+                                      pauses: try await timers.settings().pauses,
                                       now: clock.now(), viewer: viewer)
     }
 }

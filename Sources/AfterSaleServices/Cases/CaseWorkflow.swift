@@ -19,11 +19,16 @@ struct CaseWorkflow: Sendable {
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
+    /// Seals the buyer's personal data in what is stored, opens it for responses.
+    let personalData: PersonalDataVault
 
     /// A committed change: the case before and after, and the refund order it created or moved.
     struct Committed: Sendable {
         var before: AfterSaleDomain.AfterSaleCase
+        /// The change as stored (the buyer's personal data sealed).
         var transition: Transition
+        /// The case after the change with the buyer's personal data opened: what responses show.
+        var view: AfterSaleDomain.AfterSaleCase
         var refund: AfterSaleDomain.RefundOrder?
         /// The case's timer after the change, nil when none runs.
         var timer: CaseTimer?
@@ -43,8 +48,10 @@ struct CaseWorkflow: Sendable {
                                      trackingKeys: [TrackingKey] = [], respond: (Committed) -> Response,
                                      _ makeAction: (AfterSaleDomain.AfterSaleCase) throws -> Action) async throws -> Response {
         try await DecideAgain.run("case \(number) kept changing while the action was decided; retry") { () async throws -> Response? in
-            if let call, let stored = try await idempotency.storedResponse(for: call) { return try Self.decode(stored) }
             guard let current = try await cases.afterSale(number) else { throw RepositoryError.caseNotFound(number) }
+            if let call, let stored = try await idempotency.storedResponse(for: call) {
+                return try Self.decode(try await personalData.openedResponse(stored, buyerID: current.buyerID))
+            }
             let action = try makeAction(current)
             let transition = try await decideRecordingRefusal(current, action, by: caller, expectedVersion: expectedVersion)
             return try await DecideAgain.commit {
@@ -109,6 +116,9 @@ struct CaseWorkflow: Sendable {
                 trackingKeys: [TrackingKey] = [], call: IdempotentCall? = nil,
                 respond: (Committed) -> [UInt8] = { _ in [] }) async throws -> CommitOutcome {
         var transition = decided
+        // New personal data (a pickup address) is sealed before anything is derived from the case:
+        // the stored case and the feed events that copy its addresses hold it sealed.
+        transition.afterSale = try await personalData.sealed(transition.afterSale)
         let order = try await orders.order(before.orderID)
         let siblings = try await cases.cases(ofOrder: before.orderID)
         guard siblings.contains(where: { $0.number == before.number && $0.version == before.version }) else {
@@ -132,15 +142,22 @@ struct CaseWorkflow: Sendable {
         case .clear: timerAfter = nil
         case .keep: timerAfter = previousRule == nil ? nil : try await timers.repository.caseTimer(of: before.number)
         }
-        let committed = Committed(before: before, transition: transition, refund: refund, timer: timerAfter, pauses: settings.pauses)
+        let committed = Committed(before: before, transition: transition, view: try await personalData.opened(after), refund: refund,
+                                  timer: timerAfter, pauses: settings.pauses)
+        var response: IdempotentResponse?
+        if let call {
+            // The stored response shows the buyer's data as the caller saw it: sealed under the buyer's key.
+            response = IdempotentResponse(call: call, response: try await personalData.sealedResponse(respond(committed),
+                                                                                                      buyerID: before.buyerID))
+        }
         let effects = CaseChangeEffects(
             basis: order.map { EligibilityBasis(order: $0, existingCases: siblings) }, newRefund: newRefund,
             refundUpdate: refundUpdate, events: events,
             trackingKeys: Self.newTrackingKeys(before: before, after: after) + trackingKeys,
-            response: call.map { IdempotentResponse(call: $0, response: respond(committed)) }, timer: timer)
+            response: response, timer: timer)
         switch try await cases.applyTransition(transition, expectedVersion: before.version, effects: effects) {
         case .applied: return .applied(committed)
-        case .replayed(let stored): return .replayed(stored)
+        case .replayed(let stored): return .replayed(try await personalData.openedResponse(stored, buyerID: before.buyerID))
         }
     }
 

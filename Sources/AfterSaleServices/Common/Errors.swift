@@ -35,7 +35,7 @@ extension DomainError: RPCErrorConvertible {
             RPCError(.outOfRange, message)
         case .duplicate:
             RPCError(.alreadyExists, message)
-        case .refundConflict, .deskConflict:
+        case .refundConflict, .stateConflict:
             RPCError(.failedPrecondition, message)
         }
     }

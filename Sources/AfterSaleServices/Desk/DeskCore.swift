@@ -82,7 +82,7 @@ struct DeskCore: Sendable {
                 continue
             }
         }
-        throw DomainError.deskConflict(message: "ticket \(id) kept changing while the step was decided; retry")
+        throw DomainError.stateConflict(message: "ticket \(id) kept changing while the step was decided; retry")
     }
 
     /// Changes agent `id` with `change`, compare-and-set, deciding again when it moved.
@@ -99,7 +99,7 @@ struct DeskCore: Sendable {
                 continue
             }
         }
-        throw DomainError.deskConflict(message: "agent \(id) kept changing; retry")
+        throw DomainError.stateConflict(message: "agent \(id) kept changing; retry")
     }
 
     /// One dispatch round: plans the queue against the online agents and commits the

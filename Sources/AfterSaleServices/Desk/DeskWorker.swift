@@ -81,7 +81,7 @@ public final class DeskWorker: Service, Sendable {
         for ticket in try await core.store.ticketsToWake(at: now, limit: 500) {
             if ticket.status == .solved {
                 _ = try? await core.act(on: ticket.id, by: Ticket.desk) { current, at in
-                    guard current.status == .solved else { throw DomainError.deskConflict(message: "no longer solved") }
+                    guard current.status == .solved else { throw DomainError.stateConflict(message: "no longer solved") }
                     return try current.close(by: Ticket.desk, at: at)
                 }
                 continue

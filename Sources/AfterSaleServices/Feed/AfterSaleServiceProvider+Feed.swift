@@ -45,7 +45,9 @@ extension AfterSaleServiceProvider {
             }
             for event in batch.events {
                 if let stopAt, event.cursor > stopAt { return }
-                try await responses.send(serialized: FeedWire.complete(event.payload, cursor: event.cursor))
+                // Addresses are stored sealed; subscribers (logistics books pickups from them) get them opened.
+                let payload = try await mapped { try await personalData.openedEventPayload(event.payload) }
+                try await responses.send(serialized: FeedWire.complete(payload, cursor: event.cursor))
             }
             let advanced = batch.scannedThrough > cursor
             cursor = max(cursor, batch.scannedThrough)

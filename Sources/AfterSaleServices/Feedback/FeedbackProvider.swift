@@ -43,7 +43,7 @@ public struct FeedbackProvider: FeedbackHandler {
             try Permissions.require(principal, .rate)
             let survey = try await survey(caseNumber: request.caseNumber, ticketID: request.ticketId, for: principal)
             guard let stored = try await store.rating(of: survey.subject) else {
-                throw DomainError.deskConflict(message: "\(survey.subject) is not rated yet: submit a rating first")
+                throw DomainError.stateConflict(message: "\(survey.subject) is not rated yet: submit a rating first")
             }
             let edited = try stored.edited(stars: Int(request.stars), tags: request.tags, comment: request.comment, by: principal,
                                            at: clock.now(), endedAt: survey.endedAt, windowMs: windowMs)
@@ -102,13 +102,13 @@ public struct FeedbackProvider: FeedbackHandler {
                 throw RepositoryError.caseNotFound(number)
             }
             guard let survey = Rating.survey(of: afterSale) else {
-                throw DomainError.deskConflict(message: "case \(number) offers no rating: only a completed case the buyer took part in")
+                throw DomainError.stateConflict(message: "case \(number) offers no rating: only a completed case the buyer took part in")
             }
             return survey
         case .ticket(let id):
             guard let ticket = try await store.ticket(id), ticket.requester == principal else { throw RepositoryError.ticketNotFound(id) }
             guard let survey = Rating.survey(of: ticket) else {
-                throw DomainError.deskConflict(message: "ticket \(id) offers no rating: only a solved ticket a buyer opened")
+                throw DomainError.stateConflict(message: "ticket \(id) offers no rating: only a solved ticket a buyer opened")
             }
             return survey
         }

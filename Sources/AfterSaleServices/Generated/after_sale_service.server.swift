@@ -43,6 +43,8 @@ public protocol AfterSaleServiceHandler: Sendable {
     func acknowledgeEvents(_ request: AcknowledgeEventsRequest, context: ServerContext) async throws -> AcknowledgeEventsResponse
     /// Shows a buyer's personal data on a case unmasked, to an agent or the platform who gives a reason; a trace record names who revealed what and why.
     func revealPersonalData(_ request: RevealPersonalDataRequest, context: ServerContext) async throws -> RevealPersonalDataResponse
+    /// Erases a buyer's personal data once past retention by destroying their data keys (the platform); each of their cases records it.
+    func erasePersonalData(_ request: ErasePersonalDataRequest, context: ServerContext) async throws -> ErasePersonalDataResponse
 }
 
 extension AfterSaleServiceHandler {
@@ -67,6 +69,7 @@ extension AfterSaleServiceHandler {
             Route(serverStreaming: AfterSaleService.subscribe) { try await self.subscribe($0, context: $1, responses: $2) },
             Route(unary: AfterSaleService.acknowledgeEvents) { try await self.acknowledgeEvents($0, context: $1) },
             Route(unary: AfterSaleService.revealPersonalData) { try await self.revealPersonalData($0, context: $1) },
+            Route(unary: AfterSaleService.erasePersonalData) { try await self.erasePersonalData($0, context: $1) },
         ]
     }
 }

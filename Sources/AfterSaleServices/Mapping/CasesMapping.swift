@@ -69,6 +69,7 @@ extension ProtoMapping {
         case .refundRequeued: .refundRequeued
         case .close: .close
         case .revealPersonalData: .revealPersonalData
+        case .erasePersonalData: .erasePersonalData
         }
     }
 

@@ -8,11 +8,17 @@ import RPCWire
 public struct OrderBridgeProvider: OrderBridgeHandler {
     let orders: any OrderRepository
     let cases: any CaseRepository
+    /// Seals the delivery address before an order is stored.
+    let personalData: PersonalDataVault
+    /// Which orders agents may see: those of their tickets' cases.
+    let agentScope: AgentCaseScope
 
-    /// The bridge over the orders and the cases on them.
-    public init(orders: any OrderRepository, cases: any CaseRepository) {
+    /// The bridge over the orders, the cases on them and the tickets that scope agents.
+    public init(orders: any OrderRepository, cases: any CaseRepository, desk: any DeskRepository, personalData: PersonalDataVault) {
         self.orders = orders
         self.cases = cases
+        self.personalData = personalData
+        agentScope = AgentCaseScope(desk: desk)
     }
 
     public func upsertOrder(_ request: UpsertOrderRequest, context: ServerContext) async throws -> UpsertOrderResponse {
@@ -26,7 +32,7 @@ public struct OrderBridgeProvider: OrderBridgeHandler {
                 throw DomainError.invalidArgument(field: "order.order_version", message: "must be positive, got \(order.version)")
             }
             var response = UpsertOrderResponse()
-            switch try await orders.saveOrder(order) {
+            switch try await orders.saveOrder(try await personalData.sealed(order)) {
             case .inserted, .updated:
                 response.outcome = .applied
                 response.storedOrderVersion = order.version
@@ -56,6 +62,15 @@ public struct OrderBridgeProvider: OrderBridgeHandler {
                 break
             }
             let onOrder = try await cases.cases(ofOrder: order.id)
+            // An agent sees the orders of the cases of their tickets; any other order is unknown to them.
+            if principal.role == .agent {
+                var visible = false
+                for afterSale in onOrder where try await agentScope.allows(principal, afterSale.number) {
+                    visible = true
+                    break
+                }
+                guard visible else { throw RepositoryError.orderNotFound(request.orderId) }
+            }
             var response = GetOrderAfterSaleStateResponse()
             response.state = ProtoMapping.orderView(OrderAfterSaleView(try OrderLedger(order: order, cases: onOrder)))
             return response

@@ -21,6 +21,8 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
+    /// Seals the buyer's personal data in stored changes and responses.
+    let personalData: PersonalDataVault
 
     /// Claims per call when the worker asks for 0, and the most it may ask for.
     static let claimPaging = Paging(defaultSize: 16, maximumSize: 256)
@@ -30,8 +32,10 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
     /// The bridge over the refund orders, the cases they pay and the orders of those cases.
     public init(refunds: any RefundRepository, cases: any CaseRepository, orders: any OrderRepository,
                 idempotency: any IdempotencyRepository, timers: TimerPolicySource, desk: any DeskRepository,
-                clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+                personalData: PersonalDataVault, clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard,
+                logger: Logger = .disabled) {
         self.timers = timers
+        self.personalData = personalData
         agentScope = AgentCaseScope(desk: desk)
         self.refunds = refunds
         self.cases = cases
@@ -44,7 +48,7 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
 
     var workflow: CaseWorkflow {
         CaseWorkflow(cases: cases, orders: orders, idempotency: idempotency, timers: timers, clock: clock, policy: policy,
-                     logger: logger)
+                     logger: logger, personalData: personalData)
     }
 
     public func claimRefunds(_ request: ClaimRefundsRequest, context: ServerContext) async throws -> ClaimRefundsResponse {
@@ -178,6 +182,13 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
             query.before = try Fields.instant(request.toUnixMs, field: "to_unix_ms")
             query.shopID = Fields.filter(request.shopId)
             if !request.caseNumber.isEmpty { query.caseNumber = try Fields.caseNumber(request.caseNumber) }
+            // An agent sees the refunds of the cases of their tickets, one case at a time.
+            if principal.role == .agent {
+                guard let number = query.caseNumber else {
+                    throw DomainError.invalidArgument(field: "case_number", message: "is required for agents (they list the refunds of a case of their tickets)")
+                }
+                guard try await agentScope.allows(principal, number) else { throw RepositoryError.caseNotFound(number) }
+            }
             query.pageSize = try Fields.pageSize(request.pageSize, Self.refundPaging)
             if !request.pageToken.isEmpty { query.after = try Self.cursor(request.pageToken) }
             let page = try await refunds.listRefunds(query)

@@ -72,9 +72,10 @@ public final class TimerWorker: Service, Sendable {
 
     /// A worker over `store`, arming follow-up timers from `timers`.
     public init(store: any AfterSaleRepository, timers: TimerPolicySource, clock: any WallClock = SystemClock(),
-                policy: PolicyConfig = .standard, settings: TimerWorkerSettings = TimerWorkerSettings(), logger: Logger = .disabled) {
+                policy: PolicyConfig = .standard, settings: TimerWorkerSettings = TimerWorkerSettings(),
+                personalData: PersonalDataVault, logger: Logger = .disabled) {
         let workflow = CaseWorkflow(cases: store, orders: store, idempotency: store, timers: timers, clock: clock, policy: policy,
-                                    logger: logger)
+                                    logger: logger, personalData: personalData)
         firing = TimerFiring(store: store, workflow: workflow, timers: timers, logger: logger)
         self.clock = clock
         self.settings = settings

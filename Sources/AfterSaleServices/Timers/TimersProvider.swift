@@ -14,10 +14,13 @@ public struct TimersProvider: TimersHandler {
     let clock: any WallClock
     let policy: PolicyConfig
     let logger: Logger
+    /// Seals and opens the buyer's personal data.
+    let personalData: PersonalDataVault
 
     /// The controls over `store`'s timers; `timers` is the source the other services arm timers from.
-    public init(store: any AfterSaleRepository, timers: TimerPolicySource, clock: any WallClock = SystemClock(),
-                policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+    public init(store: any AfterSaleRepository, timers: TimerPolicySource, personalData: PersonalDataVault,
+                clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, logger: Logger = .disabled) {
+        self.personalData = personalData
         self.store = store
         self.timers = timers
         self.clock = clock
@@ -145,7 +148,7 @@ public struct TimersProvider: TimersHandler {
                 throw RPCError(.failedPrecondition, "case \(number) has no pending timer")
             }
             let workflow = CaseWorkflow(cases: store, orders: store, idempotency: store, timers: timers, clock: clock,
-                                        policy: policy, logger: logger)
+                                        policy: policy, logger: logger, personalData: personalData)
             let firing = TimerFiring(store: store, workflow: workflow, timers: timers, logger: logger)
             let fired = try await firing.fire(timer, at: clock.now(), firedEarlyBy: principal)
             guard let committed = fired.committed else {
@@ -154,7 +157,7 @@ public struct TimersProvider: TimersHandler {
             logger.log(.info, "timer fired on request", ["case": number.rawValue, "rule": timer.rule.rawValue,
                                                          "by": "\(principal.role.rawValue):\(principal.id)"])
             var response = FireTimerResponse()
-            response.afterSale = ProtoMapping.afterSale(committed.transition.afterSale, refund: committed.refund,
+            response.afterSale = ProtoMapping.afterSale(committed.view, refund: committed.refund,
                                                         timer: committed.timer, pauses: committed.pauses,
                                                         now: committed.transition.afterSale.updatedAt,
                                                         viewer: principal)

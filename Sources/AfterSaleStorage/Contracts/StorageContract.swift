@@ -80,6 +80,13 @@ public enum StorageContract {
         }
     }
 
+    /// A data key is stored live (wrapped bytes, no erasure time) at generation 1 or later.
+    public static func check(_ key: PersonalDataKeyRecord) throws(RepositoryError) {
+        guard key.generation >= 1, let wrapped = key.wrappedKey, !wrapped.isEmpty, key.erasedAt == nil else {
+            throw .invalidRequest("a new data key is live, wrapped, at generation 1 or later")
+        }
+    }
+
     /// A rating page asks for 1 to 1000 rows.
     public static func check(_ query: RatingQuery) throws(RepositoryError) {
         guard (1...1_000).contains(query.pageSize) else {

@@ -44,6 +44,7 @@ public final class InMemoryRepository: AfterSaleRepository {
         var overrides: [String: [TimerOverride]] = [:]
         var pauses: [String: [TimerPause]] = [:]
         var ratings: [RatingSubject: Rating] = [:]
+        var personalDataKeys: [String: [PersonalDataKeyRecord]] = [:]
         var agents: [String: Agent] = [:]
         var tickets: [String: (ticket: Ticket, wakeAt: Timestamp?)] = [:]
         var audit: [AuditEntry] = []
@@ -556,6 +557,32 @@ public final class InMemoryRepository: AfterSaleRepository {
     }
 
     // MARK: - Feedback
+
+    public func personalDataKeys(of buyerID: String) async throws -> [PersonalDataKeyRecord] {
+        state.withLock { $0.personalDataKeys[buyerID] ?? [] }
+    }
+
+    public func insertPersonalDataKey(_ record: PersonalDataKeyRecord) async throws -> PersonalDataKeyRecord {
+        try StorageContract.check(record)
+        return state.withLock { state in
+            if let stored = state.personalDataKeys[record.buyerID]?.first(where: { $0.generation == record.generation }) { return stored }
+            state.personalDataKeys[record.buyerID, default: []].append(record)
+            state.personalDataKeys[record.buyerID]?.sort { $0.generation < $1.generation }
+            return record
+        }
+    }
+
+    public func erasePersonalDataKeys(of buyerID: String, at: Timestamp) async throws -> Int {
+        state.withLock { state in
+            var erased = 0
+            for index in (state.personalDataKeys[buyerID] ?? []).indices where state.personalDataKeys[buyerID]?[index].wrappedKey != nil {
+                state.personalDataKeys[buyerID]?[index].wrappedKey = nil
+                state.personalDataKeys[buyerID]?[index].erasedAt = at
+                erased += 1
+            }
+            return erased
+        }
+    }
 
     public func rating(of subject: RatingSubject) async throws -> Rating? {
         state.withLock { $0.ratings[subject] }

@@ -39,7 +39,8 @@ final class IntegrationFixture: @unchecked Sendable {
             throw error
         }
         server = try await TestServer.start(router: ServiceHost(store: opened.repository, policy: policy,
-                                                                authenticators: try TestTokens.authenticators()).router)
+                                                                authenticators: try TestTokens.authenticators(),
+                                                                personalData: try store.personalData(opened.repository)).router)
         client = try server.client()
     }
 
@@ -65,7 +66,8 @@ final class IntegrationFixture: @unchecked Sendable {
         opened.close()
         opened = try await store.open()
         server = try await TestServer.start(router: ServiceHost(store: opened.repository, policy: policy,
-                                                                authenticators: try TestTokens.authenticators()).router)
+                                                                authenticators: try TestTokens.authenticators(),
+                                                                personalData: try store.personalData(opened.repository)).router)
         client = try server.client()
     }
 

@@ -1,5 +1,9 @@
+import AfterSaleDomain
 import AfterSalePostgres
+import AfterSaleServices
 import Foundation
+import ServiceKit
+import SignedTokens
 import StoreBackends
 import Testing
 
@@ -80,6 +84,7 @@ struct TestStore: Sendable {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("aftersale-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        _ = try MasterKey.loadOrCreate(file: directory + "/master.key")
         switch backend {
         case .sqlite:
             return TestStore(backend: backend, directory: directory, database: nil)
@@ -110,8 +115,18 @@ struct TestStore: Sendable {
 
     /// The arguments that point `aftersaled` at this store (and make it trust the tests' token key).
     var daemonArguments: [String] {
-        if let database { return ["--database", database.url, "--database-pool-size", "4"] + TestTokens.daemonArguments }
+        if let database {
+            return ["--database", database.url, "--database-pool-size", "4", "--master-key-file", masterKeyPath] + TestTokens.daemonArguments
+        }
         return ["--data-dir", directory] + TestTokens.daemonArguments
+    }
+
+    /// The store's master key file: what aftersaled reads (every replica the same), and in-process servers too.
+    var masterKeyPath: String { directory + "/master.key" }
+
+    /// A vault over `repository` under the store's master key (made on first use).
+    func personalData(_ repository: any AfterSaleRepository) throws -> PersonalDataVault {
+        PersonalDataVault(masterKey: try MasterKey.loadOrCreate(file: masterKeyPath), keys: repository, clock: SystemClock())
     }
 
     /// Removes the data directory and drops the database.

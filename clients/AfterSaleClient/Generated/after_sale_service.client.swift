@@ -138,6 +138,13 @@ public struct AfterSaleServiceClient: Sendable {
     public func revealPersonalData(_ request: RevealPersonalDataRequest, options: CallOptions = CallOptions()) async throws(RPCError) -> RevealPersonalDataResponse {
         try await client.unary(AfterSaleService.revealPersonalData, request, options: options)
     }
+
+    /// Erases a buyer's personal data once past retention by destroying their data keys (the platform); each of their cases records it.
+    ///
+    /// - Throws: `RPCError` with the call's status code and message when it is not OK.
+    public func erasePersonalData(_ request: ErasePersonalDataRequest, options: CallOptions = CallOptions()) async throws(RPCError) -> ErasePersonalDataResponse {
+        try await client.unary(AfterSaleService.erasePersonalData, request, options: options)
+    }
 }
 
 extension RPCClient {

@@ -1582,6 +1582,96 @@ void   aftersale__v1__reveal_personal_data_response__free_unpacked
   assert(message->base.descriptor == &aftersale__v1__reveal_personal_data_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   aftersale__v1__erase_personal_data_request__init
+                     (Aftersale__V1__ErasePersonalDataRequest         *message)
+{
+  static const Aftersale__V1__ErasePersonalDataRequest init_value = AFTERSALE__V1__ERASE_PERSONAL_DATA_REQUEST__INIT;
+  *message = init_value;
+}
+size_t aftersale__v1__erase_personal_data_request__get_packed_size
+                     (const Aftersale__V1__ErasePersonalDataRequest *message)
+{
+  assert(message->base.descriptor == &aftersale__v1__erase_personal_data_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aftersale__v1__erase_personal_data_request__pack
+                     (const Aftersale__V1__ErasePersonalDataRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aftersale__v1__erase_personal_data_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aftersale__v1__erase_personal_data_request__pack_to_buffer
+                     (const Aftersale__V1__ErasePersonalDataRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aftersale__v1__erase_personal_data_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aftersale__V1__ErasePersonalDataRequest *
+       aftersale__v1__erase_personal_data_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aftersale__V1__ErasePersonalDataRequest *)
+     protobuf_c_message_unpack (&aftersale__v1__erase_personal_data_request__descriptor,
+                                allocator, len, data);
+}
+void   aftersale__v1__erase_personal_data_request__free_unpacked
+                     (Aftersale__V1__ErasePersonalDataRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aftersale__v1__erase_personal_data_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   aftersale__v1__erase_personal_data_response__init
+                     (Aftersale__V1__ErasePersonalDataResponse         *message)
+{
+  static const Aftersale__V1__ErasePersonalDataResponse init_value = AFTERSALE__V1__ERASE_PERSONAL_DATA_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t aftersale__v1__erase_personal_data_response__get_packed_size
+                     (const Aftersale__V1__ErasePersonalDataResponse *message)
+{
+  assert(message->base.descriptor == &aftersale__v1__erase_personal_data_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t aftersale__v1__erase_personal_data_response__pack
+                     (const Aftersale__V1__ErasePersonalDataResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &aftersale__v1__erase_personal_data_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t aftersale__v1__erase_personal_data_response__pack_to_buffer
+                     (const Aftersale__V1__ErasePersonalDataResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &aftersale__v1__erase_personal_data_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Aftersale__V1__ErasePersonalDataResponse *
+       aftersale__v1__erase_personal_data_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Aftersale__V1__ErasePersonalDataResponse *)
+     protobuf_c_message_unpack (&aftersale__v1__erase_personal_data_response__descriptor,
+                                allocator, len, data);
+}
+void   aftersale__v1__erase_personal_data_response__free_unpacked
+                     (Aftersale__V1__ErasePersonalDataResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &aftersale__v1__erase_personal_data_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor aftersale__v1__create_after_sale_request__field_descriptors[6] =
 {
   {
@@ -3822,6 +3912,121 @@ const ProtobufCMessageDescriptor aftersale__v1__reveal_personal_data_response__d
   (ProtobufCMessageInit) aftersale__v1__reveal_personal_data_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor aftersale__v1__erase_personal_data_request__field_descriptors[2] =
+{
+  {
+    "buyer_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__ErasePersonalDataRequest, buyer_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__ErasePersonalDataRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aftersale__v1__erase_personal_data_request__field_indices_by_name[] = {
+  0,   /* field[0] = buyer_id */
+  1,   /* field[1] = reason */
+};
+static const ProtobufCIntRange aftersale__v1__erase_personal_data_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor aftersale__v1__erase_personal_data_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aftersale.v1.ErasePersonalDataRequest",
+  "ErasePersonalDataRequest",
+  "Aftersale__V1__ErasePersonalDataRequest",
+  "aftersale.v1",
+  sizeof(Aftersale__V1__ErasePersonalDataRequest),
+  2,
+  aftersale__v1__erase_personal_data_request__field_descriptors,
+  aftersale__v1__erase_personal_data_request__field_indices_by_name,
+  1,  aftersale__v1__erase_personal_data_request__number_ranges,
+  (ProtobufCMessageInit) aftersale__v1__erase_personal_data_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor aftersale__v1__erase_personal_data_response__field_descriptors[3] =
+{
+  {
+    "buyer_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__ErasePersonalDataResponse, buyer_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "keys_destroyed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__ErasePersonalDataResponse, keys_destroyed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_numbers",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Aftersale__V1__ErasePersonalDataResponse, n_case_numbers),
+    offsetof(Aftersale__V1__ErasePersonalDataResponse, case_numbers),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned aftersale__v1__erase_personal_data_response__field_indices_by_name[] = {
+  0,   /* field[0] = buyer_id */
+  2,   /* field[2] = case_numbers */
+  1,   /* field[1] = keys_destroyed */
+};
+static const ProtobufCIntRange aftersale__v1__erase_personal_data_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor aftersale__v1__erase_personal_data_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "aftersale.v1.ErasePersonalDataResponse",
+  "ErasePersonalDataResponse",
+  "Aftersale__V1__ErasePersonalDataResponse",
+  "aftersale.v1",
+  sizeof(Aftersale__V1__ErasePersonalDataResponse),
+  3,
+  aftersale__v1__erase_personal_data_response__field_descriptors,
+  aftersale__v1__erase_personal_data_response__field_indices_by_name,
+  1,  aftersale__v1__erase_personal_data_response__number_ranges,
+  (ProtobufCMessageInit) aftersale__v1__erase_personal_data_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue aftersale__v1__review_decision__enum_values_by_number[3] =
 {
   { "REVIEW_DECISION_UNSPECIFIED", "AFTERSALE__V1__REVIEW_DECISION__REVIEW_DECISION_UNSPECIFIED", 0 },
@@ -3852,7 +4057,7 @@ const ProtobufCEnumDescriptor aftersale__v1__review_decision__descriptor =
   aftersale__v1__review_decision__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor aftersale__v1__after_sale_service__method_descriptors[18] =
+static const ProtobufCMethodDescriptor aftersale__v1__after_sale_service__method_descriptors[19] =
 {
   { "CreateAfterSale", &aftersale__v1__create_after_sale_request__descriptor, &aftersale__v1__create_after_sale_response__descriptor },
   { "GetAfterSale", &aftersale__v1__get_after_sale_request__descriptor, &aftersale__v1__get_after_sale_response__descriptor },
@@ -3872,6 +4077,7 @@ static const ProtobufCMethodDescriptor aftersale__v1__after_sale_service__method
   { "Subscribe", &aftersale__v1__subscribe_request__descriptor, &aftersale__v1__event__descriptor },
   { "AcknowledgeEvents", &aftersale__v1__acknowledge_events_request__descriptor, &aftersale__v1__acknowledge_events_response__descriptor },
   { "RevealPersonalData", &aftersale__v1__reveal_personal_data_request__descriptor, &aftersale__v1__reveal_personal_data_response__descriptor },
+  { "ErasePersonalData", &aftersale__v1__erase_personal_data_request__descriptor, &aftersale__v1__erase_personal_data_response__descriptor },
 };
 const unsigned aftersale__v1__after_sale_service__method_indices_by_name[] = {
   16,        /* AcknowledgeEvents */
@@ -3879,6 +4085,7 @@ const unsigned aftersale__v1__after_sale_service__method_indices_by_name[] = {
   8,        /* ConfirmReplacementReceived */
   6,        /* ConfirmReturnReceived */
   0,        /* CreateAfterSale */
+  18,        /* ErasePersonalData */
   9,        /* ForceRefund */
   1,        /* GetAfterSale */
   12,        /* GetReasonCatalog */
@@ -3900,7 +4107,7 @@ const ProtobufCServiceDescriptor aftersale__v1__after_sale_service__descriptor =
   "AfterSaleService",
   "Aftersale__V1__AfterSaleService",
   "aftersale.v1",
-  18,
+  19,
   aftersale__v1__after_sale_service__method_descriptors,
   aftersale__v1__after_sale_service__method_indices_by_name
 };
@@ -4047,6 +4254,14 @@ void aftersale__v1__after_sale_service__reveal_personal_data(ProtobufCService *s
 {
   assert(service->descriptor == &aftersale__v1__after_sale_service__descriptor);
   service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void aftersale__v1__after_sale_service__erase_personal_data(ProtobufCService *service,
+                                                            const Aftersale__V1__ErasePersonalDataRequest *input,
+                                                            Aftersale__V1__ErasePersonalDataResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &aftersale__v1__after_sale_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void aftersale__v1__after_sale_service__init (Aftersale__V1__AfterSaleService_Service *service,
                                               Aftersale__V1__AfterSaleService_ServiceDestroy destroy)

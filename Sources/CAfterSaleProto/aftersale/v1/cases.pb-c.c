@@ -2124,7 +2124,7 @@ const ProtobufCEnumDescriptor aftersale__v1__reason_basis__descriptor =
   aftersale__v1__reason_basis__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_number[24] =
+static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_number[25] =
 {
   { "CASE_ACTION_UNSPECIFIED", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UNSPECIFIED", 0 },
   { "CASE_ACTION_CREATE", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_CREATE", 1 },
@@ -2150,11 +2150,12 @@ static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_numbe
   { "CASE_ACTION_UPSERT_REASON", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UPSERT_REASON", 21 },
   { "CASE_ACTION_UPSERT_ORDER", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UPSERT_ORDER", 22 },
   { "CASE_ACTION_REVEAL_PERSONAL_DATA", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_REVEAL_PERSONAL_DATA", 23 },
+  { "CASE_ACTION_ERASE_PERSONAL_DATA", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_ERASE_PERSONAL_DATA", 24 },
 };
 static const ProtobufCIntRange aftersale__v1__case_action__value_ranges[] = {
-{0, 0},{0, 24}
+{0, 0},{0, 25}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__case_action__enum_values_by_name[24] =
+static const ProtobufCEnumValueIndex aftersale__v1__case_action__enum_values_by_name[25] =
 {
   { "CASE_ACTION_ADD_MESSAGE", 20 },
   { "CASE_ACTION_APPROVE", 3 },
@@ -2165,6 +2166,7 @@ static const ProtobufCEnumValueIndex aftersale__v1__case_action__enum_values_by_
   { "CASE_ACTION_CONFIRM_REPLACEMENT_RECEIVED", 16 },
   { "CASE_ACTION_CONFIRM_RETURN_RECEIVED", 9 },
   { "CASE_ACTION_CREATE", 1 },
+  { "CASE_ACTION_ERASE_PERSONAL_DATA", 24 },
   { "CASE_ACTION_FORCE_REFUND", 17 },
   { "CASE_ACTION_REFUND_FAILED", 12 },
   { "CASE_ACTION_REFUND_NEEDS_ATTENTION", 13 },
@@ -2188,9 +2190,9 @@ const ProtobufCEnumDescriptor aftersale__v1__case_action__descriptor =
   "CaseAction",
   "Aftersale__V1__CaseAction",
   "aftersale.v1",
-  24,
+  25,
   aftersale__v1__case_action__enum_values_by_number,
-  24,
+  25,
   aftersale__v1__case_action__enum_values_by_name,
   1,
   aftersale__v1__case_action__value_ranges,

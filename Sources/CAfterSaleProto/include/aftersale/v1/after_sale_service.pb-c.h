@@ -56,6 +56,8 @@ typedef struct Aftersale__V1__AcknowledgeEventsRequest Aftersale__V1__Acknowledg
 typedef struct Aftersale__V1__AcknowledgeEventsResponse Aftersale__V1__AcknowledgeEventsResponse;
 typedef struct Aftersale__V1__RevealPersonalDataRequest Aftersale__V1__RevealPersonalDataRequest;
 typedef struct Aftersale__V1__RevealPersonalDataResponse Aftersale__V1__RevealPersonalDataResponse;
+typedef struct Aftersale__V1__ErasePersonalDataRequest Aftersale__V1__ErasePersonalDataRequest;
+typedef struct Aftersale__V1__ErasePersonalDataResponse Aftersale__V1__ErasePersonalDataResponse;
 
 
 /* --- enums --- */
@@ -933,6 +935,54 @@ struct  Aftersale__V1__RevealPersonalDataResponse
     , (char *)protobuf_c_empty_string, NULL, NULL }
 
 
+/*
+ * Erases a buyer's personal data (the platform; crypto-shredding): every data key of the buyer is
+ * destroyed, so their contact names, phones and streets, wherever stored, read as empty from then on.
+ * Cases, orders and money records stay. Refused (FAILED_PRECONDITION) while one of the buyer's cases
+ * is open or finished less than the retention period (--personal-data-retention) ago.
+ */
+struct  Aftersale__V1__ErasePersonalDataRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The buyer.
+   */
+  char *buyer_id;
+  /*
+   * Why (1 to 500 characters); kept with the caller in a trace record on each of the buyer's cases.
+   */
+  char *reason;
+};
+#define AFTERSALE__V1__ERASE_PERSONAL_DATA_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__erase_personal_data_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * What an erasure did.
+ */
+struct  Aftersale__V1__ErasePersonalDataResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The buyer.
+   */
+  char *buyer_id;
+  /*
+   * Data keys destroyed by this call (0 when an earlier erasure left nothing to destroy).
+   */
+  int32_t keys_destroyed;
+  /*
+   * The buyer's cases, each of which got a trace record of the erasure, in case-number order.
+   */
+  size_t n_case_numbers;
+  char **case_numbers;
+};
+#define AFTERSALE__V1__ERASE_PERSONAL_DATA_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__erase_personal_data_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0,NULL }
+
+
 /* Aftersale__V1__CreateAfterSaleRequest methods */
 void   aftersale__v1__create_after_sale_request__init
                      (Aftersale__V1__CreateAfterSaleRequest         *message);
@@ -1598,6 +1648,44 @@ Aftersale__V1__RevealPersonalDataResponse *
 void   aftersale__v1__reveal_personal_data_response__free_unpacked
                      (Aftersale__V1__RevealPersonalDataResponse *message,
                       ProtobufCAllocator *allocator);
+/* Aftersale__V1__ErasePersonalDataRequest methods */
+void   aftersale__v1__erase_personal_data_request__init
+                     (Aftersale__V1__ErasePersonalDataRequest         *message);
+size_t aftersale__v1__erase_personal_data_request__get_packed_size
+                     (const Aftersale__V1__ErasePersonalDataRequest   *message);
+size_t aftersale__v1__erase_personal_data_request__pack
+                     (const Aftersale__V1__ErasePersonalDataRequest   *message,
+                      uint8_t             *out);
+size_t aftersale__v1__erase_personal_data_request__pack_to_buffer
+                     (const Aftersale__V1__ErasePersonalDataRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Aftersale__V1__ErasePersonalDataRequest *
+       aftersale__v1__erase_personal_data_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aftersale__v1__erase_personal_data_request__free_unpacked
+                     (Aftersale__V1__ErasePersonalDataRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Aftersale__V1__ErasePersonalDataResponse methods */
+void   aftersale__v1__erase_personal_data_response__init
+                     (Aftersale__V1__ErasePersonalDataResponse         *message);
+size_t aftersale__v1__erase_personal_data_response__get_packed_size
+                     (const Aftersale__V1__ErasePersonalDataResponse   *message);
+size_t aftersale__v1__erase_personal_data_response__pack
+                     (const Aftersale__V1__ErasePersonalDataResponse   *message,
+                      uint8_t             *out);
+size_t aftersale__v1__erase_personal_data_response__pack_to_buffer
+                     (const Aftersale__V1__ErasePersonalDataResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Aftersale__V1__ErasePersonalDataResponse *
+       aftersale__v1__erase_personal_data_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   aftersale__v1__erase_personal_data_response__free_unpacked
+                     (Aftersale__V1__ErasePersonalDataResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Aftersale__V1__CreateAfterSaleRequest_Closure)
@@ -1705,6 +1793,12 @@ typedef void (*Aftersale__V1__RevealPersonalDataRequest_Closure)
 typedef void (*Aftersale__V1__RevealPersonalDataResponse_Closure)
                  (const Aftersale__V1__RevealPersonalDataResponse *message,
                   void *closure_data);
+typedef void (*Aftersale__V1__ErasePersonalDataRequest_Closure)
+                 (const Aftersale__V1__ErasePersonalDataRequest *message,
+                  void *closure_data);
+typedef void (*Aftersale__V1__ErasePersonalDataResponse_Closure)
+                 (const Aftersale__V1__ErasePersonalDataResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1784,6 +1878,10 @@ struct Aftersale__V1__AfterSaleService_Service
                                const Aftersale__V1__RevealPersonalDataRequest *input,
                                Aftersale__V1__RevealPersonalDataResponse_Closure closure,
                                void *closure_data);
+  void (*erase_personal_data)(Aftersale__V1__AfterSaleService_Service *service,
+                              const Aftersale__V1__ErasePersonalDataRequest *input,
+                              Aftersale__V1__ErasePersonalDataResponse_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Aftersale__V1__AfterSaleService_ServiceDestroy)(Aftersale__V1__AfterSaleService_Service *);
 void aftersale__v1__after_sale_service__init (Aftersale__V1__AfterSaleService_Service *service,
@@ -1809,7 +1907,8 @@ void aftersale__v1__after_sale_service__init (Aftersale__V1__AfterSaleService_Se
       function_prefix__ ## ingest_tracking_event,\
       function_prefix__ ## subscribe,\
       function_prefix__ ## acknowledge_events,\
-      function_prefix__ ## reveal_personal_data  }
+      function_prefix__ ## reveal_personal_data,\
+      function_prefix__ ## erase_personal_data  }
 void aftersale__v1__after_sale_service__create_after_sale(ProtobufCService *service,
                                                           const Aftersale__V1__CreateAfterSaleRequest *input,
                                                           Aftersale__V1__CreateAfterSaleResponse_Closure closure,
@@ -1882,6 +1981,10 @@ void aftersale__v1__after_sale_service__reveal_personal_data(ProtobufCService *s
                                                              const Aftersale__V1__RevealPersonalDataRequest *input,
                                                              Aftersale__V1__RevealPersonalDataResponse_Closure closure,
                                                              void *closure_data);
+void aftersale__v1__after_sale_service__erase_personal_data(ProtobufCService *service,
+                                                            const Aftersale__V1__ErasePersonalDataRequest *input,
+                                                            Aftersale__V1__ErasePersonalDataResponse_Closure closure,
+                                                            void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1921,6 +2024,8 @@ extern const ProtobufCMessageDescriptor aftersale__v1__acknowledge_events_reques
 extern const ProtobufCMessageDescriptor aftersale__v1__acknowledge_events_response__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__reveal_personal_data_request__descriptor;
 extern const ProtobufCMessageDescriptor aftersale__v1__reveal_personal_data_response__descriptor;
+extern const ProtobufCMessageDescriptor aftersale__v1__erase_personal_data_request__descriptor;
+extern const ProtobufCMessageDescriptor aftersale__v1__erase_personal_data_response__descriptor;
 extern const ProtobufCServiceDescriptor aftersale__v1__after_sale_service__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -248,7 +248,11 @@ typedef enum _Aftersale__V1__CaseAction {
   /*
    * An agent or the platform revealed the buyer's personal data on the case (trace records only; the case does not change).
    */
-  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_REVEAL_PERSONAL_DATA = 23
+  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_REVEAL_PERSONAL_DATA = 23,
+  /*
+   * The platform erased the buyer's personal data (their data keys destroyed; trace records only, the case does not change).
+   */
+  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_ERASE_PERSONAL_DATA = 24
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__CASE_ACTION)
 } Aftersale__V1__CaseAction;
 /*

@@ -161,12 +161,11 @@ public struct KnowledgeProvider: KnowledgeHandler {
                 }
                 offset = value
             }
-            var search = KnowledgeSearch(text: request.query, audiences: KnowledgeAudience.visible(to: principal.role),
+            let search = KnowledgeSearch(text: request.query, audiences: KnowledgeAudience.visible(to: principal.role),
                                          category: Fields.filter(request.category), kind: try ProtoMapping.kind(request.caseKind, field: "case_kind"),
                                          offset: offset, limit: limit)
             if request.query.isEmpty { throw DomainError.invalidArgument(field: "query", message: "must not be empty") }
             try search.validate()
-            search.limit = min(limit, Self.maximumSearchOffset + limit - offset)
             let results = try await store.search(search)
             var response = SearchArticlesResponse()
             response.hits = results.hits.map(Self.wire)

@@ -116,7 +116,8 @@ let package = Package(
         // MARK: Tests, mirroring Sources.
         .testTarget(name: "AfterSaleDomainTests", dependencies: ["AfterSaleDomain"]),
         .testTarget(name: "StorageConformanceTests", dependencies: ["StorageConformance", "AfterSaleStorage", "AfterSaleSQLite",
-                                                                    "AfterSalePostgres", "AfterSaleDomain"]),
+                                                                    "AfterSalePostgres", "AfterSaleDomain"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "AfterSaleStorageTests", dependencies: ["AfterSaleStorage", "StorageConformance", "AfterSaleDomain"]),
         .testTarget(name: "AfterSaleSQLiteTests", dependencies: ["AfterSaleSQLite", "AfterSaleStorage", "StorageConformance", "AfterSaleDomain"]),
         .testTarget(name: "AfterSaleServicesTests", dependencies: ["AfterSaleServices", "AfterSaleStorage", "StorageConformance", "SignedTokens",

@@ -12,6 +12,7 @@
 #include "aftersale/v1/audit.pb-c.h"
 #include "aftersale/v1/feedback.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
+#include "aftersale/v1/knowledge.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
 #include "aftersale/v1/reflection.pb-c.h"
 #include "aftersale/v1/refund_bridge.pb-c.h"
@@ -109,6 +110,27 @@ const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_request__descripto
 const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_response__descriptor_ref(void) { return &aftersale__v1__list_ratings_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_request__descriptor_ref(void) { return &aftersale__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_response__descriptor_ref(void) { return &aftersale__v1__health_check_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article_content__descriptor_ref(void) { return &aftersale__v1__article_content__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article__descriptor_ref(void) { return &aftersale__v1__article__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article_revision__descriptor_ref(void) { return &aftersale__v1__article_revision__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__highlighted_text__descriptor_ref(void) { return &aftersale__v1__highlighted_text__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article_hit__descriptor_ref(void) { return &aftersale__v1__article_hit__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__create_article_request__descriptor_ref(void) { return &aftersale__v1__create_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__update_article_request__descriptor_ref(void) { return &aftersale__v1__update_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__publish_article_request__descriptor_ref(void) { return &aftersale__v1__publish_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__archive_article_request__descriptor_ref(void) { return &aftersale__v1__archive_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_article_request__descriptor_ref(void) { return &aftersale__v1__get_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article_response__descriptor_ref(void) { return &aftersale__v1__article_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_articles_request__descriptor_ref(void) { return &aftersale__v1__list_articles_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_articles_response__descriptor_ref(void) { return &aftersale__v1__list_articles_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_article_revisions_request__descriptor_ref(void) { return &aftersale__v1__list_article_revisions_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_article_revisions_response__descriptor_ref(void) { return &aftersale__v1__list_article_revisions_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__search_articles_request__descriptor_ref(void) { return &aftersale__v1__search_articles_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__search_articles_response__descriptor_ref(void) { return &aftersale__v1__search_articles_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__suggest_articles_request__descriptor_ref(void) { return &aftersale__v1__suggest_articles_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__suggest_articles_response__descriptor_ref(void) { return &aftersale__v1__suggest_articles_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__vote_article_request__descriptor_ref(void) { return &aftersale__v1__vote_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__vote_article_response__descriptor_ref(void) { return &aftersale__v1__vote_article_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__upsert_order_request__descriptor_ref(void) { return &aftersale__v1__upsert_order_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__upsert_order_response__descriptor_ref(void) { return &aftersale__v1__upsert_order_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__get_order_after_sale_state_request__descriptor_ref(void) { return &aftersale__v1__get_order_after_sale_state_request__descriptor; }
@@ -268,6 +290,27 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__list_ratings_response__descriptor,
     &aftersale__v1__health_check_request__descriptor,
     &aftersale__v1__health_check_response__descriptor,
+    &aftersale__v1__article_content__descriptor,
+    &aftersale__v1__article__descriptor,
+    &aftersale__v1__article_revision__descriptor,
+    &aftersale__v1__highlighted_text__descriptor,
+    &aftersale__v1__article_hit__descriptor,
+    &aftersale__v1__create_article_request__descriptor,
+    &aftersale__v1__update_article_request__descriptor,
+    &aftersale__v1__publish_article_request__descriptor,
+    &aftersale__v1__archive_article_request__descriptor,
+    &aftersale__v1__get_article_request__descriptor,
+    &aftersale__v1__article_response__descriptor,
+    &aftersale__v1__list_articles_request__descriptor,
+    &aftersale__v1__list_articles_response__descriptor,
+    &aftersale__v1__list_article_revisions_request__descriptor,
+    &aftersale__v1__list_article_revisions_response__descriptor,
+    &aftersale__v1__search_articles_request__descriptor,
+    &aftersale__v1__search_articles_response__descriptor,
+    &aftersale__v1__suggest_articles_request__descriptor,
+    &aftersale__v1__suggest_articles_response__descriptor,
+    &aftersale__v1__vote_article_request__descriptor,
+    &aftersale__v1__vote_article_response__descriptor,
     &aftersale__v1__upsert_order_request__descriptor,
     &aftersale__v1__upsert_order_response__descriptor,
     &aftersale__v1__get_order_after_sale_state_request__descriptor,
@@ -337,8 +380,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 157; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 157 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 178; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 178 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,
@@ -362,6 +405,9 @@ static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__event_type__descriptor,
     &aftersale__v1__review_decision__descriptor,
     &aftersale__v1__serving_status__descriptor,
+    &aftersale__v1__article_audience__descriptor,
+    &aftersale__v1__article_status__descriptor,
+    &aftersale__v1__helpful_vote__descriptor,
     &aftersale__v1__upsert_order_outcome__descriptor,
     &aftersale__v1__refund_outcome__descriptor,
     &aftersale__v1__refund_report_disposition__descriptor,
@@ -369,14 +415,15 @@ static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__frame_kind__descriptor,
     NULL
 };
-size_t aftersale_enum_count(void) { return 26; }
-const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 26 ? enum_table[index] : NULL; }
+size_t aftersale_enum_count(void) { return 29; }
+const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 29 ? enum_table[index] : NULL; }
 
 static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__after_sale_service__descriptor,
     &aftersale__v1__audit__descriptor,
     &aftersale__v1__feedback__descriptor,
     &aftersale__v1__health__descriptor,
+    &aftersale__v1__knowledge__descriptor,
     &aftersale__v1__order_bridge__descriptor,
     &aftersale__v1__reflection__descriptor,
     &aftersale__v1__refund_bridge__descriptor,
@@ -384,5 +431,5 @@ static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__timers__descriptor,
     NULL
 };
-size_t aftersale_service_count(void) { return 9; }
-const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 9 ? service_table[index] : NULL; }
+size_t aftersale_service_count(void) { return 10; }
+const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 10 ? service_table[index] : NULL; }

@@ -110,6 +110,20 @@ extension CopiedTable {
         CopiedTable("personal_data_keys", order: "buyer_id, generation", [
             ("buyer_id", .text), ("generation", .integer), ("wrapped_key", .bytes), ("created_at", .integer), ("erased_at", .integer),
         ]),
+        CopiedTable("knowledge_articles", order: "article_id", [
+            ("article_id", .text), ("status", .text), ("audience", .text), ("version", .integer), ("revision", .integer),
+            ("published_revision", .integer), ("updated_at", .integer), ("title_length", .integer), ("tags_length", .integer),
+            ("body_length", .integer), ("helpful", .integer), ("not_helpful", .integer), ("document", .bytes),
+        ]),
+        CopiedTable("knowledge_revisions", order: "article_id, revision", [
+            ("article_id", .text), ("revision", .integer), ("document", .bytes),
+        ]),
+        CopiedTable("knowledge_terms", order: "term, article_id, field", [
+            ("term", .text), ("article_id", .text), ("field", .integer), ("count", .integer),
+        ]),
+        CopiedTable("knowledge_votes", order: "article_id, voter", [
+            ("article_id", .text), ("voter", .text), ("vote", .text), ("voted_at", .integer),
+        ]),
         CopiedTable("agents", order: "agent_id", [
             ("agent_id", .text), ("team", .text), ("version", .integer), ("document", .bytes),
         ]),

@@ -40,6 +40,7 @@ struct ServiceFixture {
     /// The desk worker, stepped by the test with ``DeskWorker/sweep()``.
     var deskWorker: DeskWorker { DeskWorker(desk: desk) }
     var feedback: FeedbackProvider { FeedbackProvider(store: store, clock: clock, windowMs: 86_400_000) }
+    var knowledge: KnowledgeProvider { KnowledgeProvider(store: store, clock: clock) }
     var timerControls: TimersProvider { TimersProvider(store: store, timers: timers, personalData: personalData, clock: clock, policy: policy) }
     /// The timer worker, stepped by the test with ``TimerWorker/sweep()`` (no pacing).
     var timerWorker: TimerWorker {

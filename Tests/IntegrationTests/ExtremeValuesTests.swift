@@ -28,7 +28,9 @@ extension Integration {
                 ("merchant", "s-1")
             case "ForceRefund", "UpsertReason", "RequeueRefund", "GetReasonCatalog", "GetTimerPolicy", "SetTimerOverride",
                  "PauseTimers", "EndTimerPause", "ListTimerPauses", "FireTimer", "UpsertAgent", "GetAgent", "ListAgents", "SetPresence",
-                 "OpenTicket", "GetTicket", "ListTickets", "ReplyToTicket", "UpdateTicketStatus", "TransferTicket", "ReleaseTicket":
+                 "OpenTicket", "GetTicket", "ListTickets", "ReplyToTicket", "UpdateTicketStatus", "TransferTicket", "ReleaseTicket",
+                 "CreateArticle", "UpdateArticle", "PublishArticle", "ArchiveArticle", "GetArticle", "ListArticles", "ListArticleRevisions",
+                 "SearchArticles", "SuggestArticles", "VoteArticle":
                 ("platform", "platform-1")
             default:
                 ("system", "system-1")

@@ -106,6 +106,12 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case viewRatings = "view_ratings"
     /// List ratings (their shop's, theirs as an agent, or all).
     case listRatings = "list_ratings"
+    /// Write, publish and archive knowledge-base articles; see drafts and revisions.
+    case manageKnowledge = "manage_knowledge"
+    /// Search and read the published knowledge-base articles of the caller's audiences, get suggestions.
+    case readKnowledge = "read_knowledge"
+    /// Say whether a knowledge-base article helped (one vote per caller and article).
+    case voteOnArticles = "vote_on_articles"
     /// Read the audit chain and its signed checkpoints.
     case readAudit = "read_audit"
     /// See a buyer's personal data on a case unmasked, with a reason that the trace records keep.
@@ -131,6 +137,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .rate: [.buyer]
         case .viewRatings: [.buyer, .merchant, .agent, .platform]
         case .listRatings: [.merchant, .agent, .platform]
+        case .manageKnowledge: [.agent, .platform]
+        case .readKnowledge, .voteOnArticles: [.buyer, .merchant, .agent, .platform]
         case .readAudit, .erasePersonalData: [.platform]
         }
     }
@@ -160,6 +168,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .rate: "rate a case or a ticket"
         case .viewRatings: "see ratings"
         case .listRatings: "list ratings"
+        case .manageKnowledge: "manage knowledge-base articles"
+        case .readKnowledge: "read the knowledge base"
+        case .voteOnArticles: "vote on articles"
         case .readAudit: "read the audit trail"
         case .revealPersonalData: "reveal personal data"
         case .erasePersonalData: "erase personal data"

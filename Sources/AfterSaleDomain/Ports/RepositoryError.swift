@@ -13,6 +13,8 @@ public enum RepositoryError: Error, Sendable, Hashable, CustomStringConvertible 
     case ticketNotFound(String)
     /// No agent has this id.
     case agentNotFound(String)
+    /// No knowledge-base article has this id (or none the caller may see).
+    case articleNotFound(String)
     /// The idempotency key was used before for a different request (another fingerprint or operation).
     case idempotencyKeyReused(key: String)
     /// The order or its cases changed after the eligibility decision read them; decide again.
@@ -41,6 +43,7 @@ public enum RepositoryError: Error, Sendable, Hashable, CustomStringConvertible 
         case .orderNotFound(let id): "order \(id) not found"
         case .ticketNotFound(let id): "ticket \(id) not found"
         case .agentNotFound(let id): "agent \(id) not found"
+        case .articleNotFound(let id): "article \(id) not found"
         case .idempotencyKeyReused(let key): "idempotency key \"\(key)\" was already used for a different request"
         case .eligibilityChanged(let orderID): "order \(orderID) or its cases changed while the application was decided; retry"
         case .caseNumberTaken(let number): "case number \(number) is already taken"

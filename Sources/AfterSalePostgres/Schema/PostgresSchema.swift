@@ -37,9 +37,10 @@ import AfterSaleDomain
 /// | 9          | 9: service desk agents and tickets                                              |
 /// | 10         | 10: buyers' ratings                                                              |
 /// | 11         | 11: buyers' data keys                                                            |
-/// | 12, …      | future changes, in both dialects                                                 |
+/// | 12         | 12: the knowledge base (articles, revisions, term index, votes)                  |
+/// | 13, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
-    /// Every migration, oldest first. Never edit one that has shipped: add the next (12, 13, …).
+    /// Every migration, oldest first. Never edit one that has shipped: add the next (13, 14, …).
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, reasons, refund orders, "
                           + "event feed, consumer cursors, tracking numbers, case number days (SQLite 1, 3, 4, 5, 6)",
@@ -59,7 +60,51 @@ public enum PostgresSchema {
         PostgresMigration(version: 9, name: "service desk: agents and tickets (SQLite 9)", sql: version9),
         PostgresMigration(version: 10, name: "buyers' ratings of cases and tickets (SQLite 10)", sql: version10),
         PostgresMigration(version: 11, name: "buyers' data keys, wrapped by the master key (SQLite 11)", sql: version11),
+        PostgresMigration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes (SQLite 12)",
+                          sql: version12),
     ]
+
+    /// Migration 12, as SQLite's 12: the knowledge base. Terms and ids compare byte-wise
+    /// (`COLLATE "C"`), as in SQLite and Swift, whatever the database's collation.
+    static let version12 = """
+        CREATE TABLE knowledge_articles (
+            article_id         text COLLATE "C" PRIMARY KEY,
+            status             text   NOT NULL,
+            audience           text   NOT NULL,
+            version            bigint NOT NULL,
+            revision           bigint NOT NULL,
+            published_revision bigint,
+            updated_at         bigint NOT NULL,
+            title_length       bigint NOT NULL,
+            tags_length        bigint NOT NULL,
+            body_length        bigint NOT NULL,
+            helpful            bigint NOT NULL DEFAULT 0,
+            not_helpful        bigint NOT NULL DEFAULT 0,
+            document           bytea  NOT NULL
+        );
+        CREATE INDEX knowledge_articles_by_status ON knowledge_articles (status, article_id);
+        CREATE TABLE knowledge_revisions (
+            article_id text COLLATE "C" NOT NULL,
+            revision   bigint NOT NULL,
+            document   bytea  NOT NULL,
+            PRIMARY KEY (article_id, revision)
+        );
+        CREATE TABLE knowledge_terms (
+            term       text COLLATE "C" NOT NULL,
+            article_id text COLLATE "C" NOT NULL,
+            field      integer NOT NULL,
+            count      integer NOT NULL,
+            PRIMARY KEY (term, article_id, field)
+        );
+        CREATE INDEX knowledge_terms_by_article ON knowledge_terms (article_id);
+        CREATE TABLE knowledge_votes (
+            article_id text COLLATE "C" NOT NULL,
+            voter      text   NOT NULL,
+            vote       text   NOT NULL,
+            voted_at   bigint NOT NULL,
+            PRIMARY KEY (article_id, voter)
+        );
+        """
 
     /// Migration 11, as SQLite's 11: buyers' data keys.
     static let version11 = """

@@ -46,7 +46,54 @@ public enum Schema {
         Migration(version: 9, name: "service desk: agents and tickets", sql: version9),
         Migration(version: 10, name: "buyers' ratings of cases and tickets", sql: version10),
         Migration(version: 11, name: "buyers' data keys, wrapped by the master key", sql: version11),
+        Migration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes", sql: version12),
     ]
+
+    /// The knowledge base (知识库). Articles and revisions as documents; `knowledge_terms` is the
+    /// term index of the published revisions, written by the same transaction as the article, one
+    /// row per term and field (terms cut in Swift by ``KnowledgeText``: Han bigrams and unigrams,
+    /// folded words, facets such as `kind:refund_only`), with each article's field lengths and vote
+    /// tallies as columns of its row, so a search reads postings by term (the primary key) and ranks
+    /// them in Swift, exactly as PostgreSQL's does.
+    static let version12 = """
+        CREATE TABLE knowledge_articles (
+            article_id         TEXT    PRIMARY KEY,
+            status             TEXT    NOT NULL,   -- draft | published | archived
+            audience           TEXT    NOT NULL,   -- of the published revision, else of the newest
+            version            INTEGER NOT NULL,
+            revision           INTEGER NOT NULL,
+            published_revision INTEGER,
+            updated_at         INTEGER NOT NULL,
+            title_length       INTEGER NOT NULL,   -- tokens of the published revision (0 unless published)
+            tags_length        INTEGER NOT NULL,
+            body_length        INTEGER NOT NULL,
+            helpful            INTEGER NOT NULL DEFAULT 0,
+            not_helpful        INTEGER NOT NULL DEFAULT 0,
+            document           BLOB    NOT NULL
+        );
+        CREATE INDEX knowledge_articles_by_status ON knowledge_articles (status, article_id);
+        CREATE TABLE knowledge_revisions (
+            article_id TEXT    NOT NULL,
+            revision   INTEGER NOT NULL,
+            document   BLOB    NOT NULL,
+            PRIMARY KEY (article_id, revision)
+        ) WITHOUT ROWID;
+        CREATE TABLE knowledge_terms (
+            term       TEXT    NOT NULL,
+            article_id TEXT    NOT NULL,
+            field      INTEGER NOT NULL,   -- 0 title, 1 tags, 2 body, 3 facets
+            count      INTEGER NOT NULL,
+            PRIMARY KEY (term, article_id, field)
+        ) WITHOUT ROWID;
+        CREATE INDEX knowledge_terms_by_article ON knowledge_terms (article_id);
+        CREATE TABLE knowledge_votes (
+            article_id TEXT    NOT NULL,
+            voter      TEXT    NOT NULL,   -- role:id
+            vote       TEXT    NOT NULL,   -- helpful | not_helpful
+            voted_at   INTEGER NOT NULL,
+            PRIMARY KEY (article_id, voter)
+        ) WITHOUT ROWID;
+        """
 
     /// Buyers' data keys (one row per generation; `wrapped_key` NULL once destroyed). The row of
     /// buyer '' is the key check: it tells a server whether its master key is the store's.

@@ -44,7 +44,7 @@ extension DomainError: RPCErrorConvertible {
 extension RepositoryError: RPCErrorConvertible {
     public var rpcError: RPCError {
         switch self {
-        case .caseNotFound, .refundNotFound, .orderNotFound, .ticketNotFound, .agentNotFound:
+        case .caseNotFound, .refundNotFound, .orderNotFound, .ticketNotFound, .agentNotFound, .articleNotFound:
             RPCError(.notFound, description)
         case .idempotencyKeyReused:
             RPCError(.invalidArgument, "idempotency-key: \(description)")

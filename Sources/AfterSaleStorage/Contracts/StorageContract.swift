@@ -94,6 +94,34 @@ public enum StorageContract {
         }
     }
 
+    /// An article is one version on from the stored one; a new article comes with its first
+    /// revision, an edit with the next one.
+    public static func check(_ article: KnowledgeArticle, revision: ArticleRevision?, expectedVersion: Int64) throws(RepositoryError) {
+        guard !article.id.isEmpty, article.id.utf8.count <= 64 else { throw .invalidRequest("an article id must be 1 to 64 bytes") }
+        guard article.version == expectedVersion + 1 else {
+            throw .invalidRequest("an article at version \(article.version) does not follow \(expectedVersion)")
+        }
+        if expectedVersion == 0, revision?.revision != 1 || article.revision != 1 {
+            throw .invalidRequest("a new article comes with its first revision")
+        }
+        if let revision, revision.articleID != article.id || revision.revision != article.revision {
+            throw .invalidRequest("revision \(revision.revision) of \(revision.articleID) is not the newest of article \(article.id)")
+        }
+        if (article.status == .published) != (article.published != nil && article.publishedRevision != nil) {
+            throw .invalidRequest("a published article, and only one, has published content")
+        }
+    }
+
+    /// An article page or a revision list asks for 1 to 1000 rows.
+    public static func checkKnowledgePage(_ size: Int) throws(RepositoryError) {
+        guard (1...1_000).contains(size) else { throw .invalidRequest("page size must be between 1 and 1000, got \(size)") }
+    }
+
+    /// An index read asks for 1 to 200 terms.
+    public static func checkKnowledgeTerms(_ terms: Set<String>) throws(RepositoryError) {
+        guard (1...200).contains(terms.count) else { throw .invalidRequest("an index read asks for 1 to 200 terms, got \(terms.count)") }
+    }
+
     /// The first version of a scope is 1, each later one is one more.
     public static func checkVersion(_ version: Int64) throws(RepositoryError) {
         guard version >= 1 else { throw .invalidRequest("versions start at 1, got \(version)") }

@@ -45,6 +45,10 @@ public final class InMemoryRepository: AfterSaleRepository {
         var pauses: [String: [TimerPause]] = [:]
         var ratings: [RatingSubject: Rating] = [:]
         var personalDataKeys: [String: [PersonalDataKeyRecord]] = [:]
+        var articles: [String: KnowledgeArticle] = [:]
+        var articleRevisions: [String: [ArticleRevision]] = [:]
+        var articleVotes: [String: [String: HelpfulVote]] = [:]
+        var knowledgeIndex: [String: ArticleIndex] = [:]
         var agents: [String: Agent] = [:]
         var tickets: [String: (ticket: Ticket, wakeAt: Timestamp?)] = [:]
         var audit: [AuditEntry] = []
@@ -606,6 +610,87 @@ public final class InMemoryRepository: AfterSaleRepository {
         }
         let (page, last) = KeysetPage.split(Array(rows), pageSize: query.pageSize)
         return RatingPage(ratings: page, next: last.map { RatingCursor(ratedAt: $0.ratedAt, subject: $0.subject.description) })
+    }
+
+    // MARK: - Knowledge
+
+    public func article(_ id: String) async throws -> KnowledgeArticle? {
+        state.withLock { $0.articles[id] }
+    }
+
+    public func articleRevision(_ id: String, revision: Int64) async throws -> ArticleRevision? {
+        state.withLock { $0.articleRevisions[id]?.first { $0.revision == revision } }
+    }
+
+    public func articleRevisions(_ id: String, before: Int64?, limit: Int) async throws -> [ArticleRevision] {
+        try StorageContract.checkKnowledgePage(limit)
+        return state.withLock { state in
+            Array((state.articleRevisions[id] ?? []).filter { before == nil || $0.revision < before! }.sorted { $0.revision > $1.revision }.prefix(limit))
+        }
+    }
+
+    public func saveArticle(_ article: KnowledgeArticle, revision: ArticleRevision?, expectedVersion: Int64) async throws {
+        try StorageContract.check(article, revision: revision, expectedVersion: expectedVersion)
+        try state.withLock { state throws in
+            let stored = state.articles[article.id]
+            if expectedVersion == 0, stored != nil { throw DomainError.duplicate(message: "article \(article.id) exists already") }
+            guard (stored?.version ?? 0) == expectedVersion else {
+                throw DomainError.versionConflict(expected: expectedVersion, actual: stored?.version ?? 0)
+            }
+            var saved = article
+            saved.helpfulVotes = stored?.helpfulVotes ?? 0
+            saved.notHelpfulVotes = stored?.notHelpfulVotes ?? 0
+            state.articles[article.id] = saved
+            if let revision { state.articleRevisions[article.id, default: []].append(revision) }
+            state.knowledgeIndex[article.id] = article.status == .published ? article.published.map(ArticleIndex.of) : nil
+        }
+    }
+
+    public func articles(_ query: ArticleQuery) async throws -> ArticlePage {
+        try StorageContract.checkKnowledgePage(query.pageSize)
+        let rows = state.withLock { state in
+            state.articles.values.filter(query.matches).sorted { $0.id > $1.id }.prefix(query.pageSize + 1)
+        }
+        let (page, last) = KeysetPage.split(Array(rows), pageSize: query.pageSize)
+        return ArticlePage(articles: page, next: last?.id)
+    }
+
+    public func knowledgeIndex(terms: Set<String>) async throws -> KnowledgeIndexSlice {
+        try StorageContract.checkKnowledgeTerms(terms)
+        return state.withLock { state in
+            var corpus = KnowledgeCorpus(documents: 0, titleLength: 0, tagsLength: 0, bodyLength: 0)
+            var postings: [KnowledgePosting] = []
+            var articles: [IndexedArticle] = []
+            for (id, index) in state.knowledgeIndex {
+                corpus.documents += 1
+                corpus.titleLength += Int64(index.titleLength)
+                corpus.tagsLength += Int64(index.tagsLength)
+                corpus.bodyLength += Int64(index.bodyLength)
+                let found = index.terms.filter { terms.contains($0.term) }
+                guard !found.isEmpty, let article = state.articles[id], let published = article.published else { continue }
+                postings += found.map { KnowledgePosting(term: $0.term, articleID: id, field: $0.field, count: $0.count) }
+                articles.append(IndexedArticle(articleID: id, audience: published.audience, titleLength: index.titleLength,
+                                               tagsLength: index.tagsLength, bodyLength: index.bodyLength,
+                                               helpfulVotes: article.helpfulVotes, notHelpfulVotes: article.notHelpfulVotes))
+            }
+            return KnowledgeIndexSlice(corpus: corpus, postings: postings, articles: articles)
+        }
+    }
+
+    public func castVote(_ vote: HelpfulVote?, on articleID: String, by voter: String, at now: Timestamp) async throws -> ArticleVotes {
+        try state.withLock { state throws in
+            guard var article = state.articles[articleID] else { throw RepositoryError.articleNotFound(articleID) }
+            let previous = state.articleVotes[articleID]?[voter]
+            state.articleVotes[articleID, default: [:]][voter] = vote
+            article.helpfulVotes += (vote == .helpful ? 1 : 0) - (previous == .helpful ? 1 : 0)
+            article.notHelpfulVotes += (vote == .notHelpful ? 1 : 0) - (previous == .notHelpful ? 1 : 0)
+            state.articles[articleID] = article
+            return ArticleVotes(helpful: article.helpfulVotes, notHelpful: article.notHelpfulVotes)
+        }
+    }
+
+    public func articleVote(on articleID: String, by voter: String) async throws -> HelpfulVote? {
+        state.withLock { $0.articleVotes[articleID]?[voter] }
     }
 
     // MARK: - Health

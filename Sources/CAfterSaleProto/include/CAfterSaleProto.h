@@ -11,6 +11,7 @@
 #include "aftersale/v1/audit.pb-c.h"
 #include "aftersale/v1/feedback.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
+#include "aftersale/v1/knowledge.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
 #include "aftersale/v1/reflection.pb-c.h"
 #include "aftersale/v1/refund_bridge.pb-c.h"

@@ -110,6 +110,9 @@ extension CopiedTable {
         CopiedTable("personal_data_keys", order: "buyer_id, generation", [
             ("buyer_id", .text), ("generation", .integer), ("wrapped_key", .bytes), ("created_at", .integer), ("erased_at", .integer),
         ]),
+        CopiedTable("statistics_rollups", order: "scope, dimension, day, group_key, metric", [
+            ("scope", .text), ("dimension", .text), ("day", .integer), ("group_key", .text), ("metric", .text), ("amount", .integer),
+        ]),
         CopiedTable("agents", order: "agent_id", [
             ("agent_id", .text), ("team", .text), ("version", .integer), ("document", .bytes),
         ]),

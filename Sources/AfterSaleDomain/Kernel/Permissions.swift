@@ -112,6 +112,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case revealPersonalData = "reveal_personal_data"
     /// Erase a buyer's personal data once it is past retention (crypto-shredding).
     case erasePersonalData = "erase_personal_data"
+    /// See statistics (a merchant: their shop's; an agent: their team's; the platform: any).
+    case viewStatistics = "view_statistics"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -132,6 +134,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .viewRatings: [.buyer, .merchant, .agent, .platform]
         case .listRatings: [.merchant, .agent, .platform]
         case .readAudit, .erasePersonalData: [.platform]
+        case .viewStatistics: [.merchant, .agent, .platform]
         }
     }
 
@@ -163,6 +166,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .readAudit: "read the audit trail"
         case .revealPersonalData: "reveal personal data"
         case .erasePersonalData: "erase personal data"
+        case .viewStatistics: "view statistics"
         }
     }
 }

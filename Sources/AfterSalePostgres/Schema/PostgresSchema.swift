@@ -37,6 +37,7 @@ import AfterSaleDomain
 /// | 9          | 9: service desk agents and tickets                                              |
 /// | 10         | 10: buyers' ratings                                                              |
 /// | 11         | 11: buyers' data keys                                                            |
+/// | 13         | 13: statistics rollups                                                           |
 /// | 12, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
     /// Every migration, oldest first. Never edit one that has shipped: add the next (12, 13, …).
@@ -59,7 +60,22 @@ public enum PostgresSchema {
         PostgresMigration(version: 9, name: "service desk: agents and tickets (SQLite 9)", sql: version9),
         PostgresMigration(version: 10, name: "buyers' ratings of cases and tickets (SQLite 10)", sql: version10),
         PostgresMigration(version: 11, name: "buyers' data keys, wrapped by the master key (SQLite 11)", sql: version11),
+        PostgresMigration(version: 13, name: "statistics rollups (SQLite 13)", sql: version13),
     ]
+
+    /// Migration 13, as SQLite's 13: statistics rollups, one row per scope, dimension, day, group
+    /// and metric; GetStatistics reads one range of the primary key.
+    static let version13 = """
+        CREATE TABLE statistics_rollups (
+            scope     text   NOT NULL,
+            dimension text   NOT NULL,
+            day       bigint NOT NULL,
+            group_key text   NOT NULL,
+            metric    text   NOT NULL,
+            amount    bigint NOT NULL,
+            PRIMARY KEY (scope, dimension, day, group_key, metric)
+        );
+        """
 
     /// Migration 11, as SQLite's 11: buyers' data keys.
     static let version11 = """

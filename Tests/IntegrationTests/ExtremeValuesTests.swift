@@ -28,7 +28,7 @@ extension Integration {
                 ("merchant", "s-1")
             case "ForceRefund", "UpsertReason", "RequeueRefund", "GetReasonCatalog", "GetTimerPolicy", "SetTimerOverride",
                  "PauseTimers", "EndTimerPause", "ListTimerPauses", "FireTimer", "UpsertAgent", "GetAgent", "ListAgents", "SetPresence",
-                 "OpenTicket", "GetTicket", "ListTickets", "ReplyToTicket", "UpdateTicketStatus", "TransferTicket", "ReleaseTicket":
+                 "OpenTicket", "GetTicket", "ListTickets", "ReplyToTicket", "UpdateTicketStatus", "TransferTicket", "ReleaseTicket", "GetStatistics":
                 ("platform", "platform-1")
             default:
                 ("system", "system-1")

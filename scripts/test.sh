@@ -6,7 +6,8 @@
 #      PostgreSQL, the PostgreSQL backend's own tests, and the integration tests on SQLite, with the
 #      replica tests (several aftersaled on one PostgreSQL) among them;
 #   2. the integration tests again with AFTERSALE_TEST_BACKEND=postgres: every story on PostgreSQL;
-# and last the README's walk-through against a fresh server, every answer checked.
+# then the README's walk-through against a fresh server, every answer checked; and last a bounded
+# fuzz run (scripts/fuzz-ci.sh: every libFuzzer target for 25 s under AddressSanitizer).
 # With arguments, runs only `swift test ARGS` beside the throwaway server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,4 @@ scripts/with-postgres.sh bash -c '
   AFTERSALE_TEST_BACKEND=postgres swift test --skip-build --filter IntegrationTests --skip Replicas
 '
 scripts/walkthrough.sh
+scripts/fuzz-ci.sh "${AFTERSALE_FUZZ_SECONDS:-25}"

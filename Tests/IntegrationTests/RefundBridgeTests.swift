@@ -158,7 +158,7 @@ extension Integration {
                     }
                     #expect(early.isEmpty, "round \(round): handed out during the backoff")
                     // The cases wait in pending refund meanwhile; the refunds are listed as retry scheduled.
-                    let scheduled = try await f.refundBridge.listRefunds(Requests.listRefunds(statuses: [.retryScheduled]), options: Callers.agent())
+                    let scheduled = try await f.refundBridge.listRefunds(Requests.listRefunds(statuses: [.retryScheduled]), options: Callers.platform())
                     #expect(Set(scheduled.refunds.map(\.refundId)) == ids)
                     #expect(try await f.getCase(cases[0].caseNumber).status == .pendingRefund)
                 }
@@ -168,7 +168,7 @@ extension Integration {
                 let clock = ContinuousClock()
                 let applied = try await worker.drain(until: clock.now.advanced(by: .seconds(5)), leaseMs: 5_000) {
                     let pending = try await f.refundBridge.listRefunds(
-                        Requests.listRefunds(statuses: [.pending, .claimed, .retryScheduled, .needsAttention]), options: Callers.agent())
+                        Requests.listRefunds(statuses: [.pending, .claimed, .retryScheduled, .needsAttention]), options: Callers.platform())
                     return pending.refunds.isEmpty
                 }
                 #expect(applied.count == 6)
@@ -249,7 +249,7 @@ extension Integration {
                 print("refund race: \(Dictionary(grouping: claimed, by: { $0.worker }).mapValues { $0.count }) claims per worker")
                 try await expectPaidExactlyOnce(f, cases, channel: channel)
 
-                let succeeded = try await f.refundBridge.listRefunds(Requests.listRefunds(statuses: [.succeeded], pageSize: 10), options: Callers.agent())
+                let succeeded = try await f.refundBridge.listRefunds(Requests.listRefunds(statuses: [.succeeded], pageSize: 10), options: Callers.platform())
                 let total = try #require(succeeded.totals.first { $0.status == .succeeded })
                 let expected = cases.reduce(Int64(0)) { $0 + ($1.approvedAmount?.amountMinor ?? 0) }
                 #expect(succeeded.totals.count == 1)
@@ -377,7 +377,8 @@ extension Integration {
                 #expect(permanent.refund?.lastFailureCode == "ACCOUNT_CLOSED")
                 #expect(try await f.getCase(y.caseNumber).status == .pendingRefund)
 
-                // Agents list them, with totals over the filter.
+                // Agents list them (those of their tickets' cases), with totals over the filter.
+                try await f.assign([x.caseNumber, y.caseNumber], to: "agent-1")
                 let attention = try await f.refundBridge.listRefunds(Requests.listRefunds(statuses: [.needsAttention]), options: Callers.agent())
                 #expect(Set(attention.refunds.map(\.refundId)) == [refundID(x), refundID(y)])
                 #expect(attention.totals.count == 1)
@@ -430,7 +431,7 @@ extension Integration {
                 let clock = ContinuousClock()
                 let applied = try await worker.drain(until: clock.now.advanced(by: .seconds(5)), leaseMs: 5_000) {
                     try await f.refundBridge.listRefunds(Requests.listRefunds(statuses: [.pending, .claimed, .retryScheduled, .needsAttention]),
-                                                         options: Callers.agent()).refunds.isEmpty
+                                                         options: Callers.platform()).refunds.isEmpty
                 }
                 #expect(applied.count == 3)
                 #expect(applied.first { $0.refund?.refundId == refundID(x) }?.refund?.attempts == 1, "a fresh set of attempts")
@@ -556,7 +557,7 @@ extension Integration {
                 var pages: [ListRefundsResponse] = []
                 var request = Requests.listRefunds(pageSize: 2)
                 for _ in 0..<10 {
-                    let page = try await f.refundBridge.listRefunds(request, options: Callers.agent())
+                    let page = try await f.refundBridge.listRefunds(request, options: Callers.platform())
                     pages.append(page)
                     if page.nextPageToken.isEmpty { break }
                     request.pageToken = page.nextPageToken
@@ -575,28 +576,28 @@ extension Integration {
                 #expect(totals[.pending]?.amount?.currency == "CNY")
 
                 // Filters.
-                let succeeded = try await f.refundBridge.listRefunds(Requests.listRefunds(statuses: [.succeeded]), options: Callers.agent())
+                let succeeded = try await f.refundBridge.listRefunds(Requests.listRefunds(statuses: [.succeeded]), options: Callers.platform())
                 #expect(succeeded.refunds.map(\.refundId) == [refundID(cases[1]), refundID(cases[0])])
                 #expect(succeeded.totals.map(\.status) == [.succeeded])
-                let shopB = try await f.refundBridge.listRefunds(Requests.listRefunds(shop: "s-b"), options: Callers.agent())
+                let shopB = try await f.refundBridge.listRefunds(Requests.listRefunds(shop: "s-b"), options: Callers.platform())
                 #expect(shopB.refunds.map(\.refundId) == [refundID(cases[4]), refundID(cases[3])])
                 #expect(shopB.totals.map(\.count) == [2])
-                let one = try await f.refundBridge.listRefunds(Requests.listRefunds(caseNumber: cases[2].caseNumber), options: Callers.agent())
+                let one = try await f.refundBridge.listRefunds(Requests.listRefunds(caseNumber: cases[2].caseNumber), options: Callers.platform())
                 #expect(one.refunds.map(\.refundId) == [refundID(cases[2])])
                 #expect(one.refunds.first?.caseNumber == cases[2].caseNumber)
                 #expect(one.refunds.first?.shopId == "s-a")
-                let paidSince = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .succeeded, from: paidFrom), options: Callers.agent())
+                let paidSince = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .succeeded, from: paidFrom), options: Callers.platform())
                 #expect(Set(paidSince.refunds.map(\.refundId)) == Set(cases.prefix(2).map(refundID)))
-                let paidBefore = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .succeeded, to: paidFrom), options: Callers.agent())
+                let paidBefore = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .succeeded, to: paidFrom), options: Callers.platform())
                 #expect(paidBefore.refunds.isEmpty)
                 #expect(paidBefore.totals.allSatisfy { $0.count == 0 })
-                let createdLater = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .created, from: createdBy), options: Callers.agent())
+                let createdLater = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .created, from: createdBy), options: Callers.platform())
                 #expect(createdLater.refunds.isEmpty)
-                let createdEarlier = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .created, to: createdBy), options: Callers.agent())
+                let createdEarlier = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .created, to: createdBy), options: Callers.platform())
                 #expect(createdEarlier.refunds.count == 5)
-                let updatedSince = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .updated, from: paidFrom), options: Callers.agent())
+                let updatedSince = try await f.refundBridge.listRefunds(Requests.listRefunds(basis: .updated, from: paidFrom), options: Callers.platform())
                 #expect(Set(updatedSince.refunds.map(\.refundId)) == Set(cases.prefix(2).map(refundID)))
-                let bad = await rpcError { try await f.refundBridge.listRefunds(Requests.listRefunds(token: "not-a-token"), options: Callers.agent()) }
+                let bad = await rpcError { try await f.refundBridge.listRefunds(Requests.listRefunds(token: "not-a-token"), options: Callers.platform()) }
                 #expect(bad?.code == .invalidArgument)
             }
         }

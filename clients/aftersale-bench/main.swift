@@ -9,7 +9,9 @@ import Synchronization
 // aftersale-bench: C connections × D calls in flight for T seconds through the client module.
 // The last line is machine-readable: calls/s=N p50_us=N p99_us=N p999_us=N errors=N
 //
-// Scenarios (--scenario): health (default; Health/Check, or --method NAME with an empty payload),
+// Scenarios (--scenario): health (default; Health/Check, or --method NAME with an empty payload,
+//   as nobody, or with --identity stated|token as --as ROLE:ID: what authentication costs, see
+//   scripts/bench/auth.sh),
 // and, against a data directory filled by aftersale-seed:
 // - create: CreateAfterSale, refund only of 1 unit of line l-1 of a fresh order `bench-order-<i>`
 //   (paid, not shipped: the one kind such an order is eligible for), as its buyer `bench-buyer-<i>`, each
@@ -57,6 +59,11 @@ struct BenchOptions {
     var duration = 5.0
     var warmup = 1.0
     var method: String?
+    /// How health-scenario calls identify themselves: none, stated (x-caller-role/x-caller-id, for a
+    /// server with --insecure-dev-principals) or token (a development token, verified once then cached).
+    var identity = "none"
+    /// The caller of health-scenario calls with an identity, ROLE:ID.
+    var caller = "buyer:bench-buyer"
     /// Event loop threads for the connections; 0 means min(connections, 2), like the C reference client.
     var loops = 0
     /// health, create, get or list.
@@ -99,6 +106,8 @@ func parse() -> BenchOptions {
         case "--duration": o.duration = Double(v) ?? 0
         case "--warmup": o.warmup = Double(v) ?? -1
         case "--method": o.method = v
+        case "--identity": o.identity = v
+        case "--as": o.caller = v
         case "--loops": o.loops = Int(v) ?? -1
         case "--scenario": o.scenario = v
         case "--cases": o.cases = Int(v) ?? 0
@@ -112,7 +121,7 @@ func parse() -> BenchOptions {
         case "--tls-ca": o.tlsCA = v
         case "--tls-cert": o.tlsCertificate = v
         case "--tls-key": o.tlsKey = v
-        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list|drain] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true] [--subscribe-server HOST:PORT] [--data-dir PATH] [--audience NAME] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]")
+        default: fail("unknown option \(a); usage: aftersale-bench --server HOST:PORT --connections C --inflight D --duration SECONDS [--method NAME [--identity none|stated|token] [--as ROLE:ID]] [--warmup SECONDS] [--loops N] [--scenario health|create|get|list|drain] [--cases N] [--shops S] [--fresh-orders K] [--subscribe true] [--subscribe-server HOST:PORT] [--data-dir PATH] [--audience NAME] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]")
         }
     }
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
@@ -123,6 +132,9 @@ func parse() -> BenchOptions {
     }
     guard o.cases > 0, o.shops > 0, o.freshOrders > 0 else { fail("--cases, --shops and --fresh-orders must be positive") }
     guard o.scenario == "health" || o.method == nil else { fail("--method only applies to --scenario health") }
+    guard ["none", "stated", "token"].contains(o.identity) else { fail("--identity must be none, stated or token") }
+    guard o.identity == "none" || o.method != nil else { fail("--identity applies to a --method call") }
+    guard o.caller.split(separator: ":").count == 2 else { fail("--as must be ROLE:ID") }
     guard !o.subscribe || o.scenario == "create" else { fail("--subscribe only applies to --scenario create") }
     if o.loops == 0 { o.loops = min(o.connections, 2) }
     return o
@@ -168,7 +180,7 @@ func seededCaseNumber(_ n: Int) -> String {
 /// Mints the callers' tokens with the data directory's development key (nil for the health
 /// scenario, which needs no identity).
 let minter: TokenMinter? = {
-    guard options.scenario != "health" else { return nil }
+    guard options.scenario != "health" || options.identity == "token" else { return nil }
     do {
         return try DevelopmentKeys.minter(in: DevelopmentKeys.directory(inDataDirectory: options.dataDirectory), audience: options.audience)
     } catch {
@@ -192,6 +204,15 @@ func caller(_ role: String, _ id: String) -> Metadata {
     }
 }
 
+/// The identity of health-scenario calls (--identity, --as).
+let healthMetadata: Metadata = {
+    let parts = options.caller.split(separator: ":").map(String.init)
+    switch options.identity {
+    case "stated": return ["x-caller-role": parts[0], "x-caller-id": parts[1]]
+    case "token": return caller(parts[0], parts[1])
+    default: return Metadata()
+    }
+}()
 let agentMetadata: Metadata = options.scenario == "health" ? Metadata() : caller("agent", "bench-agent")
 let orderSystemMetadata: Metadata = options.scenario == "timers" ? caller("system", "order-system") : Metadata()
 /// The timers scenario's cases and when their review timer is due (Unix ms).
@@ -317,7 +338,7 @@ func scenarioCall(_ client: RPCClient, _ state: inout String) async throws {
         state = state.isEmpty && !response.nextPageToken.isEmpty
             ? "\(request.shopId)|\(request.statuses[0].rawValue)|\(response.nextPageToken)" : ""
     default:
-        _ = try await client.call(path: path, payload: payload)
+        _ = try await client.call(path: path, payload: payload, options: CallOptions(metadata: healthMetadata))
     }
 }
 
@@ -496,7 +517,7 @@ let allSamples = await withTaskGroup(of: Samples.self) { group in
                     if t0 >= windowEnd { break }
                     do {
                         if options.scenario == "health" {
-                            _ = try await client.call(path: path, payload: payload)
+                            _ = try await client.call(path: path, payload: payload, options: CallOptions(metadata: healthMetadata))
                         } else {
                             try await scenarioCall(client, &state)
                         }

@@ -93,6 +93,8 @@ public struct RefundQuery: Sendable, Hashable {
     public var shopID: String?
     /// Only this case.
     public var caseNumber: CaseNumber?
+    /// Only these cases (an agent's: the cases of their tickets; at most ``CaseQuery/maximumCaseNumbers``).
+    public var caseNumbers: Set<CaseNumber>?
     /// Rows per page.
     public var pageSize: Int = 50
     /// After this row (time by basis, refund id), newest first.

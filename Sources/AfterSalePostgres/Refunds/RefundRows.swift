@@ -186,6 +186,10 @@ struct RefundListQuery {
         if let number = query.caseNumber {
             conditions.append("case_id = \(sql.parameter(.int64(CaseKey.id(of: number))))::bigint")
         }
+        if let numbers = query.caseNumbers {
+            let ids = numbers.map { String(CaseKey.id(of: $0)) }.sorted()
+            conditions.append("case_id = ANY (\(sql.parameter(.text("{" + ids.joined(separator: ",") + "}")))::bigint[])")
+        }
         let statuses = query.statuses.map(\.rawValue).sorted()
         if !statuses.isEmpty {
             // Status names are snake_case words: a comma never occurs in one.

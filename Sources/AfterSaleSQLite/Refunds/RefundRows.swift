@@ -149,6 +149,11 @@ struct RefundListQuery {
         if query.basis == .succeeded { conditions.append("succeeded_at IS NOT NULL") }
         if query.shopID != nil { conditions.append("shop_id = ?3") }
         if query.caseNumber != nil { conditions.append("case_id = ?4") }
+        if let numbers = query.caseNumbers {
+            // Case ids are integers made here from parsed case numbers: written into the SQL as such.
+            let ids = numbers.map { String(CaseKey.id(of: $0)) }.sorted()
+            conditions.append(ids.isEmpty ? "0" : "case_id IN (\(ids.joined(separator: ", ")))")
+        }
         let statuses = query.statuses.map(\.rawValue).sorted()
         if !statuses.isEmpty {
             conditions.append("status IN (" + statuses.indices.map { "?\(10 + $0)" }.joined(separator: ", ") + ")")

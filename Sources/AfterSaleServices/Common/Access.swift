@@ -105,7 +105,7 @@ public enum MethodAccess: Sendable, Hashable {
         AfterSaleService.forceRefund.info.path: "agents: the cases of their tickets; the platform: any case",
         AfterSaleService.revealPersonalData.info.path: "a case the caller may see (as GetAfterSale); a reason is required and kept, with the caller, in the case's trace record",
         AfterSaleService.erasePersonalData.info.path: "any buyer once none of their cases is open or within retention; the reason is kept in a trace record on each of their cases",
-        RefundBridge.listRefunds.info.path: "agents: one case of their tickets at a time (case_number required); others: any",
+        RefundBridge.listRefunds.info.path: "agents: the refunds of the cases of their tickets (theirs, their team's, the queue); others: any",
         OrderBridge.getOrderAfterSaleState.info.path: "buyers: their own orders; merchants: their shop's; agents: orders with a case of their tickets; others: any",
         Feedback.submitRating.info.path: "the buyer of a completed case (not one a timer completed without them) or of a solved ticket they opened",
         Feedback.editRating.info.path: "the buyer who rated, once",

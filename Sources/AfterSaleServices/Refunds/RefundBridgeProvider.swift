@@ -182,13 +182,8 @@ public struct RefundBridgeProvider: RefundBridgeHandler {
             query.before = try Fields.instant(request.toUnixMs, field: "to_unix_ms")
             query.shopID = Fields.filter(request.shopId)
             if !request.caseNumber.isEmpty { query.caseNumber = try Fields.caseNumber(request.caseNumber) }
-            // An agent sees the refunds of the cases of their tickets, one case at a time.
-            if principal.role == .agent {
-                guard let number = query.caseNumber else {
-                    throw DomainError.invalidArgument(field: "case_number", message: "is required for agents (they list the refunds of a case of their tickets)")
-                }
-                guard try await agentScope.allows(principal, number) else { throw RepositoryError.caseNotFound(number) }
-            }
+            // An agent sees the refunds of the cases of their tickets.
+            query.caseNumbers = try await agentScope.cases(of: principal)
             query.pageSize = try Fields.pageSize(request.pageSize, Self.refundPaging)
             if !request.pageToken.isEmpty { query.after = try Self.cursor(request.pageToken) }
             let page = try await refunds.listRefunds(query)

@@ -761,6 +761,7 @@ public final class InMemoryRepository: AfterSaleRepository {
         if let before = query.before, at >= before.millisecondsSinceEpoch { return false }
         if let shop = query.shopID, refund.shopID != shop { return false }
         if let number = query.caseNumber, refund.caseNumber != number { return false }
+        if let numbers = query.caseNumbers, !numbers.contains(refund.caseNumber) { return false }
         return true
     }
 }

@@ -100,6 +100,16 @@ public struct RefundAndFeedStorageChecks: Sendable {
         query.statuses = []
         query.shopID = "nobody"
         #expect(try await repository.listRefunds(query).totals.isEmpty)
+        // An agent's set of cases: this one among others, none, or only others.
+        query.shopID = nil
+        let other = try CaseNumber(at: StorageFixture.story, sequence: 99)
+        query.caseNumbers = [other, before.number]
+        #expect(try await repository.listRefunds(query).rows.map(\.id) == [refund.id])
+        query.caseNumbers = []
+        #expect(try await repository.listRefunds(query).rows.isEmpty)
+        query.caseNumbers = [other]
+        let none = try await repository.listRefunds(query)
+        #expect(none.rows.isEmpty && none.totals.isEmpty)
     }
 
     func feed() async throws {
@@ -166,7 +176,7 @@ extension RefundAndFeedStorageChecks {
     static let checks: [ConformanceCheck] = ([
         [ConformanceCheck("the refund order and the events commit with the transition; a second refund order for the case is refused") { try await RefundAndFeedStorageChecks(repository: $0).refundWithTransition() }],
         [ConformanceCheck("claims lease each refund to one worker; expired leases and due retries come back; others wait") { try await RefundAndFeedStorageChecks(repository: $0).claims() }],
-        [ConformanceCheck("refund lists page newest first and total over the whole filter") { try await RefundAndFeedStorageChecks(repository: $0).listing() }],
+        [ConformanceCheck("refund lists page newest first, total over the whole filter, and keep to a set of cases") { try await RefundAndFeedStorageChecks(repository: $0).listing() }],
         [ConformanceCheck("the feed reads by cursor and type; acknowledgements never move back and never pass the head") { try await RefundAndFeedStorageChecks(repository: $0).feed() }],
         [ConformanceCheck("a waiting reader wakes when a commit appends events, and times out when none does") { try await RefundAndFeedStorageChecks(repository: $0).wakeUp() }],
         [ConformanceCheck("cases are found by carrier (any case) and tracking number") { try await RefundAndFeedStorageChecks(repository: $0).tracking() }],

@@ -6,7 +6,7 @@ import ServiceKit
 import SignedTokens
 
 /// The router of the aftersaled process: health and reflection, and the business services
-/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk, Audit, Feedback, Knowledge) over the domain's storage ports, behind the
+/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk, Audit, Feedback, Knowledge, Statistics) over the domain's storage ports, behind the
 /// identity and authorization interceptors. It names no storage backend: aftersaled hands it one.
 public struct ServiceHost: Sendable {
     /// Every route, with the identity interceptor.
@@ -19,7 +19,7 @@ public struct ServiceHost: Sendable {
 
     /// Every method of the business services, in the order the contracts declare them.
     public static let businessMethods: [RPCMethodInfo] = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
-        + Timers.methods + ServiceDesk.methods + Audit.methods + Feedback.methods + Knowledge.methods
+        + Timers.methods + ServiceDesk.methods + Audit.methods + Feedback.methods + Knowledge.methods + Statistics.methods
 
     /// The full host: every business service over `store`.
     /// - Parameters:
@@ -55,6 +55,7 @@ public struct ServiceHost: Sendable {
             FeedbackProvider(store: store, clock: clock, windowMs: feedbackWindowMs).routes,
             KnowledgeProvider(store: store, clock: clock).routes,
             AuditProvider(store: store).routes,
+            StatisticsProvider(store: store).routes,
         ], authenticators: authenticators, limits: limits)
     }
 
@@ -76,7 +77,7 @@ public struct ServiceHost: Sendable {
     }
 
     private init(services: [[Route]]?, authenticators: [any Authenticator]?, limits: CallLimits) {
-        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name, Knowledge.name]
+        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name, Knowledge.name, Statistics.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
         if let authenticators {

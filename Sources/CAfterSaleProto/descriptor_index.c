@@ -5,12 +5,12 @@
 #include "aftersale/v1/shipping.pb-c.h"
 #include "aftersale/v1/cases.pb-c.h"
 #include "aftersale/v1/desk.pb-c.h"
+#include "aftersale/v1/feedback.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/feed.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "aftersale/v1/after_sale_service.pb-c.h"
 #include "aftersale/v1/audit.pb-c.h"
-#include "aftersale/v1/feedback.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
 #include "aftersale/v1/knowledge.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
@@ -18,6 +18,7 @@
 #include "aftersale/v1/refund_bridge.pb-c.h"
 #include "aftersale/v1/rpc.pb-c.h"
 #include "aftersale/v1/service_desk.pb-c.h"
+#include "aftersale/v1/statistics.pb-c.h"
 #include "aftersale/v1/timers.pb-c.h"
 
 const ProtobufCMessageDescriptor *aftersale__v1__money__descriptor_ref(void) { return &aftersale__v1__money__descriptor; }
@@ -41,6 +42,13 @@ const ProtobufCMessageDescriptor *aftersale__v1__support_agent__descriptor_ref(v
 const ProtobufCMessageDescriptor *aftersale__v1__ticket_entry__descriptor_ref(void) { return &aftersale__v1__ticket_entry__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__sla_status__descriptor_ref(void) { return &aftersale__v1__sla_status__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__ticket__descriptor_ref(void) { return &aftersale__v1__ticket__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__case_rating__descriptor_ref(void) { return &aftersale__v1__case_rating__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__rate_request__descriptor_ref(void) { return &aftersale__v1__rate_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__rate_response__descriptor_ref(void) { return &aftersale__v1__rate_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_rating_request__descriptor_ref(void) { return &aftersale__v1__get_rating_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_rating_response__descriptor_ref(void) { return &aftersale__v1__get_rating_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_request__descriptor_ref(void) { return &aftersale__v1__list_ratings_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_response__descriptor_ref(void) { return &aftersale__v1__list_ratings_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__order_line__descriptor_ref(void) { return &aftersale__v1__order_line__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__order_snapshot__descriptor_ref(void) { return &aftersale__v1__order_snapshot__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__line_after_sale_state__descriptor_ref(void) { return &aftersale__v1__line_after_sale_state__descriptor; }
@@ -101,13 +109,6 @@ const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_response__desc
 const ProtobufCMessageDescriptor *aftersale__v1__audit_checkpoint__descriptor_ref(void) { return &aftersale__v1__audit_checkpoint__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__list_audit_checkpoints_request__descriptor_ref(void) { return &aftersale__v1__list_audit_checkpoints_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__list_audit_checkpoints_response__descriptor_ref(void) { return &aftersale__v1__list_audit_checkpoints_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__case_rating__descriptor_ref(void) { return &aftersale__v1__case_rating__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__rate_request__descriptor_ref(void) { return &aftersale__v1__rate_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__rate_response__descriptor_ref(void) { return &aftersale__v1__rate_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__get_rating_request__descriptor_ref(void) { return &aftersale__v1__get_rating_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__get_rating_response__descriptor_ref(void) { return &aftersale__v1__get_rating_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_request__descriptor_ref(void) { return &aftersale__v1__list_ratings_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_response__descriptor_ref(void) { return &aftersale__v1__list_ratings_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_request__descriptor_ref(void) { return &aftersale__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_response__descriptor_ref(void) { return &aftersale__v1__health_check_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__article_content__descriptor_ref(void) { return &aftersale__v1__article_content__descriptor; }
@@ -182,6 +183,16 @@ const ProtobufCMessageDescriptor *aftersale__v1__transfer_ticket_request__descri
 const ProtobufCMessageDescriptor *aftersale__v1__transfer_ticket_response__descriptor_ref(void) { return &aftersale__v1__transfer_ticket_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__release_ticket_request__descriptor_ref(void) { return &aftersale__v1__release_ticket_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__release_ticket_response__descriptor_ref(void) { return &aftersale__v1__release_ticket_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_statistics_request__descriptor_ref(void) { return &aftersale__v1__get_statistics_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__statistics_rate__descriptor_ref(void) { return &aftersale__v1__statistics_rate__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__duration_statistics__descriptor_ref(void) { return &aftersale__v1__duration_statistics__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__timer_rule_count__descriptor_ref(void) { return &aftersale__v1__timer_rule_count__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__case_statistics__descriptor_ref(void) { return &aftersale__v1__case_statistics__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__ticket_statistics__descriptor_ref(void) { return &aftersale__v1__ticket_statistics__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__satisfaction_statistics__descriptor_ref(void) { return &aftersale__v1__satisfaction_statistics__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__statistics_group__descriptor_ref(void) { return &aftersale__v1__statistics_group__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__agent_workload__descriptor_ref(void) { return &aftersale__v1__agent_workload__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_statistics_response__descriptor_ref(void) { return &aftersale__v1__get_statistics_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__timer_durations__descriptor_ref(void) { return &aftersale__v1__timer_durations__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__timer_override__descriptor_ref(void) { return &aftersale__v1__timer_override__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__effective_wait__descriptor_ref(void) { return &aftersale__v1__effective_wait__descriptor; }
@@ -221,6 +232,13 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__ticket_entry__descriptor,
     &aftersale__v1__sla_status__descriptor,
     &aftersale__v1__ticket__descriptor,
+    &aftersale__v1__case_rating__descriptor,
+    &aftersale__v1__rate_request__descriptor,
+    &aftersale__v1__rate_response__descriptor,
+    &aftersale__v1__get_rating_request__descriptor,
+    &aftersale__v1__get_rating_response__descriptor,
+    &aftersale__v1__list_ratings_request__descriptor,
+    &aftersale__v1__list_ratings_response__descriptor,
     &aftersale__v1__order_line__descriptor,
     &aftersale__v1__order_snapshot__descriptor,
     &aftersale__v1__line_after_sale_state__descriptor,
@@ -281,13 +299,6 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__audit_checkpoint__descriptor,
     &aftersale__v1__list_audit_checkpoints_request__descriptor,
     &aftersale__v1__list_audit_checkpoints_response__descriptor,
-    &aftersale__v1__case_rating__descriptor,
-    &aftersale__v1__rate_request__descriptor,
-    &aftersale__v1__rate_response__descriptor,
-    &aftersale__v1__get_rating_request__descriptor,
-    &aftersale__v1__get_rating_response__descriptor,
-    &aftersale__v1__list_ratings_request__descriptor,
-    &aftersale__v1__list_ratings_response__descriptor,
     &aftersale__v1__health_check_request__descriptor,
     &aftersale__v1__health_check_response__descriptor,
     &aftersale__v1__article_content__descriptor,
@@ -362,6 +373,16 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__transfer_ticket_response__descriptor,
     &aftersale__v1__release_ticket_request__descriptor,
     &aftersale__v1__release_ticket_response__descriptor,
+    &aftersale__v1__get_statistics_request__descriptor,
+    &aftersale__v1__statistics_rate__descriptor,
+    &aftersale__v1__duration_statistics__descriptor,
+    &aftersale__v1__timer_rule_count__descriptor,
+    &aftersale__v1__case_statistics__descriptor,
+    &aftersale__v1__ticket_statistics__descriptor,
+    &aftersale__v1__satisfaction_statistics__descriptor,
+    &aftersale__v1__statistics_group__descriptor,
+    &aftersale__v1__agent_workload__descriptor,
+    &aftersale__v1__get_statistics_response__descriptor,
     &aftersale__v1__timer_durations__descriptor,
     &aftersale__v1__timer_override__descriptor,
     &aftersale__v1__effective_wait__descriptor,
@@ -380,8 +401,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 178; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 178 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 188; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 188 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,
@@ -413,23 +434,25 @@ static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__refund_report_disposition__descriptor,
     &aftersale__v1__refund_time_basis__descriptor,
     &aftersale__v1__frame_kind__descriptor,
+    &aftersale__v1__statistics_group_by__descriptor,
     NULL
 };
-size_t aftersale_enum_count(void) { return 29; }
-const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 29 ? enum_table[index] : NULL; }
+size_t aftersale_enum_count(void) { return 30; }
+const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 30 ? enum_table[index] : NULL; }
 
 static const ProtobufCServiceDescriptor *const service_table[] = {
+    &aftersale__v1__feedback__descriptor,
     &aftersale__v1__after_sale_service__descriptor,
     &aftersale__v1__audit__descriptor,
-    &aftersale__v1__feedback__descriptor,
     &aftersale__v1__health__descriptor,
     &aftersale__v1__knowledge__descriptor,
     &aftersale__v1__order_bridge__descriptor,
     &aftersale__v1__reflection__descriptor,
     &aftersale__v1__refund_bridge__descriptor,
     &aftersale__v1__service_desk__descriptor,
+    &aftersale__v1__statistics__descriptor,
     &aftersale__v1__timers__descriptor,
     NULL
 };
-size_t aftersale_service_count(void) { return 10; }
-const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 10 ? service_table[index] : NULL; }
+size_t aftersale_service_count(void) { return 11; }
+const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 11 ? service_table[index] : NULL; }

@@ -124,6 +124,9 @@ extension CopiedTable {
         CopiedTable("knowledge_votes", order: "article_id, voter", [
             ("article_id", .text), ("voter", .text), ("vote", .text), ("voted_at", .integer),
         ]),
+        CopiedTable("statistics_rollups", order: "scope, dimension, day, group_key, metric", [
+            ("scope", .text), ("dimension", .text), ("day", .integer), ("group_key", .text), ("metric", .text), ("amount", .integer),
+        ]),
         CopiedTable("agents", order: "agent_id", [
             ("agent_id", .text), ("team", .text), ("version", .integer), ("document", .bytes),
         ]),

@@ -54,6 +54,7 @@ struct Bootstrap {
             timerWorker,
             checkpointer,
             DeskWorker(desk: desk),
+            StatisticsProjector(store: store, sla: configuration.desk.sla, logger: logger.with(["component": "statistics"])),
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.
                 host.health.shutDown()

@@ -30,7 +30,7 @@ extension Integration {
                  "PauseTimers", "EndTimerPause", "ListTimerPauses", "FireTimer", "UpsertAgent", "GetAgent", "ListAgents", "SetPresence",
                  "OpenTicket", "GetTicket", "ListTickets", "ReplyToTicket", "UpdateTicketStatus", "TransferTicket", "ReleaseTicket",
                  "CreateArticle", "UpdateArticle", "PublishArticle", "ArchiveArticle", "GetArticle", "ListArticles", "ListArticleRevisions",
-                 "SearchArticles", "SuggestArticles", "VoteArticle":
+                 "SearchArticles", "SuggestArticles", "VoteArticle", "GetStatistics":
                 ("platform", "platform-1")
             default:
                 ("system", "system-1")

@@ -24,6 +24,8 @@ usage: aftersalectl [--server HOST:PORT] [--timeout SECONDS] [-H key=value]... [
                                every stored checkpoint, and each FILE kept outside, against the checkpoint key;
                                --key defaults to the development key's DATA_DIR/dev-keys/audit-checkpoint.vkey
   audit checkpoint             print the latest signed checkpoint (to keep outside the database)
+  stats --from YYYY-MM-DD --to YYYY-MM-DD [--by day|kind|reason|category|shop] [--shop ID | --team NAME] [--csv]
+                               statistics (GetStatistics) as tables, or as CSV (one row per group, then the total)
   audit key --key-file PEM [--origin NAME]
                                print the verifier key of a checkpoint signing key (origin default aftersale.local/audit)
 Calling as someone: --as ROLE:ID mints a short-lived (5 minute) token with the development key that
@@ -317,6 +319,27 @@ case "audit" where words.dropFirst().first == "checkpoint":
             exitWith(1, "no checkpoint has been signed yet")
         }
         print(latest.note, terminator: "")
+    } catch {
+        printStatusError(error)
+    }
+
+case "stats":
+    let rest = words.dropFirst()
+    var request = GetStatisticsRequest()
+    guard let from = flagValues("--from", in: rest).last, let to = flagValues("--to", in: rest).last else {
+        exitWith(2, "stats needs --from YYYY-MM-DD and --to YYYY-MM-DD")
+    }
+    request.fromDate = from
+    request.toDate = to
+    let by = flagValues("--by", in: rest).last ?? "day"
+    guard let groupBy = StatisticsGroupBy.allCases.first(where: { $0 != .unspecified && $0.description == "STATISTICS_GROUP_BY_" + by.uppercased() })
+    else { exitWith(2, "--by: day, kind, reason, category or shop") }
+    request.groupBy = groupBy
+    request.shopId = flagValues("--shop", in: rest).last ?? ""
+    request.team = flagValues("--team", in: rest).last ?? ""
+    do {
+        let response = try await client.statistics.getStatistics(request, options: options)
+        print(StatisticsTables.render(response, csv: rest.contains("--csv")), terminator: "")
     } catch {
         printStatusError(error)
     }

@@ -30,6 +30,10 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
     case ticketSLAWarning = "ticket_sla_warning"
     /// A ticket's SLA target passed.
     case ticketSLABreached = "ticket_sla_breached"
+    /// A buyer rated a case or a ticket.
+    case ratingSubmitted = "rating_submitted"
+    /// A buyer edited their rating (once).
+    case ratingEdited = "rating_edited"
 }
 
 /// SKU × quantity that inventory must act on.

@@ -118,6 +118,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case revealPersonalData = "reveal_personal_data"
     /// Erase a buyer's personal data once it is past retention (crypto-shredding).
     case erasePersonalData = "erase_personal_data"
+    /// See statistics (a merchant: their shop's; an agent: their team's; the platform: any).
+    case viewStatistics = "view_statistics"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -140,6 +142,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .manageKnowledge: [.agent, .platform]
         case .readKnowledge, .voteOnArticles: [.buyer, .merchant, .agent, .platform]
         case .readAudit, .erasePersonalData: [.platform]
+        case .viewStatistics: [.merchant, .agent, .platform]
         }
     }
 
@@ -174,6 +177,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .readAudit: "read the audit trail"
         case .revealPersonalData: "reveal personal data"
         case .erasePersonalData: "erase personal data"
+        case .viewStatistics: "view statistics"
         }
     }
 }

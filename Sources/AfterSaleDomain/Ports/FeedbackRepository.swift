@@ -3,13 +3,21 @@ public protocol FeedbackRepository: Sendable {
     /// The rating of `subject`, nil when none was given.
     func rating(of subject: RatingSubject) async throws -> Rating?
 
-    /// Stores `rating`: a new one (`expectedVersion` 0) or an edit of the stored version.
+    /// Stores `rating`: a new one (`expectedVersion` 0) or an edit of the stored version, and
+    /// appends `events` (RATING_SUBMITTED, RATING_EDITED) in the same transaction.
     /// - Throws: ``DomainError/duplicate(message:)`` when a new rating's subject is rated already;
     ///   ``DomainError/versionConflict(expected:actual:)`` when the stored rating moved.
-    func saveRating(_ rating: Rating, expectedVersion: Int64) async throws
+    func saveRating(_ rating: Rating, expectedVersion: Int64, events: [OutboxEvent]) async throws
 
     /// One page of ratings matching `query`, newest first (by rating time, then subject).
     func ratings(_ query: RatingQuery) async throws -> RatingPage
+}
+
+extension FeedbackRepository {
+    /// Stores `rating` without feed events.
+    public func saveRating(_ rating: Rating, expectedVersion: Int64) async throws {
+        try await saveRating(rating, expectedVersion: expectedVersion, events: [])
+    }
 }
 
 /// Which ratings to list.

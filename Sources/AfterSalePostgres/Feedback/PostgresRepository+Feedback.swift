@@ -9,11 +9,11 @@ extension PostgresRepository {
         }
     }
 
-    public func saveRating(_ rating: Rating, expectedVersion: Int64) async throws {
+    public func saveRating(_ rating: Rating, expectedVersion: Int64, events: [OutboxEvent]) async throws {
         try StorageContract.check(rating, expectedVersion: expectedVersion)
         let document = RatingDocument.encode(rating)
         let key = rating.subject.description
-        try await write("saveRating") { connection in
+        let appended = try await write("saveRating") { connection -> Bool in
             let values: [PostgresValue] = [.text(key), .text(rating.shopID), PostgresValue(rating.agentID), .time(rating.ratedAt),
                                            .int64(rating.version), .bytes(document), .int64(expectedVersion)]
             if expectedVersion == 0 {
@@ -32,7 +32,9 @@ extension PostgresRepository {
                     throw DomainError.versionConflict(expected: expectedVersion, actual: actual ?? 0)
                 }
             }
+            return try FeedRows.append(events, on: connection)
         }
+        await settle(appended: appended)
     }
 
     public func ratings(_ query: RatingQuery) async throws -> RatingPage {

@@ -38,9 +38,10 @@ import AfterSaleDomain
 /// | 10         | 10: buyers' ratings                                                              |
 /// | 11         | 11: buyers' data keys                                                            |
 /// | 12         | 12: the knowledge base (articles, revisions, term index, votes)                  |
-/// | 13, …      | future changes, in both dialects                                                 |
+/// | 13         | 13: statistics rollups                                                           |
+/// | 14, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
-    /// Every migration, oldest first. Never edit one that has shipped: add the next (13, 14, …).
+    /// Every migration, oldest first. Never edit one that has shipped: add the next (14, 15, …).
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, reasons, refund orders, "
                           + "event feed, consumer cursors, tracking numbers, case number days (SQLite 1, 3, 4, 5, 6)",
@@ -62,7 +63,22 @@ public enum PostgresSchema {
         PostgresMigration(version: 11, name: "buyers' data keys, wrapped by the master key (SQLite 11)", sql: version11),
         PostgresMigration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes (SQLite 12)",
                           sql: version12),
+        PostgresMigration(version: 13, name: "statistics rollups (SQLite 13)", sql: version13),
     ]
+
+    /// Migration 13, as SQLite's 13: statistics rollups, one row per scope, dimension, day, group
+    /// and metric; GetStatistics reads one range of the primary key.
+    static let version13 = """
+        CREATE TABLE statistics_rollups (
+            scope     text   NOT NULL,
+            dimension text   NOT NULL,
+            day       bigint NOT NULL,
+            group_key text   NOT NULL,
+            metric    text   NOT NULL,
+            amount    bigint NOT NULL,
+            PRIMARY KEY (scope, dimension, day, group_key, metric)
+        );
+        """
 
     /// Migration 12, as SQLite's 12: the knowledge base. Terms and ids compare byte-wise
     /// (`COLLATE "C"`), as in SQLite and Swift, whatever the database's collation.

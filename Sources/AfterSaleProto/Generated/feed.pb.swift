@@ -87,8 +87,14 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     /// A ticket's SLA target passed (ticket set; note names the metric and its due time).
     public static let ticketSlaBreached = EventType(rawValue: 23)
 
+    /// A buyer rated a completed case or a solved ticket (rating set).
+    public static let ratingSubmitted = EventType(rawValue: 24)
+
+    /// A buyer edited their rating (rating set to the edited one; previous_stars the stars before).
+    public static let ratingEdited = EventType(rawValue: 25)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder, .ticketOpened, .ticketAssigned, .ticketUpdated, .ticketSlaWarning, .ticketSlaBreached]
+    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder, .ticketOpened, .ticketAssigned, .ticketUpdated, .ticketSlaWarning, .ticketSlaBreached, .ratingSubmitted, .ratingEdited]
 
     /// The value's protobuf name, "EVENT_TYPE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -117,6 +123,8 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
         case 21: return "EVENT_TYPE_TICKET_UPDATED"
         case 22: return "EVENT_TYPE_TICKET_SLA_WARNING"
         case 23: return "EVENT_TYPE_TICKET_SLA_BREACHED"
+        case 24: return "EVENT_TYPE_RATING_SUBMITTED"
+        case 25: return "EVENT_TYPE_RATING_EDITED"
         default: return String(rawValue)
         }
     }
@@ -285,6 +293,10 @@ public struct Event: ProtoMessage {
     public var message: CaseMessage? = nil
     /// Ticket events: the ticket after the step, with the step's entry only (internal notes left out).
     public var ticket: Ticket? = nil
+    /// Rating events: the rating as stored after the change.
+    public var rating: CaseRating? = nil
+    /// RATING_EDITED: the stars before the edit (0 on other events).
+    public var previousStars: Int32 = 0
 
     public init() {}
 
@@ -317,6 +329,8 @@ public struct Event: ProtoMessage {
         refund = r.message(22, RefundOrder.self)
         message = r.message(23, CaseMessage.self)
         ticket = r.message(24, Ticket.self)
+        rating = r.message(25, CaseRating.self)
+        previousStars = r.int32(26)
     }
 
     public func write(to w: inout ProtoWriter) {
@@ -345,5 +359,7 @@ public struct Event: ProtoMessage {
         w.setMessage(22, refund)
         w.setMessage(23, message)
         w.setMessage(24, ticket)
+        w.setMessage(25, rating)
+        w.setInt32(26, previousStars)
     }
 }

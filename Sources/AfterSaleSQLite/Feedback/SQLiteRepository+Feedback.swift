@@ -11,10 +11,10 @@ extension SQLiteRepository {
         }
     }
 
-    public func saveRating(_ rating: Rating, expectedVersion: Int64) async throws {
+    public func saveRating(_ rating: Rating, expectedVersion: Int64, events: [OutboxEvent]) async throws {
         try StorageContract.check(rating, expectedVersion: expectedVersion)
         let document = RatingDocument.encode(rating)
-        try await write { connection in
+        let last = try await write { connection -> Int64? in
             let key = rating.subject.description
             let stored = try connection.queryOne("SELECT version FROM ratings WHERE subject = ?1", bind: { $0.bind(1, key) }) {
                 $0.int64(0)
@@ -27,7 +27,9 @@ extension SQLiteRepository {
                 s.bind(1, key).bind(2, rating.shopID).bind(3, rating.agentID).bind(4, rating.ratedAt.millisecondsSinceEpoch)
                 s.bind(5, rating.version).bind(6, blob: document)
             }
+            return try EventRows.append(events, on: connection)
         }
+        if let last { feedSignal.advance(to: last) }
     }
 
     public func ratings(_ query: RatingQuery) async throws -> RatingPage {

@@ -47,7 +47,25 @@ public enum Schema {
         Migration(version: 10, name: "buyers' ratings of cases and tickets", sql: version10),
         Migration(version: 11, name: "buyers' data keys, wrapped by the master key", sql: version11),
         Migration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes", sql: version12),
+        Migration(version: 13, name: "statistics rollups", sql: version13),
     ]
+
+    /// Statistics rollups (see ``StatisticsRecorder``): one row per scope ('' the platform,
+    /// `shop:<id>`, `team:<name>`), dimension (day, kind, reason, category, shop, agent), day,
+    /// group and metric, holding a sum the projector adds to. A GetStatistics answer is one range
+    /// seek on the primary key: (scope, dimension) and the day range. The projector's place on the
+    /// feed is its row in consumer_cursors, moved in the same transaction.
+    static let version13 = """
+        CREATE TABLE statistics_rollups (
+            scope     TEXT    NOT NULL,
+            dimension TEXT    NOT NULL,
+            day       INTEGER NOT NULL,
+            group_key TEXT    NOT NULL,
+            metric    TEXT    NOT NULL,
+            amount    INTEGER NOT NULL,
+            PRIMARY KEY (scope, dimension, day, group_key, metric)
+        ) WITHOUT ROWID;
+        """
 
     /// The knowledge base (知识库). Articles and revisions as documents; `knowledge_terms` is the
     /// term index of the published revisions, written by the same transaction as the article, one

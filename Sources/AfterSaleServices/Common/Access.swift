@@ -91,6 +91,7 @@ public enum MethodAccess: Sendable, Hashable {
             (ServiceDesk.releaseTicket.info, .operation(.workTickets)),
             (Audit.readAuditChain.info, .operation(.readAudit)),
             (Audit.listAuditCheckpoints.info, .operation(.readAudit)),
+            (Statistics.getStatistics.info, .operation(.viewStatistics)),
         ]
         for (method, access) in entries { table[method.path] = access }
         return table
@@ -137,6 +138,7 @@ public enum MethodAccess: Sendable, Hashable {
         ServiceDesk.takeTicket.info.path: "agents: a queued ticket they may see (even beyond their capacity)",
         ServiceDesk.transferTicket.info.path: "the agent holding the ticket; the platform: any",
         ServiceDesk.releaseTicket.info.path: "the agent holding the ticket; the platform: any",
+        Statistics.getStatistics.info.path: "merchants: their own shop (forced); agents: their own team (forced); the platform: the platform, any shop or any team",
     ]
 }
 

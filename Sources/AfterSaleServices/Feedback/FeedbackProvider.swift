@@ -30,7 +30,7 @@ public struct FeedbackProvider: FeedbackHandler {
             let survey = try await survey(caseNumber: request.caseNumber, ticketID: request.ticketId, for: principal)
             let rating = try Rating.rate(survey, stars: Int(request.stars), tags: request.tags, comment: request.comment, by: principal,
                                          at: clock.now(), windowMs: windowMs)
-            try await store.saveRating(rating, expectedVersion: 0)
+            try await store.saveRating(rating, expectedVersion: 0, events: [Self.event(.ratingSubmitted, rating, previousStars: 0)])
             var response = RateResponse()
             response.rating = Self.wire(rating)
             return response
@@ -47,7 +47,8 @@ public struct FeedbackProvider: FeedbackHandler {
             }
             let edited = try stored.edited(stars: Int(request.stars), tags: request.tags, comment: request.comment, by: principal,
                                            at: clock.now(), endedAt: survey.endedAt, windowMs: windowMs)
-            try await store.saveRating(edited, expectedVersion: stored.version)
+            try await store.saveRating(edited, expectedVersion: stored.version,
+                                       events: [Self.event(.ratingEdited, edited, previousStars: stored.stars)])
             var response = RateResponse()
             response.rating = Self.wire(edited)
             return response
@@ -129,6 +130,24 @@ public struct FeedbackProvider: FeedbackHandler {
         case .agent: rating.agentID == principal.id
         case .platform, .system: true
         }
+    }
+
+    /// The feed event of a rating given or edited: the statistics count satisfaction from it.
+    static func event(_ type: AfterSaleDomain.EventType, _ rating: Rating, previousStars: Int) -> OutboxEvent {
+        var e = AfterSaleProto.Event()
+        e.eventType = ProtoMapping.eventType(type)
+        let at = rating.editedAt ?? rating.ratedAt
+        e.occurredAtUnixMs = at.millisecondsSinceEpoch
+        var number: CaseNumber?
+        if case .afterSale(let n) = rating.subject { number = n }
+        e.caseNumber = number?.rawValue ?? ""
+        e.shopId = rating.shopID
+        e.buyerId = rating.buyerID
+        e.actorRole = ProtoMapping.role(.buyer)
+        e.actorId = rating.buyerID
+        e.rating = wire(rating)
+        e.previousStars = Int32(clamping: previousStars)
+        return OutboxEvent(type: type, caseNumber: number, orderID: "", occurredAt: at, payload: e.serializedBytes())
     }
 
     static func wire(_ r: Rating) -> CaseRating {

@@ -28,6 +28,8 @@ extension ProtoMapping {
         case .ticketUpdated: .ticketUpdated
         case .ticketSLAWarning: .ticketSlaWarning
         case .ticketSLABreached: .ticketSlaBreached
+        case .ratingSubmitted: .ratingSubmitted
+        case .ratingEdited: .ratingEdited
         }
     }
 

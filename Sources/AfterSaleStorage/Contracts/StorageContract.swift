@@ -80,6 +80,20 @@ public enum StorageContract {
         }
     }
 
+    /// A projection moves its cursor forward (or leaves it) from a cursor that exists.
+    public static func checkProjection(expectedCursor: Int64, cursor: Int64) throws(DomainError) {
+        guard expectedCursor >= 0, cursor >= expectedCursor else {
+            throw .invalidArgument(field: "cursor", message: "\(cursor) is behind the projector's cursor \(expectedCursor)")
+        }
+    }
+
+    /// A statistics read covers at most ``StatisticsDays/maximumRange`` days, in order.
+    public static func check(_ query: StatisticsRowQuery) throws(DomainError) {
+        guard query.fromDay <= query.toDay, query.toDay - query.fromDay < StatisticsDays.maximumRange else {
+            throw .invalidArgument(field: "to_date", message: "a range of 1 to \(StatisticsDays.maximumRange) days")
+        }
+    }
+
     /// A data key is stored live (wrapped bytes, no erasure time) at generation 1 or later.
     public static func check(_ key: PersonalDataKeyRecord) throws(RepositoryError) {
         guard key.generation >= 1, let wrapped = key.wrappedKey, !wrapped.isEmpty, key.erasedAt == nil else {

@@ -44,6 +44,7 @@ public final class InMemoryRepository: AfterSaleRepository {
         var overrides: [String: [TimerOverride]] = [:]
         var pauses: [String: [TimerPause]] = [:]
         var ratings: [RatingSubject: Rating] = [:]
+        var statistics: [StatisticsCell: Int64] = [:]
         var personalDataKeys: [String: [PersonalDataKeyRecord]] = [:]
         var articles: [String: KnowledgeArticle] = [:]
         var articleRevisions: [String: [ArticleRevision]] = [:]
@@ -592,13 +593,39 @@ public final class InMemoryRepository: AfterSaleRepository {
         state.withLock { $0.ratings[subject] }
     }
 
-    public func saveRating(_ rating: Rating, expectedVersion: Int64) async throws {
+    public func saveRating(_ rating: Rating, expectedVersion: Int64, events: [OutboxEvent]) async throws {
         try StorageContract.check(rating, expectedVersion: expectedVersion)
-        try state.withLock { state throws in
+        let last = try state.withLock { state throws -> Int64? in
             let stored = state.ratings[rating.subject]?.version ?? 0
             if expectedVersion == 0, stored != 0 { throw DomainError.duplicate(message: "\(rating.subject) is rated already") }
             guard stored == expectedVersion else { throw DomainError.versionConflict(expected: expectedVersion, actual: stored) }
             state.ratings[rating.subject] = rating
+            return Self.append(events, in: &state)
+        }
+        if let last { feedSignal.advance(to: last) }
+    }
+
+    // MARK: - Statistics
+
+    public func projectStatistics(_ increments: StatisticsIncrements, projector: String, expectedCursor: Int64, cursor: Int64) async throws {
+        try StorageContract.checkProjection(expectedCursor: expectedCursor, cursor: cursor)
+        try state.withLock { state throws in
+            let head = Int64(state.events.count)
+            guard cursor <= head else { throw DomainError.invalidArgument(field: "cursor", message: "\(cursor) is beyond the feed's head \(head)") }
+            let stored = state.consumers[projector] ?? 0
+            guard stored == expectedCursor else { throw DomainError.versionConflict(expected: expectedCursor, actual: stored) }
+            for (cell, amount) in increments.values { state.statistics[cell, default: 0] += amount }
+            state.consumers[projector] = cursor
+        }
+    }
+
+    public func statisticsRows(_ query: StatisticsRowQuery) async throws -> [StatisticsRow] {
+        try StorageContract.check(query)
+        return state.withLock { state in
+            state.statistics.compactMap { cell, value in
+                cell.scope == query.scope && cell.grouping == query.grouping && (query.fromDay...query.toDay).contains(cell.day)
+                    ? StatisticsRow(group: cell.group, day: cell.day, metric: cell.metric, value: value) : nil
+            }.sorted { ($0.group, $0.day, $0.metric) < ($1.group, $1.day, $1.metric) }
         }
     }
 

@@ -444,7 +444,7 @@ const ProtobufCMessageDescriptor aftersale__v1__notification_instruction__descri
   (ProtobufCMessageInit) aftersale__v1__notification_instruction__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[25] =
+static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[27] =
 {
   {
     "event_id",
@@ -746,6 +746,30 @@ static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[25
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rating",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__Event, rating),
+    &aftersale__v1__case_rating__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous_stars",
+    27,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__Event, previous_stars),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aftersale__v1__event__field_indices_by_name[] = {
   13,   /* field[13] = actor_id */
@@ -766,6 +790,8 @@ static const unsigned aftersale__v1__event__field_indices_by_name[] = {
   5,   /* field[5] = order_id */
   21,   /* field[21] = order_state */
   18,   /* field[18] = pickup */
+  26,   /* field[26] = previous_stars */
+  25,   /* field[25] = rating */
   22,   /* field[22] = refund */
   17,   /* field[17] = reserve_items */
   16,   /* field[16] = restock_items */
@@ -777,7 +803,7 @@ static const unsigned aftersale__v1__event__field_indices_by_name[] = {
 static const ProtobufCIntRange aftersale__v1__event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 25 }
+  { 0, 27 }
 };
 const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
 {
@@ -787,14 +813,14 @@ const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
   "Aftersale__V1__Event",
   "aftersale.v1",
   sizeof(Aftersale__V1__Event),
-  25,
+  27,
   aftersale__v1__event__field_descriptors,
   aftersale__v1__event__field_indices_by_name,
   1,  aftersale__v1__event__number_ranges,
   (ProtobufCMessageInit) aftersale__v1__event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[24] =
+static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[26] =
 {
   { "EVENT_TYPE_UNSPECIFIED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED", 0 },
   { "EVENT_TYPE_CASE_CREATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_CASE_CREATED", 1 },
@@ -820,11 +846,13 @@ static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number
   { "EVENT_TYPE_TICKET_UPDATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_UPDATED", 21 },
   { "EVENT_TYPE_TICKET_SLA_WARNING", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_WARNING", 22 },
   { "EVENT_TYPE_TICKET_SLA_BREACHED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED", 23 },
+  { "EVENT_TYPE_RATING_SUBMITTED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_RATING_SUBMITTED", 24 },
+  { "EVENT_TYPE_RATING_EDITED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_RATING_EDITED", 25 },
 };
 static const ProtobufCIntRange aftersale__v1__event_type__value_ranges[] = {
-{0, 0},{0, 24}
+{0, 0},{0, 26}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[24] =
+static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[26] =
 {
   { "EVENT_TYPE_CASE_APPROVED", 2 },
   { "EVENT_TYPE_CASE_CLOSED", 13 },
@@ -834,6 +862,8 @@ static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_n
   { "EVENT_TYPE_CASE_WITHDRAWN", 4 },
   { "EVENT_TYPE_MESSAGE_ADDED", 15 },
   { "EVENT_TYPE_ORDER_AFTER_SALE_STATE_CHANGED", 14 },
+  { "EVENT_TYPE_RATING_EDITED", 25 },
+  { "EVENT_TYPE_RATING_SUBMITTED", 24 },
   { "EVENT_TYPE_REFUND_FAILED", 10 },
   { "EVENT_TYPE_REFUND_NEEDS_ATTENTION", 17 },
   { "EVENT_TYPE_REFUND_REQUESTED", 8 },
@@ -858,9 +888,9 @@ const ProtobufCEnumDescriptor aftersale__v1__event_type__descriptor =
   "EventType",
   "Aftersale__V1__EventType",
   "aftersale.v1",
-  24,
+  26,
   aftersale__v1__event_type__enum_values_by_number,
-  24,
+  26,
   aftersale__v1__event_type__enum_values_by_name,
   1,
   aftersale__v1__event_type__value_ranges,

@@ -16,6 +16,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "aftersale/v1/cases.pb-c.h"
 #include "aftersale/v1/desk.pb-c.h"
+#include "aftersale/v1/feedback.pb-c.h"
 #include "aftersale/v1/kernel.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/refunds.pb-c.h"
@@ -131,7 +132,15 @@ typedef enum _Aftersale__V1__EventType {
   /*
    * A ticket's SLA target passed (ticket set; note names the metric and its due time).
    */
-  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED = 23
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED = 23,
+  /*
+   * A buyer rated a completed case or a solved ticket (rating set).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_RATING_SUBMITTED = 24,
+  /*
+   * A buyer edited their rating (rating set to the edited one; previous_stars the stars before).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_RATING_EDITED = 25
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__EVENT_TYPE)
 } Aftersale__V1__EventType;
 
@@ -340,10 +349,18 @@ struct  Aftersale__V1__Event
    * Ticket events: the ticket after the step, with the step's entry only (internal notes left out).
    */
   Aftersale__V1__Ticket *ticket;
+  /*
+   * Rating events: the rating as stored after the change.
+   */
+  Aftersale__V1__CaseRating *rating;
+  /*
+   * RATING_EDITED: the stars before the edit (0 on other events).
+   */
+  int32_t previous_stars;
 };
 #define AFTERSALE__V1__EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__event__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0, AFTERSALE__V1__ACTOR_ROLE__ACTOR_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, 0, AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0, AFTERSALE__V1__ACTOR_ROLE__ACTOR_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 
 
 /* Aftersale__V1__StockItem methods */

@@ -28,10 +28,16 @@ public struct TokenAuthenticator: Authenticator {
     }
 
     public func authenticate(_ context: ServerContext) throws(RPCError) -> Authentication? {
-        let values = context.metadata.filter { $0.key == CallerMetadata.authorization }.map(\.value)
-        guard let header = values.first else { return nil }
-        guard values.count == 1 else {
-            throw RPCError(.unauthenticated, "\(CallerMetadata.authorization) metadata must appear once, not \(values.count) times")
+        // One pass, no arrays: this runs on every call.
+        var header: String?
+        var count = 0
+        for entry in context.metadata where entry.key == CallerMetadata.authorization {
+            if header == nil { header = entry.value }
+            count += 1
+        }
+        guard let header else { return nil }
+        guard count == 1 else {
+            throw RPCError(.unauthenticated, "\(CallerMetadata.authorization) metadata must appear once, not \(count) times")
         }
         let token = try Self.bearerToken(header)
         let claims: VerifiedClaims
@@ -46,9 +52,12 @@ public struct TokenAuthenticator: Authenticator {
     /// The token of an `authorization` value: `Bearer` (any case), spaces, the token.
     /// - Throws: `UNAUTHENTICATED` for another scheme or an empty token.
     static func bearerToken(_ header: String) throws(RPCError) -> String {
-        let scheme = header.prefix { $0 != " " }
-        let token = header.dropFirst(scheme.count).drop { $0 == " " }
-        guard scheme.lowercased() == "bearer", !token.isEmpty else {
+        let utf8 = header.utf8
+        let schemeEnd = utf8.firstIndex(of: UInt8(ascii: " ")) ?? utf8.endIndex
+        let isBearer = utf8.distance(from: utf8.startIndex, to: schemeEnd) == 6
+            && zip(utf8[..<schemeEnd], "bearer".utf8).allSatisfy { $0 | 0x20 == $1 }
+        let token = header[schemeEnd...].drop { $0 == " " }
+        guard isBearer, !token.isEmpty else {
             throw RPCError(.unauthenticated, "\(CallerMetadata.authorization) metadata must be \"Bearer <token>\"")
         }
         return String(token)

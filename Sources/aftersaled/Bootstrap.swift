@@ -47,10 +47,12 @@ struct Bootstrap {
                                              logger: logger.with(["component": "audit"]))
         let server = try RPCServer(configuration: configuration.server, router: host.router, logger: logger)
         let monitor = StoreHealthMonitor(store: store, health: host.health, logger: logger.with(["component": "health"]))
+        let gauges = BusinessGaugeMonitor(store: store, logger: logger.with(["component": "gauges"]))
         var parts: [any Service] = [
             ServiceAdapter(name: "\(configuration.store.name)-store", shutdown: { opened.close() }),
             KeySetReloader(verifier: verifier, logger: logger.with(["component": "auth"])),
             monitor,
+            gauges,
             timerWorker,
             checkpointer,
             DeskWorker(desk: desk),
@@ -67,7 +69,7 @@ struct Bootstrap {
                 let (ready, reason) = monitor.readiness
                 return ProbeAnswer(status: ready && !server.isShuttingDown ? 200 : 503, body: server.isShuttingDown ? "shutting down" : reason)
             },
-        ], render: { server.metrics.render() })
+        ], render: { server.metrics.render() + gauges.render() })
         parts.append(metrics)
         let configuration = configuration
         let logger = logger

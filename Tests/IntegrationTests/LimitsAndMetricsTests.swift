@@ -1,6 +1,7 @@
 import AfterSaleClient
 import AfterSaleProto
 import AfterSaleServices
+import Foundation
 import Glibc
 import RPCServer
 import RPCTransport
@@ -177,6 +178,70 @@ extension Integration {
             let missing = try await Self.httpGet(port: endpoint.port, path: "/other")
             #expect(missing.hasPrefix("HTTP/1.1 404"), "\(missing)")
             await server.shutdown()
+        }
+
+        @Test("the business gauges: open cases by status, the ticket backlog and overdue timers, counted by the store, on /metrics")
+        func businessGauges() async throws {
+            try await IntegrationFixture.run { f in
+                let order = TestOrder(id: "o-gauge-1")
+                _ = try await f.upsert(order)
+                _ = try await f.create(Requests.create(order: order.id, kind: .returnAndRefund, reason: "no_reason_7_days", lines: [("l-1", 1)]),
+                                       key: "k-gauge-1")
+                var ticket = OpenTicketRequest()
+                ticket.subject = "a question"
+                _ = try await f.client.serviceDesk.openTicket(ticket, options: Callers.buyer())
+                let gauges = BusinessGaugeMonitor(store: f.repository)
+                #expect(gauges.render().isEmpty, "nothing before the first count")
+                await gauges.count()
+                let endpoint = try MetricsEndpoint(address: SocketAddress(host: "127.0.0.1", port: 0)) { gauges.render() }
+                defer { endpoint.close() }
+                let answer = try await Self.httpGet(port: endpoint.port, path: "/metrics")
+                #expect(answer.contains("# TYPE aftersale_open_cases gauge"))
+                #expect(answer.contains(#"aftersale_open_cases{status="pending_review"} 1"#), "\(answer)")
+                #expect(answer.contains(#"aftersale_open_cases{status="awaiting_return"} 0"#))
+                #expect(!answer.contains(#"status="completed""#), "terminal statuses are not open")
+                #expect(answer.contains(#"aftersale_ticket_backlog{status="new"} 1"#) || answer.contains(#"aftersale_ticket_backlog{status="assigned"} 1"#))
+                #expect(answer.contains("aftersale_overdue_timers 0"))
+                #expect(answer.contains("aftersale_business_gauges_age_seconds"))
+            }
+        }
+
+        @Test("the committed Grafana dashboard is valid JSON and queries only metrics the server emits")
+        func grafanaDashboard() async throws {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let data = try Data(contentsOf: root.appendingPathComponent("docs/grafana/aftersale-business.json"))
+            let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let panels = try #require(dashboard["panels"] as? [[String: Any]])
+            let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+            #expect(expressions.count >= panels.count)
+
+            // Every name the server's text can hold: the RPC metrics after one call, the gauges after one count.
+            let server = try await TestServer.start(router: ServiceHost().router)
+            let client = try server.client()
+            _ = try await client.health.check(healthRequest())
+            client.close()
+            #expect(await eventually { server.metrics.count(method: Health.check.path, code: .ok) == 1 })
+            let gaugeText = try await TestStore.with("grafana") { store in
+                let opened = try await store.open()
+                defer { opened.close() }
+                let gauges = BusinessGaugeMonitor(store: opened.repository)
+                await gauges.count()
+                return gauges.render()
+            }
+            let text = server.metrics.render() + gaugeText
+            await server.shutdown()
+            // Samples' names, and the names "# TYPE" declares (a counter without samples yet, such as errors).
+            var emitted = Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init) })
+            for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") {
+                if let name = line.split(separator: " ").dropFirst(2).first { emitted.insert(String(name)) }
+            }
+            let pattern = try NSRegularExpression(pattern: "aftersale_[a-z_]+")
+            for expression in expressions {
+                for match in pattern.matches(in: expression, range: NSRange(expression.startIndex..., in: expression)) {
+                    let name = (expression as NSString).substring(with: match.range)
+                    #expect(emitted.contains(name), "the dashboard queries \(name), which the server does not emit")
+                }
+            }
         }
 
         /// One HTTP/1.1 GET over a raw socket; the whole response (the server closes after it).

@@ -563,6 +563,18 @@ public final class InMemoryRepository: AfterSaleRepository {
 
     // MARK: - Feedback
 
+    public func businessGauges(overdueBefore: Timestamp) async throws -> BusinessGauges {
+        state.withLock { state in
+            var gauges = BusinessGauges()
+            for stored in state.cases.values where !stored.afterSale.status.isTerminal {
+                gauges.openCases[stored.afterSale.status, default: 0] += 1
+            }
+            for (ticket, _) in state.tickets.values where ticket.status.isOpen { gauges.openTickets[ticket.status, default: 0] += 1 }
+            gauges.overdueTimers = state.timers.values.filter { $0.nextAt < overdueBefore }.count
+            return gauges
+        }
+    }
+
     public func personalDataKeys(of buyerID: String) async throws -> [PersonalDataKeyRecord] {
         state.withLock { $0.personalDataKeys[buyerID] ?? [] }
     }

@@ -35,17 +35,7 @@ struct FeedbackServiceTests {
     static func completedCase(_ f: ServiceFixture) async throws -> String {
         try await f.store.saveOrder(StorageFixture.order(status: .paid))
         let created = try #require(try await f.afterSale.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating()).afterSale)
-        let worker = Principal.system("pay-1")
-        var claim = ClaimRefundsRequest()
-        claim.maxRefunds = 1
-        let lease = try #require(try await f.refunds.claimRefunds(claim, context: ctx(RefundBridge.claimRefunds.info, worker)).leases.first)
-        var report = ReportRefundResultRequest()
-        report.refundId = try #require(lease.refund).refundId
-        report.leaseToken = lease.leaseToken
-        report.outcome = .succeeded
-        report.channelTransactionId = "ch-1"
-        report.refundedAmount = try #require(lease.refund).amount
-        _ = try await f.refunds.reportRefundResult(report, context: ctx(RefundBridge.reportRefundResult.info, worker))
+        try await f.payRefund()
         return created.caseNumber
     }
 

@@ -21,21 +21,6 @@ struct PersonalDataAtRestTests {
         do { try await body(); return nil } catch { return (error as? RPCError)?.code }
     }
 
-    /// Pays the one refund waiting to be paid.
-    static func payRefund(_ f: ServiceFixture) async throws {
-        let worker = Principal.system("pay-1")
-        var claim = ClaimRefundsRequest()
-        claim.maxRefunds = 1
-        let lease = try #require(try await f.refunds.claimRefunds(claim, context: ctx(RefundBridge.claimRefunds.info, worker)).leases.first)
-        var report = ReportRefundResultRequest()
-        report.refundId = try #require(lease.refund).refundId
-        report.leaseToken = lease.leaseToken
-        report.outcome = .succeeded
-        report.channelTransactionId = "ch-1"
-        report.refundedAmount = try #require(lease.refund).amount
-        _ = try await f.refunds.reportRefundResult(report, context: ctx(RefundBridge.reportRefundResult.info, worker))
-    }
-
     /// A delivered one-line order of buyer b-1 as the order system sends it, delivered to `address`.
     static func order(_ id: String, address: AfterSaleProto.Address) throws -> AfterSaleProto.OrderSnapshot {
         let priced = try AfterSaleDomain.OrderSnapshot.price([
@@ -134,7 +119,7 @@ struct PersonalDataAtRestTests {
         receipt.condition = .intact
         let received = try #require(try await f.afterSale.confirmReturnReceived(
             receipt, context: Self.ctx(AfterSaleService.confirmReturnReceived.info, Self.merchant, key: "k-receipt")).afterSale)
-        try await Self.payRefund(f)
+        try await f.payRefund()
         let completed = try await PersonalDataServiceTests.get(f, number, as: .platform("p-1"))
         #expect(completed.status == .completed)
         refused = await Self.code { _ = try await Self.erase(f) }

@@ -6,6 +6,7 @@ import RPCServer
 import RPCWire
 import ServiceKit
 import StorageConformance
+import Testing
 
 /// The three business services over one in-memory store, called the way the server calls them
 /// (a context per call, the principal put there by the identity interceptor): no files, no sockets.
@@ -71,5 +72,22 @@ struct ServiceFixture {
         line.quantity = quantity
         request.lines = [line]
         return request
+    }
+}
+
+extension ServiceFixture {
+    /// Pays the refund waiting longest, as a payment worker would: claims one, reports it paid in full.
+    func payRefund() async throws {
+        let worker = Principal.system("pay-1")
+        var claim = ClaimRefundsRequest()
+        claim.maxRefunds = 1
+        let lease = try #require(try await refunds.claimRefunds(claim, context: Self.context(RefundBridge.claimRefunds.info, as: worker)).leases.first)
+        var report = ReportRefundResultRequest()
+        report.refundId = try #require(lease.refund).refundId
+        report.leaseToken = lease.leaseToken
+        report.outcome = .succeeded
+        report.channelTransactionId = "ch-\(report.refundId)"
+        report.refundedAmount = try #require(lease.refund).amount
+        _ = try await refunds.reportRefundResult(report, context: Self.context(RefundBridge.reportRefundResult.info, as: worker))
     }
 }

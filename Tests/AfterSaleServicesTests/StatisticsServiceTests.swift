@@ -58,20 +58,6 @@ struct StatisticsServiceTests {
         return try #require(response.afterSale).caseNumber
     }
 
-    static func payRefund(_ f: ServiceFixture) async throws {
-        let worker = Principal.system("pay-1")
-        var claim = ClaimRefundsRequest()
-        claim.maxRefunds = 1
-        let lease = try #require(try await f.refunds.claimRefunds(claim, context: ctx(RefundBridge.claimRefunds.info, worker)).leases.first)
-        var report = ReportRefundResultRequest()
-        report.refundId = try #require(lease.refund).refundId
-        report.leaseToken = lease.leaseToken
-        report.outcome = .succeeded
-        report.channelTransactionId = "ch-\(report.refundId)"
-        report.refundedAmount = try #require(lease.refund).amount
-        _ = try await f.refunds.reportRefundResult(report, context: ctx(RefundBridge.reportRefundResult.info, worker))
-    }
-
     static func reply(_ f: ServiceFixture, _ ticket: String, as principal: Principal) async throws {
         var reply = ReplyToTicketRequest()
         reply.ticketId = ticket
@@ -131,7 +117,7 @@ struct StatisticsServiceTests {
         at(f, thursday, 12)
         try await solve(f, t1)
         at(f, thursday, 14)
-        try await payRefund(f)
+        try await f.payRefund()
         at(f, thursday, 17)
         _ = try await create(f, .refundOnly, order: "o-1", line: "l-3", key: "b")
         let t2 = try #require(try await f.serviceDesk.openTicket(open, context: ctx(ServiceDesk.openTicket.info, buyer)).ticket).ticketId
@@ -145,7 +131,7 @@ struct StatisticsServiceTests {
         try await reply(f, t2, as: .agent("a-1"))
         at(f, friday, 11)
         try await solve(f, t2)
-        try await payRefund(f)
+        try await f.payRefund()
         try await rate(f, ticket: t1, stars: 4)
         at(f, friday, 11 + 1.0 / 6)
         try await rate(f, ticket: t1, stars: 2, edit: true)

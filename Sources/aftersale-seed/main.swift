@@ -59,10 +59,15 @@ enum SeedSettings {
                                      help: "queued tickets `TKSEED<i>` (requiring kind:return_and_refund)")
     static let deskSpare = Setting("--desk-spare", env: "AFTERSALE_SEED_DESK_SPARE", default: "20", value: "S",
                                    help: "capacity per agent beyond its share of the seeded tickets")
+    static let statisticsCases = Setting("--statistics-cases", env: "AFTERSALE_SEED_STATISTICS_CASES", default: "0", value: "N",
+                                         help: "rollups of N synthetic cases (with tickets and ratings) over --statistics-days, "
+                                             + "for the statistics benchmark; written through the recorder the projector uses")
+    static let statisticsDays = Setting("--statistics-days", env: "AFTERSALE_SEED_STATISTICS_DAYS", default: "90", value: "D",
+                                        help: "the days, ending today (UTC), the synthetic cases are spread over")
     static let masterKeyFile = Setting("--master-key-file", env: "AFTERSALE_MASTER_KEY_FILE", default: nil, value: "FILE",
                                        help: "the master key aftersaled will read (default: --data-dir/master.key, or ./data/master.key)")
     static let table = SettingsTable(program: "aftersale-seed",
-                                     settings: [dataDir, database, masterKeyFile, cases, orders, buyers, shops, freshOrders, concurrency, timerWait,
+                                     settings: [dataDir, database, masterKeyFile, statisticsCases, statisticsDays, cases, orders, buyers, shops, freshOrders, concurrency, timerWait,
                                                 deskAgents, deskTickets, deskSpare])
 }
 
@@ -81,6 +86,8 @@ struct SeedOptions: Sendable {
     var deskAgents = 0
     var deskTickets = 0
     var deskSpare = 20
+    var statisticsCases = 0
+    var statisticsDays = 90
     var days: Int { cases / 500_000 + 1 }
 }
 
@@ -112,6 +119,8 @@ func parse() -> SeedOptions {
         o.deskAgents = try values.int(s.deskAgents, in: 0...100_000) ?? 0
         o.deskTickets = try values.int(s.deskTickets, in: 0...10_000_000) ?? 0
         o.deskSpare = try values.int(s.deskSpare, in: 0...1_000) ?? 20
+        o.statisticsCases = try values.int(s.statisticsCases, in: 0...10_000_000) ?? 0
+        o.statisticsDays = try values.int(s.statisticsDays, in: 1...366) ?? 90
         guard o.deskTickets == 0 || o.deskAgents > 0 else { fail("--desk-tickets needs --desk-agents") }
         if let wait = try values.duration(s.timerWait) {
             let ms = wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000
@@ -333,6 +342,58 @@ func seedDesk(_ repository: any AfterSaleRepository, _ o: SeedOptions) async thr
     }
 }
 
+/// The rollups of `o.statisticsCases` synthetic cases spread evenly over the last
+/// `o.statisticsDays` days: facts made up deterministically (200 shops, 4 kinds with 3 reasons
+/// each, 20 categories, 10 teams; 80 % completed after 1–72 h and refunded, 10 % rejected, 5 %
+/// withdrawn, 5 % closed by a timer; a ticket for one case in five, a rating for one completed
+/// case in four), counted by ``StatisticsRecorder`` as the projector counts events, and stored a
+/// day at a time under a projector name of their own (so the live projector's cursor is untouched).
+func seedStatistics(_ repository: any AfterSaleRepository, _ o: SeedOptions) async throws {
+    guard o.statisticsCases > 0 else { return }
+    let started = ContinuousClock.now
+    let kinds: [(AfterSaleDomain.AfterSaleKind, [String])] = [(.refundOnly, ["no_longer_wanted", "not_received", "wrong_item"]),
+                                              (.returnAndRefund, ["no_reason_7_days", "quality", "not_as_described"]),
+                                              (.exchange, ["size", "quality", "wrong_item"]), (.repair, ["broken", "quality", "warranty"])]
+    let today = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).millisecondsSinceEpoch / Timestamp.millisecondsPerDay
+    let perDay = (o.statisticsCases + o.statisticsDays - 1) / o.statisticsDays
+    var cursor: Int64 = try await repository.consumerCursor("statistics-seed") ?? 0
+    var seeded = 0
+    for dayIndex in 0..<o.statisticsDays {
+        var recorder = StatisticsRecorder(sla: .standard)
+        let dayStart = (today - Int64(o.statisticsDays - 1 - dayIndex)) * Timestamp.millisecondsPerDay
+        for k in 0..<min(perDay, o.statisticsCases - seeded) {
+            let i = seeded + k
+            let (kind, reasons) = kinds[i % 4]
+            let d = StatisticsDimensions(shop: "s-\(i % 200)", kind: kind.rawValue, reason: reasons[(i / 4) % 3], category: "c-\(i % 20)")
+            let applied = Timestamp(millisecondsSinceEpoch: dayStart + Int64((i * 7_919) % 43_200_000))
+            recorder.caseApplied(d, at: applied)
+            recorder.merchantWaitEnded(overdue: i % 10 == 0, at: applied.adding(milliseconds: 3_600_000), d)
+            let finished = applied.adding(milliseconds: Int64(3_600_000 + (i * 104_729) % 255_600_000))
+            switch i % 20 {
+            case 0, 1: recorder.caseFinished(.rejected, createdAt: applied, at: finished, d)
+            case 2: recorder.caseFinished(.withdrawn, createdAt: applied, at: finished, d)
+            case 3:
+                recorder.timerActed(.returnShipment, at: finished, d)
+                recorder.caseFinished(.closed, createdAt: applied, at: finished, d)
+            default:
+                if kind == .refundOnly || kind == .returnAndRefund { recorder.refundPaid(.cny(Int64(1_000 + i % 50_000)), at: finished, d) }
+                recorder.caseFinished(.completed, createdAt: applied, at: finished, d)
+                if i % 4 == 0 { recorder.rated(stars: 1 + i % 5, ratedAt: finished.adding(milliseconds: 60_000), d) }
+            }
+            if i % 5 == 0 {
+                let ticket = StatisticsDimensions(shop: d.shop, team: "t-\(i % 10)", kind: d.kind, reason: d.reason, category: d.category)
+                recorder.ticketReceived(at: applied, ticket)
+                recorder.ticketFirstReply(createdAt: applied, at: applied.adding(milliseconds: Int64(60_000 + i % 3_600_000)), ticket)
+            }
+        }
+        seeded += min(perDay, o.statisticsCases - seeded)
+        try await repository.projectStatistics(recorder.increments, projector: "statistics-seed", expectedCursor: cursor, cursor: cursor + 1)
+        cursor += 1
+        if seeded >= o.statisticsCases { break }
+    }
+    log("statistics: rollups of \(seeded) cases over \(o.statisticsDays) days in \(String(format: "%.1f", seconds(since: started))) s")
+}
+
 let options = parse()
 let startedAt = ContinuousClock.now
 let opened: OpenedStore
@@ -351,6 +412,7 @@ do {
     let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
     try await saveOrders(repository, o.freshOrders, label: "fresh orders") { try freshOrder($0, now: now) }
     try await seedDesk(repository, o)
+    try await seedStatistics(repository, o)
     opened.close()
     log("seeded cases=\(o.cases) orders=\(ordersNeeded) fresh_orders=\(o.freshOrders) days=\(o.days) desk_agents=\(o.deskAgents) desk_tickets=\(o.deskTickets) "
         + "seconds=\(String(format: "%.1f", seconds(since: startedAt)))")

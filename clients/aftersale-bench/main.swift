@@ -17,6 +17,9 @@ import Synchronization
 //   (paid, not shipped: the one kind such an order is eligible for), as its buyer `bench-buyer-<i>`, each
 //   call with a new idempotency key; consecutive calls take consecutive orders from a random start,
 //   so calls in flight at once touch different orders (--fresh-orders K as seeded).
+// - statistics: GetStatistics as the platform over the last --days days (default 90) by --group-by
+//   (day, kind, reason, category or shop), or a shop's (--shop s-1), against rollups seeded with
+//   aftersale-seed --statistics-cases (scripts/bench/statistics.sh).
 // - get: GetAfterSale of a random seeded case (--cases N as seeded), as role agent.
 // - list: ListAfterSales of a random shop `s-<i>` (--shops S as seeded) and one random status, page
 //   of 20, as role agent; every other call of a worker fetches the next page with the previous token.
@@ -74,6 +77,10 @@ struct BenchOptions {
     var freshOrders = 60_000
     /// The seeded support agents (dispatch).
     var agents = 1_000
+    /// statistics: the grouping and the range (days ending today, UTC), and a shop's scope.
+    var groupBy = "day"
+    var days = 90
+    var statisticsShop = ""
     /// Also subscribe to the event feed and measure delivery (create only).
     var subscribe = false
     /// Where the subscriber connects (default: `server`).
@@ -114,6 +121,9 @@ func parse() -> BenchOptions {
         case "--shops": o.shops = Int(v) ?? 0
         case "--fresh-orders": o.freshOrders = Int(v) ?? 0
         case "--agents": o.agents = Int(v) ?? 0
+        case "--group-by": o.groupBy = v
+        case "--days": o.days = Int(v) ?? 0
+        case "--shop": o.statisticsShop = v
         case "--subscribe": o.subscribe = v == "true"
         case "--subscribe-server": o.subscribeServer = v
         case "--data-dir": o.dataDirectory = v
@@ -127,7 +137,9 @@ func parse() -> BenchOptions {
     guard o.connections > 0, o.inflight > 0, o.duration > 0, o.warmup >= 0, o.loops >= 0 else {
         fail("--connections, --inflight and --duration must be positive, --loops at least 0")
     }
-    guard ["health", "create", "get", "list", "timers", "dispatch", "drain"].contains(o.scenario) else {
+    guard ["day", "kind", "reason", "category", "shop"].contains(o.groupBy) else { fail("--group-by must be day, kind, reason, category or shop") }
+    guard (1...366).contains(o.days) else { fail("--days must be 1…366") }
+    guard ["health", "create", "get", "list", "timers", "dispatch", "drain", "statistics"].contains(o.scenario) else {
         fail("--scenario must be health, create, get, list, timers, dispatch or drain")
     }
     guard o.cases > 0, o.shops > 0, o.freshOrders > 0 else { fail("--cases, --shops and --fresh-orders must be positive") }
@@ -212,6 +224,27 @@ let healthMetadata: Metadata = {
     case "token": return caller(parts[0], parts[1])
     default: return Metadata()
     }
+}()
+let platformMetadata: Metadata = options.scenario == "statistics" ? caller("platform", "bench-platform") : Metadata()
+/// The statistics scenario's request: the last --days days (UTC) through today, by --group-by.
+let statisticsRequest: GetStatisticsRequest = {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd"
+    let now = Date()
+    var r = GetStatisticsRequest()
+    r.toDate = formatter.string(from: now)
+    r.fromDate = formatter.string(from: now.addingTimeInterval(-Double(options.days - 1) * 86_400))
+    r.groupBy = switch options.groupBy {
+    case "kind": .kind
+    case "reason": .reason
+    case "category": .category
+    case "shop": .shop
+    default: .day
+    }
+    r.shopId = options.statisticsShop
+    return r
 }()
 let agentMetadata: Metadata = options.scenario == "health" ? Metadata() : caller("agent", "bench-agent")
 let orderSystemMetadata: Metadata = options.scenario == "timers" ? caller("system", "order-system") : Metadata()
@@ -313,6 +346,8 @@ func scenarioCall(_ client: RPCClient, _ state: inout String) async throws {
             throw RPCError(.internal, "a new return case without a review timer")
         }
         timerCases.withLock { $0[created.caseNumber] = step.dueAtUnixMs }
+    case "statistics":
+        _ = try await client.statistics.getStatistics(statisticsRequest, options: CallOptions(metadata: platformMetadata))
     case "get":
         var request = GetAfterSaleRequest()
         request.caseNumber = seededCaseNumber(Int.random(in: 0..<options.cases))
@@ -553,6 +588,7 @@ let rate = Int((Double(latencies.count) / options.duration).rounded())
 let method = switch options.scenario {
 case "create": AfterSaleService.createAfterSale.path
 case "get": AfterSaleService.getAfterSale.path
+case "statistics": "\(AfterSaleProto.Statistics.getStatistics.path) group_by=\(options.groupBy) days=\(options.days)\(options.statisticsShop.isEmpty ? "" : " shop=\(options.statisticsShop)")"
 case "list": AfterSaleService.listAfterSales.path
 case "timers": "\(OrderBridge.upsertOrder.path) + \(AfterSaleService.createAfterSale.path)"
 default: path

@@ -24,7 +24,8 @@ case "$backend" in
   postgres)
     [ -n "${AFTERSALE_PG_BINDIR:-}" ] || { echo "run me through scripts/with-postgres.sh" >&2; exit 2; }
     "$AFTERSALE_PG_BINDIR/createdb" dispatch
-    store=(--database "postgresql:///dispatch?host=$PGHOST&port=$PGPORT&user=$PGUSER")
+    # One master key for the seed and the server (the server refuses a store sealed under another).
+    store=(--database "postgresql:///dispatch?host=$PGHOST&port=$PGPORT&user=$PGUSER" --master-key-file "$work/master.key")
     keys=(--data-dir "$work/data") ;;
   *) echo "backend: sqlite or postgres" >&2; exit 2 ;;
 esac

@@ -29,7 +29,8 @@ case "$backend" in
   postgres)
     [ -n "${AFTERSALE_PG_BINDIR:-}" ] || { echo "run me through scripts/with-postgres.sh" >&2; exit 2; }
     "$AFTERSALE_PG_BINDIR/createdb" timers
-    store=(--database "postgresql:///timers?host=$PGHOST&port=$PGPORT&user=$PGUSER")
+    # One master key for the seed and the server (the server refuses a store sealed under another).
+    store=(--database "postgresql:///timers?host=$PGHOST&port=$PGPORT&user=$PGUSER" --master-key-file "$work/master.key")
     keys=(--data-dir "$work/data") ;;   # where the development token key is made
   *) echo "backend: sqlite or postgres" >&2; exit 2 ;;
 esac

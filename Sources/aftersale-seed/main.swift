@@ -356,7 +356,8 @@ func seedStatistics(_ repository: any AfterSaleRepository, _ o: SeedOptions) asy
                                               (.exchange, ["size", "quality", "wrong_item"]), (.repair, ["broken", "quality", "warranty"])]
     let today = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).millisecondsSinceEpoch / Timestamp.millisecondsPerDay
     let perDay = (o.statisticsCases + o.statisticsDays - 1) / o.statisticsDays
-    var cursor: Int64 = try await repository.consumerCursor("statistics-seed") ?? 0
+    // The seed's own projector name; its cursor stays where it is (the rollups come from no feed event).
+    let cursor: Int64 = try await repository.consumerCursor("statistics-seed") ?? 0
     var seeded = 0
     for dayIndex in 0..<o.statisticsDays {
         var recorder = StatisticsRecorder(sla: .standard)
@@ -387,8 +388,7 @@ func seedStatistics(_ repository: any AfterSaleRepository, _ o: SeedOptions) asy
             }
         }
         seeded += min(perDay, o.statisticsCases - seeded)
-        try await repository.projectStatistics(recorder.increments, projector: "statistics-seed", expectedCursor: cursor, cursor: cursor + 1)
-        cursor += 1
+        try await repository.projectStatistics(recorder.increments, projector: "statistics-seed", expectedCursor: cursor, cursor: cursor)
         if seeded >= o.statisticsCases { break }
     }
     log("statistics: rollups of \(seeded) cases over \(o.statisticsDays) days in \(String(format: "%.1f", seconds(since: started))) s")

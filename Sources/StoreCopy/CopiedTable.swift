@@ -124,6 +124,10 @@ extension CopiedTable {
         CopiedTable("knowledge_votes", order: "article_id, voter", [
             ("article_id", .text), ("voter", .text), ("vote", .text), ("voted_at", .integer),
         ]),
+        CopiedTable("disputes", order: "dispute_id", [
+            ("dispute_id", .text), ("case_id", .integer), ("order_id", .text), ("buyer_id", .text), ("shop_id", .text), ("status", .text),
+            ("opened_at", .integer), ("next_at", .integer), ("version", .integer), ("document", .bytes),
+        ]),
         CopiedTable("agents", order: "agent_id", [
             ("agent_id", .text), ("team", .text), ("version", .integer), ("document", .bytes),
         ]),

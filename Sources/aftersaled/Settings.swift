@@ -140,6 +140,18 @@ enum Settings {
                                             help: "comma-separated timer rules whose reminder opens a ticket (e.g. merchant_review)")
     static let feedbackWindow = Setting("--feedback-window", env: "AFTERSALE_FEEDBACK_WINDOW", default: "15d", value: "DURATION",
                                         help: "how long after a case completes or a ticket is solved its buyer may rate it (and edit once)")
+    static let disputeEscalationWindow = Setting("--dispute-escalation-window", env: "AFTERSALE_DISPUTE_ESCALATION_WINDOW", default: "7d",
+                                                 value: "DURATION", help: "how long after a rejection its buyer may escalate it to the platform (then the rejection is final)")
+    static let disputeMerchantResponse = Setting("--dispute-merchant-response", env: "AFTERSALE_DISPUTE_MERCHANT_RESPONSE", default: "2d",
+                                                 value: "DURATION", help: "how long the merchant has to respond to a dispute before it goes to review")
+    static let disputeEvidenceWindow = Setting("--dispute-evidence-window", env: "AFTERSALE_DISPUTE_EVIDENCE_WINDOW", default: "3d",
+                                               value: "DURATION", help: "the default deadline of an evidence request (at most 30d)")
+    static let disputeAppealWindow = Setting("--dispute-appeal-window", env: "AFTERSALE_DISPUTE_APPEAL_WINDOW", default: "3d",
+                                             value: "DURATION", help: "how long after a ruling against them the merchant may appeal (once)")
+    static let disputeGuaranteePeriod = Setting("--dispute-guarantee-period", env: "AFTERSALE_DISPUTE_GUARANTEE_PERIOD", default: "90d",
+                                                value: "DURATION", help: "how long after a completed exchange or repair its buyer may make a quality or counterfeit claim")
+    static let disputeSweepInterval = Setting("--dispute-sweep-interval", env: "AFTERSALE_DISPUTE_SWEEP_INTERVAL", default: "1s",
+                                              value: "DURATION", help: "how often each replica applies the dispute deadlines that passed")
     static let deskIntake = Setting("--desk-intake", env: "AFTERSALE_DESK_INTAKE", default: "true", value: "BOOL",
                                     help: "whether this replica opens tickets from the event feed (refunds needing attention, ...)")
     static let deskSweepInterval = Setting("--desk-sweep-interval", env: "AFTERSALE_DESK_SWEEP_INTERVAL", default: "1s", value: "DURATION",
@@ -174,6 +186,7 @@ enum Settings {
         timerPollInterval, timerRate, timerBacklogAfter,
         deskSLAFile, deskReopenWindow, deskOptionalSkillWait, deskHeartbeatTimeout, deskOfflineGrace, deskSelfOperatedShops,
         deskEscalateTimers, deskIntake, deskSweepInterval, feedbackWindow,
+        disputeEscalationWindow, disputeMerchantResponse, disputeEvidenceWindow, disputeAppealWindow, disputeGuaranteePeriod, disputeSweepInterval,
         auditKey, auditOrigin, auditCheckpointInterval, auditCheckpointEvery, masterKeyFile, personalDataRetention,
     ])
 }
@@ -237,6 +250,10 @@ struct Configuration {
     var desk = DeskSettings()
     /// How long after the end a case or ticket may be rated.
     var feedbackWindowMs: Int64 = 15 * 86_400_000
+    /// The windows of disputes.
+    var disputes = DisputePolicy()
+    /// How often each replica applies dispute deadlines.
+    var disputeSweepIntervalMs: Int64 = 1_000
     var authentication = AuthenticationSettings()
     var audit = AuditSettings()
     /// Where the master key is and how long personal data is kept.
@@ -341,6 +358,12 @@ struct Configuration {
         }
         if let v = try values.bool(s.deskIntake) { c.desk.intake = v }
         if let v = try values.duration(s.feedbackWindow) { c.feedbackWindowMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeEscalationWindow) { c.disputes.escalationWindowMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeMerchantResponse) { c.disputes.merchantResponseMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeEvidenceWindow) { c.disputes.evidenceMs = min(milliseconds(v), Dispute.maximumEvidenceMs) }
+        if let v = try values.duration(s.disputeAppealWindow) { c.disputes.appealWindowMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeGuaranteePeriod) { c.disputes.guaranteePeriodMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeSweepInterval) { c.disputeSweepIntervalMs = max(10, milliseconds(v)) }
         c.personalData.keyPath = values.string(s.masterKeyFile)
             ?? PersonalDataSettings.defaultKeyPath(inDataDirectory: values.string(s.dataDir) ?? "./data")
         c.personalData.keyPathIsDefault = values.string(s.masterKeyFile) == nil

@@ -38,7 +38,8 @@ import AfterSaleDomain
 /// | 10         | 10: buyers' ratings                                                              |
 /// | 11         | 11: buyers' data keys                                                            |
 /// | 12         | 12: the knowledge base (articles, revisions, term index, votes)                  |
-/// | 13, …      | future changes, in both dialects                                                 |
+/// | 14         | 14: disputes (13 is the statistics branch's)                                     |
+/// | 15, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
     /// Every migration, oldest first. Never edit one that has shipped: add the next (13, 14, …).
     public static let migrations: [PostgresMigration] = [
@@ -62,7 +63,30 @@ public enum PostgresSchema {
         PostgresMigration(version: 11, name: "buyers' data keys, wrapped by the master key (SQLite 11)", sql: version11),
         PostgresMigration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes (SQLite 12)",
                           sql: version12),
+        PostgresMigration(version: 14, name: "disputes (维权): one per case, with the deadline the sweep reads (SQLite 14)", sql: version14),
     ]
+
+    /// Migration 14, as SQLite's 14: disputes, with `next_at` (the earliest deadline) indexed where
+    /// set. (13 is the statistics branch's.)
+    static let version14 = """
+        CREATE TABLE disputes (
+            dispute_id text COLLATE "C" PRIMARY KEY,
+            case_id    bigint NOT NULL,
+            order_id   text   NOT NULL,
+            buyer_id   text   NOT NULL,
+            shop_id    text   NOT NULL,
+            status     text   NOT NULL,
+            opened_at  bigint NOT NULL,
+            next_at    bigint,
+            version    bigint NOT NULL,
+            document   bytea  NOT NULL
+        );
+        CREATE INDEX disputes_by_time  ON disputes (opened_at, dispute_id);
+        CREATE INDEX disputes_by_buyer ON disputes (buyer_id, opened_at, dispute_id);
+        CREATE INDEX disputes_by_shop  ON disputes (shop_id, opened_at, dispute_id);
+        CREATE INDEX disputes_by_order ON disputes (order_id);
+        CREATE INDEX disputes_due      ON disputes (next_at, dispute_id) WHERE next_at IS NOT NULL;
+        """
 
     /// Migration 12, as SQLite's 12: the knowledge base. Terms and ids compare byte-wise
     /// (`COLLATE "C"`), as in SQLite and Swift, whatever the database's collation.

@@ -87,8 +87,29 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     /// A ticket's SLA target passed (ticket set; note names the metric and its due time).
     public static let ticketSlaBreached = EventType(rawValue: 23)
 
+    /// A dispute (维权) was opened by the buyer or the platform; dispute is set on every DISPUTE_* event.
+    public static let disputeOpened = EventType(rawValue: 24)
+
+    /// A party made a statement with evidence (the merchant's response included).
+    public static let disputeStatementAdded = EventType(rawValue: 25)
+
+    /// An agent or the platform asked the buyer, the merchant or both for evidence.
+    public static let disputeEvidenceRequested = EventType(rawValue: 26)
+
+    /// A dispute deadline passed and its outcome applied (the merchant did not respond, evidence lapsed).
+    public static let disputeDeadlinePassed = EventType(rawValue: 27)
+
+    /// A dispute was ruled (for the buyer, for the merchant, mediated), or ruled again on appeal.
+    public static let disputeRuled = EventType(rawValue: 28)
+
+    /// The merchant appealed a ruling.
+    public static let disputeAppealed = EventType(rawValue: 29)
+
+    /// A ruling became final when the appeal window passed.
+    public static let disputeFinalized = EventType(rawValue: 30)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder, .ticketOpened, .ticketAssigned, .ticketUpdated, .ticketSlaWarning, .ticketSlaBreached]
+    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder, .ticketOpened, .ticketAssigned, .ticketUpdated, .ticketSlaWarning, .ticketSlaBreached, .disputeOpened, .disputeStatementAdded, .disputeEvidenceRequested, .disputeDeadlinePassed, .disputeRuled, .disputeAppealed, .disputeFinalized]
 
     /// The value's protobuf name, "EVENT_TYPE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -117,6 +138,13 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
         case 21: return "EVENT_TYPE_TICKET_UPDATED"
         case 22: return "EVENT_TYPE_TICKET_SLA_WARNING"
         case 23: return "EVENT_TYPE_TICKET_SLA_BREACHED"
+        case 24: return "EVENT_TYPE_DISPUTE_OPENED"
+        case 25: return "EVENT_TYPE_DISPUTE_STATEMENT_ADDED"
+        case 26: return "EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED"
+        case 27: return "EVENT_TYPE_DISPUTE_DEADLINE_PASSED"
+        case 28: return "EVENT_TYPE_DISPUTE_RULED"
+        case 29: return "EVENT_TYPE_DISPUTE_APPEALED"
+        case 30: return "EVENT_TYPE_DISPUTE_FINALIZED"
         default: return String(rawValue)
         }
     }
@@ -285,6 +313,8 @@ public struct Event: ProtoMessage {
     public var message: CaseMessage? = nil
     /// Ticket events: the ticket after the step, with the step's entry only (internal notes left out).
     public var ticket: Ticket? = nil
+    /// Dispute events: the dispute after the step, with the step's entries only.
+    public var dispute: Dispute? = nil
 
     public init() {}
 
@@ -317,6 +347,7 @@ public struct Event: ProtoMessage {
         refund = r.message(22, RefundOrder.self)
         message = r.message(23, CaseMessage.self)
         ticket = r.message(24, Ticket.self)
+        dispute = r.message(25, Dispute.self)
     }
 
     public func write(to w: inout ProtoWriter) {
@@ -345,5 +376,6 @@ public struct Event: ProtoMessage {
         w.setMessage(22, refund)
         w.setMessage(23, message)
         w.setMessage(24, ticket)
+        w.setMessage(25, dispute)
     }
 }

@@ -47,7 +47,31 @@ public enum Schema {
         Migration(version: 10, name: "buyers' ratings of cases and tickets", sql: version10),
         Migration(version: 11, name: "buyers' data keys, wrapped by the master key", sql: version11),
         Migration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes", sql: version12),
+        Migration(version: 14, name: "disputes (维权): one per case, with the deadline the sweep reads", sql: version14),
     ]
+
+    /// Disputes (维权) as documents, with the columns lists and the deadline sweep filter on:
+    /// `next_at` is the earliest deadline still to apply (NULL when none runs), indexed only where set.
+    /// (13 is the statistics branch's.)
+    static let version14 = """
+        CREATE TABLE disputes (
+            dispute_id TEXT    PRIMARY KEY,
+            case_id    INTEGER NOT NULL,
+            order_id   TEXT    NOT NULL,
+            buyer_id   TEXT    NOT NULL,
+            shop_id    TEXT    NOT NULL,
+            status     TEXT    NOT NULL,
+            opened_at  INTEGER NOT NULL,
+            next_at    INTEGER,
+            version    INTEGER NOT NULL,
+            document   BLOB    NOT NULL
+        );
+        CREATE INDEX disputes_by_time  ON disputes (opened_at, dispute_id);
+        CREATE INDEX disputes_by_buyer ON disputes (buyer_id, opened_at, dispute_id);
+        CREATE INDEX disputes_by_shop  ON disputes (shop_id, opened_at, dispute_id);
+        CREATE INDEX disputes_by_order ON disputes (order_id);
+        CREATE INDEX disputes_due      ON disputes (next_at, dispute_id) WHERE next_at IS NOT NULL;
+        """
 
     /// The knowledge base (知识库). Articles and revisions as documents; `knowledge_terms` is the
     /// term index of the published revisions, written by the same transaction as the article, one

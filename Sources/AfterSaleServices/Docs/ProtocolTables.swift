@@ -53,6 +53,7 @@ public enum ProtocolTables {
         case .shipReplacement: "`ShipReplacement`"
         case .confirmReplacementReceived: "`ConfirmReplacementReceived` (or the confirmation timer)"
         case .forceRefund: "`ForceRefund`"
+        case .arbitrationRefund: "`Disputes.RuleDispute` FOR_BUYER or MEDIATED"
         case .refundSucceeded: "`ReportRefundResult` SUCCEEDED"
         case .refundFailed: "`ReportRefundResult` FAILED"
         case .close: "return-shipment timer (no RPC closes a case)"

@@ -28,6 +28,13 @@ extension ProtoMapping {
         case .ticketUpdated: .ticketUpdated
         case .ticketSLAWarning: .ticketSlaWarning
         case .ticketSLABreached: .ticketSlaBreached
+        case .disputeOpened: .disputeOpened
+        case .disputeStatementAdded: .disputeStatementAdded
+        case .disputeEvidenceRequested: .disputeEvidenceRequested
+        case .disputeDeadlinePassed: .disputeDeadlinePassed
+        case .disputeRuled: .disputeRuled
+        case .disputeAppealed: .disputeAppealed
+        case .disputeFinalized: .disputeFinalized
         }
     }
 

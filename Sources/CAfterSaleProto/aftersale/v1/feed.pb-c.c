@@ -444,7 +444,7 @@ const ProtobufCMessageDescriptor aftersale__v1__notification_instruction__descri
   (ProtobufCMessageInit) aftersale__v1__notification_instruction__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[25] =
+static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[26] =
 {
   {
     "event_id",
@@ -746,6 +746,18 @@ static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[25
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "dispute",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__Event, dispute),
+    &aftersale__v1__dispute__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aftersale__v1__event__field_indices_by_name[] = {
   13,   /* field[13] = actor_id */
@@ -755,6 +767,7 @@ static const unsigned aftersale__v1__event__field_indices_by_name[] = {
   4,   /* field[4] = case_number */
   11,   /* field[11] = case_version */
   1,   /* field[1] = cursor */
+  25,   /* field[25] = dispute */
   0,   /* field[0] = event_id */
   2,   /* field[2] = event_type */
   9,   /* field[9] = from_status */
@@ -777,7 +790,7 @@ static const unsigned aftersale__v1__event__field_indices_by_name[] = {
 static const ProtobufCIntRange aftersale__v1__event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 25 }
+  { 0, 26 }
 };
 const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
 {
@@ -787,14 +800,14 @@ const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
   "Aftersale__V1__Event",
   "aftersale.v1",
   sizeof(Aftersale__V1__Event),
-  25,
+  26,
   aftersale__v1__event__field_descriptors,
   aftersale__v1__event__field_indices_by_name,
   1,  aftersale__v1__event__number_ranges,
   (ProtobufCMessageInit) aftersale__v1__event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[24] =
+static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[31] =
 {
   { "EVENT_TYPE_UNSPECIFIED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED", 0 },
   { "EVENT_TYPE_CASE_CREATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_CASE_CREATED", 1 },
@@ -820,11 +833,18 @@ static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number
   { "EVENT_TYPE_TICKET_UPDATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_UPDATED", 21 },
   { "EVENT_TYPE_TICKET_SLA_WARNING", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_WARNING", 22 },
   { "EVENT_TYPE_TICKET_SLA_BREACHED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED", 23 },
+  { "EVENT_TYPE_DISPUTE_OPENED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_OPENED", 24 },
+  { "EVENT_TYPE_DISPUTE_STATEMENT_ADDED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_STATEMENT_ADDED", 25 },
+  { "EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED", 26 },
+  { "EVENT_TYPE_DISPUTE_DEADLINE_PASSED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_DEADLINE_PASSED", 27 },
+  { "EVENT_TYPE_DISPUTE_RULED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_RULED", 28 },
+  { "EVENT_TYPE_DISPUTE_APPEALED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_APPEALED", 29 },
+  { "EVENT_TYPE_DISPUTE_FINALIZED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_FINALIZED", 30 },
 };
 static const ProtobufCIntRange aftersale__v1__event_type__value_ranges[] = {
-{0, 0},{0, 24}
+{0, 0},{0, 31}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[24] =
+static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[31] =
 {
   { "EVENT_TYPE_CASE_APPROVED", 2 },
   { "EVENT_TYPE_CASE_CLOSED", 13 },
@@ -832,6 +852,13 @@ static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_n
   { "EVENT_TYPE_CASE_CREATED", 1 },
   { "EVENT_TYPE_CASE_REJECTED", 3 },
   { "EVENT_TYPE_CASE_WITHDRAWN", 4 },
+  { "EVENT_TYPE_DISPUTE_APPEALED", 29 },
+  { "EVENT_TYPE_DISPUTE_DEADLINE_PASSED", 27 },
+  { "EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED", 26 },
+  { "EVENT_TYPE_DISPUTE_FINALIZED", 30 },
+  { "EVENT_TYPE_DISPUTE_OPENED", 24 },
+  { "EVENT_TYPE_DISPUTE_RULED", 28 },
+  { "EVENT_TYPE_DISPUTE_STATEMENT_ADDED", 25 },
   { "EVENT_TYPE_MESSAGE_ADDED", 15 },
   { "EVENT_TYPE_ORDER_AFTER_SALE_STATE_CHANGED", 14 },
   { "EVENT_TYPE_REFUND_FAILED", 10 },
@@ -858,9 +885,9 @@ const ProtobufCEnumDescriptor aftersale__v1__event_type__descriptor =
   "EventType",
   "Aftersale__V1__EventType",
   "aftersale.v1",
-  24,
+  31,
   aftersale__v1__event_type__enum_values_by_number,
-  24,
+  31,
   aftersale__v1__event_type__enum_values_by_name,
   1,
   aftersale__v1__event_type__value_ranges,

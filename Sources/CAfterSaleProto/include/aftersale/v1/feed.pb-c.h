@@ -16,6 +16,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "aftersale/v1/cases.pb-c.h"
 #include "aftersale/v1/desk.pb-c.h"
+#include "aftersale/v1/dispute.pb-c.h"
 #include "aftersale/v1/kernel.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/refunds.pb-c.h"
@@ -131,7 +132,35 @@ typedef enum _Aftersale__V1__EventType {
   /*
    * A ticket's SLA target passed (ticket set; note names the metric and its due time).
    */
-  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED = 23
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED = 23,
+  /*
+   * A dispute (维权) was opened by the buyer or the platform; dispute is set on every DISPUTE_* event.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_OPENED = 24,
+  /*
+   * A party made a statement with evidence (the merchant's response included).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_STATEMENT_ADDED = 25,
+  /*
+   * An agent or the platform asked the buyer, the merchant or both for evidence.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED = 26,
+  /*
+   * A dispute deadline passed and its outcome applied (the merchant did not respond, evidence lapsed).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_DEADLINE_PASSED = 27,
+  /*
+   * A dispute was ruled (for the buyer, for the merchant, mediated), or ruled again on appeal.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_RULED = 28,
+  /*
+   * The merchant appealed a ruling.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_APPEALED = 29,
+  /*
+   * A ruling became final when the appeal window passed.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_FINALIZED = 30
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__EVENT_TYPE)
 } Aftersale__V1__EventType;
 
@@ -340,10 +369,14 @@ struct  Aftersale__V1__Event
    * Ticket events: the ticket after the step, with the step's entry only (internal notes left out).
    */
   Aftersale__V1__Ticket *ticket;
+  /*
+   * Dispute events: the dispute after the step, with the step's entries only.
+   */
+  Aftersale__V1__Dispute *dispute;
 };
 #define AFTERSALE__V1__EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__event__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0, AFTERSALE__V1__ACTOR_ROLE__ACTOR_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, 0, AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0, AFTERSALE__V1__ACTOR_ROLE__ACTOR_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /* Aftersale__V1__StockItem methods */

@@ -39,7 +39,7 @@ struct SchemaRulesTests {
         let services = Set((0..<aftersale_service_count()).compactMap { aftersale_service_at($0) }.map { String(cString: $0.pointee.name) })
         #expect(services == [
             "aftersale.v1.AfterSaleService", "aftersale.v1.OrderBridge", "aftersale.v1.RefundBridge",
-            "aftersale.v1.Health", "aftersale.v1.Reflection", "aftersale.v1.Timers", "aftersale.v1.ServiceDesk", "aftersale.v1.Audit", "aftersale.v1.Feedback",
+            "aftersale.v1.Health", "aftersale.v1.Reflection", "aftersale.v1.Timers", "aftersale.v1.ServiceDesk", "aftersale.v1.Audit", "aftersale.v1.Feedback", "aftersale.v1.Disputes",
             "aftersale.v1.Knowledge",
         ])
         for i in 0..<aftersale_message_count() {

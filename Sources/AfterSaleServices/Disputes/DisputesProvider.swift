@@ -198,7 +198,9 @@ public struct DisputesProvider: DisputesHandler {
             action = .close(reason: "dispute \(dispute.id) ruled for the merchant: \(reason)")
         case .forBuyer, .mediated:
             guard let amount else { throw DomainError.invalidArgument(field: "amount", message: "is required") }
-            if try await store.storedResponse(for: call) == nil, let existing = try await store.refund(of: afterSale.number) {
+            // The refund first, then the key: a racing ruling's refund and key are written together, so
+            // a refund seen here without the key is another one's.
+            if let existing = try await store.refund(of: afterSale.number), try await store.storedResponse(for: call) == nil {
                 throw DomainError.stateConflict(message: "case \(afterSale.number) has a refund order already (\(existing.id)): "
                                                 + "a ruling cannot refund it a second time; rule for the merchant or record the refund outside")
             }

@@ -31,6 +31,7 @@ public struct ServiceHost: Sendable {
     ///   - limits: call rates per principal and per address, and the allowance of failed authentications.
     ///   - feedbackWindowMs: how long after a case completes or a ticket is solved its buyer may rate it.
     ///   - disputes: the windows of disputes (escalation, merchant response, evidence, appeal, guarantee).
+    ///   - abuse: the limits within which refund-only cases are approved at once (beyond them a ticket asks for review).
     ///   - desk: the service desk, shared with the desk worker (default: one over `store` with
     ///     default settings).
     ///   - personalData: seals buyers' personal data at rest under the master key (shared with the
@@ -38,7 +39,8 @@ public struct ServiceHost: Sendable {
     ///     ErasePersonalData waits.
     public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, desk: Desk? = nil, clock: any WallClock = SystemClock(),
                 policy: PolicyConfig = .standard, authenticators: [any Authenticator], limits: CallLimits = .none,
-                feedbackWindowMs: Int64 = 15 * 86_400_000, disputes: DisputePolicy = .standard, personalData: PersonalDataVault,
+                feedbackWindowMs: Int64 = 15 * 86_400_000, disputes: DisputePolicy = .standard, abuse: AbuseLimits = .standard,
+                personalData: PersonalDataVault,
                 personalDataRetention: Duration = PersonalDataVault.defaultRetention,
                 logger: Logger = .disabled, faults: FaultInjection = .none) {
         let timers = timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock)
@@ -46,6 +48,8 @@ public struct ServiceHost: Sendable {
         var afterSale = AfterSaleServiceProvider(store: store, timers: timers, personalData: personalData,
                                                  personalDataRetention: personalDataRetention, clock: clock, policy: policy, logger: logger)
         afterSale.faults = faults
+        afterSale.abuse = abuse
+        afterSale.desk = desk
         self.init(services: [
             afterSale.routes,
             OrderBridgeProvider(orders: store, cases: store, desk: store, personalData: personalData).routes,

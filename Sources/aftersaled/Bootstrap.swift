@@ -39,6 +39,7 @@ struct Bootstrap {
                                authenticators: ServiceHost.authenticators(verifier: verifier,
                                                                           acceptStatedIdentity: authentication.acceptStatedIdentity),
                                limits: configuration.limits, feedbackWindowMs: configuration.feedbackWindowMs, disputes: configuration.disputes,
+                               abuse: configuration.abuse,
                                personalData: personalData, personalDataRetention: configuration.personalData.retention,
                                logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let timerWorker = TimerWorker(store: store, timers: timers, policy: configuration.policy, settings: configuration.timerWorker,

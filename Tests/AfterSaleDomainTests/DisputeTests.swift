@@ -294,3 +294,53 @@ struct DisputedOrderTests {
         #expect(quiet.differs(from: disputed))
     }
 }
+
+@Suite("Abuse control: refund-only auto-approval within a buyer's limits")
+struct AbuseControlTests {
+    static let limits = AbuseLimits(maximumRefundOnlyCases: 3, maximumRefundOnlyMinorUnits: 10_000, maximumDisputeLossPercent: 50,
+                                    minimumDecidedDisputes: 2)
+
+    @Test("each limit decides, in order, and says which rule and figures")
+    func rules() {
+        #expect(AbuseDecision.decide(BuyerHistory(), adding: .cny(100), limits: Self.limits).rule == "within_limits")
+        #expect(!AbuseDecision.decide(BuyerHistory(), adding: .cny(100), limits: Self.limits).holds)
+        let many = AbuseDecision.decide(BuyerHistory(refundOnlyCases: 3, refundOnlyMinorUnits: 300), adding: .cny(100), limits: Self.limits)
+        #expect(many.rule == "refund_only_count")
+        #expect(many.holds)
+        #expect(many.details.contains("refund_only_cases=4"))
+        #expect(AbuseDecision.decide(BuyerHistory(refundOnlyCases: 1, refundOnlyMinorUnits: 9_950), adding: .cny(100), limits: Self.limits).rule
+                == "refund_only_amount")
+        #expect(AbuseDecision.decide(BuyerHistory(decidedDisputes: 2, lostDisputes: 2), adding: .cny(1), limits: Self.limits).rule
+                == "dispute_loss_share")
+        #expect(AbuseDecision.decide(BuyerHistory(decidedDisputes: 2, lostDisputes: 1), adding: .cny(1), limits: Self.limits).rule == "within_limits")
+        #expect(AbuseDecision.decide(BuyerHistory(decidedDisputes: 1, lostDisputes: 1), adding: .cny(1), limits: Self.limits).rule == "within_limits")
+        #expect(AbuseDecision.decide(BuyerHistory(refundOnlyCases: 1_000, refundOnlyMinorUnits: 1 << 40, decidedDisputes: 9, lostDisputes: 9),
+                                     adding: .cny(1), limits: .off).rule == "within_limits")
+        #expect(AbuseLimits.off.isOff)
+        #expect(!AbuseLimits.standard.isOff)
+    }
+
+    @Test("a held refund-only case waits for review without a refund or a timer; a person forces the refund or closes it")
+    func held() throws {
+        let decision = AbuseDecision(rule: "refund_only_count", holds: true, details: "refund_only_cases=4 limit=3")
+        let held = try AfterSaleCase.open(Fixture.application(.refundOnly, [("l-3", 1)]), number: Fixture.number(1),
+                                          order: Fixture.order(status: .paid), existingCases: [], catalog: .standard, by: Fixture.buyer,
+                                          at: Fixture.now, abuse: decision)
+        #expect(held.afterSale.status == .pendingReview)
+        #expect(held.refundRequest == nil)
+        #expect(held.afterSale.amounts.approved == nil)
+        #expect(held.afterSale.timeline.first?.note == "held for manual review: refund_only_count")
+        #expect(held.trace.details.contains("held=refund_only_count"))
+        #expect(CaseTimer.arm(after: held, previousRule: nil, book: TimerBook(platform: .marketplaceDefaults)) == .keep)
+        #expect(throws: DomainError.self) { try held.then(Fixture.approve(), by: Fixture.merchant) }
+        let forced = try held.then(.forceRefund(amount: nil, ruling: "reviewed: genuine"), by: Fixture.agent)
+        #expect(forced.afterSale.status == .pendingRefund)
+        #expect(forced.refundRequest?.amount == held.afterSale.amounts.computed)
+        #expect(try held.then(.close(reason: "abuse"), by: Fixture.platform).afterSale.status == .closed)
+        let approved = try AfterSaleCase.open(Fixture.application(.refundOnly, [("l-3", 1)]), number: Fixture.number(1),
+                                              order: Fixture.order(status: .paid), existingCases: [], catalog: .standard, by: Fixture.buyer,
+                                              at: Fixture.now, abuse: AbuseDecision(rule: "within_limits", holds: false, details: "refund_only_cases=1"))
+        #expect(approved.afterSale.status == .pendingRefund)
+        #expect(approved.trace.details.contains("abuse_check=within_limits"))
+    }
+}

@@ -5,7 +5,7 @@ import Testing
 private let expectedTable: [ActionKind: [AfterSaleKind: [CaseStatus: CaseStatus]]] = {
     let goodsKinds: [AfterSaleKind] = [.returnAndRefund, .exchange, .repair]
     let openBeforeMoney: [AfterSaleKind: [CaseStatus]] = [
-        .refundOnly: [],
+        .refundOnly: [.pendingReview],   // held by abuse control for a person
         .returnAndRefund: [.pendingReview, .awaitingReturn, .returnShipped, .awaitingReceipt],
         .exchange: [.pendingReview, .awaitingReturn, .returnShipped, .awaitingReceipt, .awaitingExchange, .exchanging],
         .repair: [.pendingReview, .awaitingReturn, .returnShipped, .awaitingReceipt, .repairing, .repairedShipped],

@@ -199,4 +199,32 @@ struct DisputeServiceTests {
         let others = try await f.disputes.listDisputes(ListDisputesRequest(), context: Self.ctx(Disputes.listDisputes.info, .buyer("b-2")))
         #expect(others.disputes.isEmpty)
     }
+
+    @Test("beyond the buyer's refund-only limit a new case waits for manual review with a ticket, the deciding rule recorded; the platform then forces the refund")
+    func abuseControl() async throws {
+        let f = Self.fixture()
+        try await f.store.saveOrder(StorageFixture.order(status: .paid))
+        var service = f.afterSale
+        service.abuse = AbuseLimits(maximumRefundOnlyCases: 1, maximumRefundOnlyMinorUnits: 0, maximumDisputeLossPercent: 100)
+        service.desk = f.desk
+        let first = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-1")).afterSale)
+        #expect(first.status == .pendingRefund)
+        let second = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-2")).afterSale)
+        #expect(second.status == .pendingReview)
+        let number = try CaseNumber(parsing: second.caseNumber)
+        #expect(try await f.store.refund(of: number) == nil)
+        #expect(try await f.store.caseTimer(of: number) == nil)
+        let trace = try await f.store.traceRecords(of: number)
+        #expect(trace.first?.details.contains("held=refund_only_count") == true)
+        #expect(try await f.store.traceRecords(of: try CaseNumber(parsing: first.caseNumber)).first?.details.contains("abuse_check=within_limits") == true)
+        let ticket = try #require(try await f.store.ticket("TKAB" + second.caseNumber.filter(\.isNumber)))
+        #expect(ticket.caseNumber == number)
+        #expect(ticket.origin == .platformReview)
+        var force = ForceRefundRequest()
+        force.caseNumber = second.caseNumber
+        force.ruling = "reviewed: a genuine refund"
+        let forced = try await service.forceRefund(force, context: Self.ctx(AfterSaleService.forceRefund.info, Self.platform))
+        #expect(forced.afterSale?.status == .pendingRefund)
+        #expect(try await f.store.refund(of: number) != nil)
+    }
 }

@@ -83,7 +83,8 @@ extension AfterSaleKind {
     public var reachableStatuses: Set<CaseStatus> {
         switch self {
         case .refundOnly:
-            [.pendingRefund, .completed]
+            // Pending review only when abuse control holds it for a person (who forces the refund or closes it).
+            [.pendingReview, .pendingRefund, .completed, .withdrawn, .closed]
         case .returnAndRefund:
             [.pendingReview, .rejected, .awaitingReturn, .returnShipped, .awaitingReceipt, .pendingRefund,
              .completed, .withdrawn, .closed]

@@ -227,4 +227,34 @@ struct DisputeServiceTests {
         #expect(forced.afterSale?.status == .pendingRefund)
         #expect(try await f.store.refund(of: number) != nil)
     }
+
+    @Test("the platform steps in on an open case whose merchant is overdue: a ruling for the merchant closes the case")
+    func merchantOverdue() async throws {
+        let f = Self.fixture()
+        try await f.store.saveOrder(StorageFixture.order(status: .delivered))
+        var create = CreateAfterSaleRequest()
+        create.orderId = "o-1"
+        create.kind = .exchange
+        create.reasonCode = "size_does_not_fit"
+        var line = RequestedLine()
+        line.orderLineId = "l-3"
+        line.quantity = 1
+        create.lines = [line]
+        var photo = AfterSaleProto.EvidenceRef()
+        photo.objectKey = "evidence/b-1/2.jpg"
+        photo.contentType = "image/jpeg"
+        photo.sizeBytes = 1_000
+        create.evidence = [photo]
+        let number = try #require(try await f.afterSale.createAfterSale(create, context: ServiceFixture.creating()).afterSale).caseNumber
+        #expect(await Self.code { _ = try await Self.open(f, number, grounds: .afterRejection) } == .failedPrecondition)
+        let opened = try await Self.open(f, number, grounds: .merchantOverdue, as: Self.platform)
+        #expect(opened.grounds == .merchantOverdue)
+        #expect(try await Self.orderState(f) == .disputed)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let ruled = try await Self.rule(f, opened.disputeId, .forMerchant)
+        #expect(ruled.status == .final)
+        #expect(try await f.store.afterSale(try CaseNumber(parsing: number))?.status == .closed)
+        #expect(try await Self.orderState(f) == .none)
+    }
 }

@@ -83,7 +83,8 @@ public struct AbuseDecision: Sendable, Hashable {
     /// Decides on a new refund-only case of `amount` for a buyer with `history` (the new case not included).
     public static func decide(_ history: BuyerHistory, adding amount: Money, limits: AbuseLimits) -> AbuseDecision {
         let count = history.refundOnlyCases + 1
-        let total = history.refundOnlyMinorUnits + max(0, amount.minorUnits)
+        let (sum, overflow) = max(0, history.refundOnlyMinorUnits).addingReportingOverflow(max(0, amount.minorUnits))
+        let total = overflow ? Int64.max : sum
         let figures = "refund_only_cases=\(count) refund_only_amount=\(total) disputes_lost=\(history.lostDisputes)/\(history.decidedDisputes)"
         if limits.maximumRefundOnlyCases > 0, count > limits.maximumRefundOnlyCases {
             return AbuseDecision(rule: "refund_only_count", holds: true, details: "\(figures) limit=\(limits.maximumRefundOnlyCases)")

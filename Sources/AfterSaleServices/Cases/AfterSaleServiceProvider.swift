@@ -145,8 +145,12 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
         let from = now.adding(milliseconds: -abuse.windowMs)
         let rows = abuse.maximumRefundOnlyCases > 0 ? min(1_000, abuse.maximumRefundOnlyCases + 1) : 1_000
         let page = try await cases.listCases(CaseQuery(buyerID: buyerID, kind: .refundOnly, appliedFrom: from, pageSize: rows))
-        var history = BuyerHistory(refundOnlyCases: page.rows.count,
-                                   refundOnlyMinorUnits: page.rows.reduce(0) { $0 + ($1.refundAmount?.minorUnits ?? 0) })
+        // Saturating: the figures only compare against limits.
+        let amount = page.rows.reduce(Int64(0)) { total, row in
+            let (sum, overflow) = total.addingReportingOverflow(max(0, row.refundAmount?.minorUnits ?? 0))
+            return overflow ? Int64.max : sum
+        }
+        var history = BuyerHistory(refundOnlyCases: page.rows.count, refundOnlyMinorUnits: amount)
         if abuse.maximumDisputeLossPercent < 100, let disputes = cases as? any DisputeRepository {
             history.count(try await disputes.listDisputes(DisputeQuery(buyerID: buyerID, openedFrom: from, pageSize: 200)).disputes)
         }

@@ -194,7 +194,8 @@ public struct DisputesProvider: DisputesHandler {
         let action: Action
         switch outcome {
         case .forMerchant:
-            guard afterSale.status.isOpen else { return nil }
+            // An open case closes; one already refunding (or finished) stays as it is.
+            guard Transitions.target(of: .close, kind: afterSale.kind, from: afterSale.status) != nil else { return nil }
             action = .close(reason: "dispute \(dispute.id) ruled for the merchant: \(reason)")
         case .forBuyer, .mediated:
             guard let amount else { throw DomainError.invalidArgument(field: "amount", message: "is required") }

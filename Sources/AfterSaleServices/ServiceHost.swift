@@ -6,7 +6,7 @@ import ServiceKit
 import SignedTokens
 
 /// The router of the aftersaled process: health and reflection, and the business services
-/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk, Audit, Feedback, Knowledge, Statistics) over the domain's storage ports, behind the
+/// (AfterSaleService, OrderBridge, RefundBridge, Timers, ServiceDesk, Audit, Feedback, Knowledge, Statistics, Disputes) over the domain's storage ports, behind the
 /// identity and authorization interceptors. It names no storage backend: aftersaled hands it one.
 public struct ServiceHost: Sendable {
     /// Every route, with the identity interceptor.
@@ -19,7 +19,7 @@ public struct ServiceHost: Sendable {
 
     /// Every method of the business services, in the order the contracts declare them.
     public static let businessMethods: [RPCMethodInfo] = AfterSaleService.methods + OrderBridge.methods + RefundBridge.methods
-        + Timers.methods + ServiceDesk.methods + Audit.methods + Feedback.methods + Knowledge.methods + Statistics.methods
+        + Timers.methods + ServiceDesk.methods + Audit.methods + Feedback.methods + Knowledge.methods + Statistics.methods + Disputes.methods
 
     /// The full host: every business service over `store`.
     /// - Parameters:
@@ -30,6 +30,8 @@ public struct ServiceHost: Sendable {
     ///     stated identities by accident.
     ///   - limits: call rates per principal and per address, and the allowance of failed authentications.
     ///   - feedbackWindowMs: how long after a case completes or a ticket is solved its buyer may rate it.
+    ///   - disputes: the windows of disputes (escalation, merchant response, evidence, appeal, guarantee).
+    ///   - abuse: the limits within which refund-only cases are approved at once (beyond them a ticket asks for review).
     ///   - desk: the service desk, shared with the desk worker (default: one over `store` with
     ///     default settings).
     ///   - personalData: seals buyers' personal data at rest under the master key (shared with the
@@ -37,7 +39,8 @@ public struct ServiceHost: Sendable {
     ///     ErasePersonalData waits.
     public init(store: any AfterSaleRepository, timers: TimerPolicySource? = nil, desk: Desk? = nil, clock: any WallClock = SystemClock(),
                 policy: PolicyConfig = .standard, authenticators: [any Authenticator], limits: CallLimits = .none,
-                feedbackWindowMs: Int64 = 15 * 86_400_000, personalData: PersonalDataVault,
+                feedbackWindowMs: Int64 = 15 * 86_400_000, disputes: DisputePolicy = .standard, abuse: AbuseLimits = .standard,
+                personalData: PersonalDataVault,
                 personalDataRetention: Duration = PersonalDataVault.defaultRetention,
                 logger: Logger = .disabled, faults: FaultInjection = .none) {
         let timers = timers ?? TimerPolicySource(store: store, platform: policy.timers, clock: clock)
@@ -45,6 +48,8 @@ public struct ServiceHost: Sendable {
         var afterSale = AfterSaleServiceProvider(store: store, timers: timers, personalData: personalData,
                                                  personalDataRetention: personalDataRetention, clock: clock, policy: policy, logger: logger)
         afterSale.faults = faults
+        afterSale.abuse = abuse
+        afterSale.desk = desk
         self.init(services: [
             afterSale.routes,
             OrderBridgeProvider(orders: store, cases: store, desk: store, personalData: personalData).routes,
@@ -54,6 +59,8 @@ public struct ServiceHost: Sendable {
             ServiceDeskProvider(desk: desk, timers: timers).routes,
             FeedbackProvider(store: store, clock: clock, windowMs: feedbackWindowMs).routes,
             KnowledgeProvider(store: store, clock: clock).routes,
+            DisputesProvider(store: store, desk: desk, timers: timers, personalData: personalData, clock: clock, policy: policy,
+                             disputes: disputes, logger: logger).routes,
             AuditProvider(store: store).routes,
             StatisticsProvider(store: store).routes,
         ], authenticators: authenticators, limits: limits)
@@ -77,7 +84,7 @@ public struct ServiceHost: Sendable {
     }
 
     private init(services: [[Route]]?, authenticators: [any Authenticator]?, limits: CallLimits) {
-        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name, Knowledge.name, Statistics.name]
+        let businessServices = [AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name, Knowledge.name, Statistics.name, Disputes.name]
         let health = HealthRegistry(services: businessServices + [Health.name, Reflection.name])
         var router = Router()
         if let authenticators {

@@ -6,11 +6,13 @@
 #include "aftersale/v1/cases.pb-c.h"
 #include "aftersale/v1/desk.pb-c.h"
 #include "aftersale/v1/feedback.pb-c.h"
+#include "aftersale/v1/dispute.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/feed.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "aftersale/v1/after_sale_service.pb-c.h"
 #include "aftersale/v1/audit.pb-c.h"
+#include "aftersale/v1/disputes.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
 #include "aftersale/v1/knowledge.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
@@ -49,6 +51,10 @@ const ProtobufCMessageDescriptor *aftersale__v1__get_rating_request__descriptor_
 const ProtobufCMessageDescriptor *aftersale__v1__get_rating_response__descriptor_ref(void) { return &aftersale__v1__get_rating_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_request__descriptor_ref(void) { return &aftersale__v1__list_ratings_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__list_ratings_response__descriptor_ref(void) { return &aftersale__v1__list_ratings_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__dispute_entry__descriptor_ref(void) { return &aftersale__v1__dispute_entry__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__evidence_request__descriptor_ref(void) { return &aftersale__v1__evidence_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__dispute_ruling__descriptor_ref(void) { return &aftersale__v1__dispute_ruling__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__dispute__descriptor_ref(void) { return &aftersale__v1__dispute__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__order_line__descriptor_ref(void) { return &aftersale__v1__order_line__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__order_snapshot__descriptor_ref(void) { return &aftersale__v1__order_snapshot__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__line_after_sale_state__descriptor_ref(void) { return &aftersale__v1__line_after_sale_state__descriptor; }
@@ -109,6 +115,15 @@ const ProtobufCMessageDescriptor *aftersale__v1__read_audit_chain_response__desc
 const ProtobufCMessageDescriptor *aftersale__v1__audit_checkpoint__descriptor_ref(void) { return &aftersale__v1__audit_checkpoint__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__list_audit_checkpoints_request__descriptor_ref(void) { return &aftersale__v1__list_audit_checkpoints_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__list_audit_checkpoints_response__descriptor_ref(void) { return &aftersale__v1__list_audit_checkpoints_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__open_dispute_request__descriptor_ref(void) { return &aftersale__v1__open_dispute_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__dispute_response__descriptor_ref(void) { return &aftersale__v1__dispute_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_dispute_request__descriptor_ref(void) { return &aftersale__v1__get_dispute_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_disputes_request__descriptor_ref(void) { return &aftersale__v1__list_disputes_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_disputes_response__descriptor_ref(void) { return &aftersale__v1__list_disputes_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__submit_statement_request__descriptor_ref(void) { return &aftersale__v1__submit_statement_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__request_evidence_request__descriptor_ref(void) { return &aftersale__v1__request_evidence_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__rule_dispute_request__descriptor_ref(void) { return &aftersale__v1__rule_dispute_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__appeal_ruling_request__descriptor_ref(void) { return &aftersale__v1__appeal_ruling_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_request__descriptor_ref(void) { return &aftersale__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_response__descriptor_ref(void) { return &aftersale__v1__health_check_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__article_content__descriptor_ref(void) { return &aftersale__v1__article_content__descriptor; }
@@ -239,6 +254,10 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__get_rating_response__descriptor,
     &aftersale__v1__list_ratings_request__descriptor,
     &aftersale__v1__list_ratings_response__descriptor,
+    &aftersale__v1__dispute_entry__descriptor,
+    &aftersale__v1__evidence_request__descriptor,
+    &aftersale__v1__dispute_ruling__descriptor,
+    &aftersale__v1__dispute__descriptor,
     &aftersale__v1__order_line__descriptor,
     &aftersale__v1__order_snapshot__descriptor,
     &aftersale__v1__line_after_sale_state__descriptor,
@@ -299,6 +318,15 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__audit_checkpoint__descriptor,
     &aftersale__v1__list_audit_checkpoints_request__descriptor,
     &aftersale__v1__list_audit_checkpoints_response__descriptor,
+    &aftersale__v1__open_dispute_request__descriptor,
+    &aftersale__v1__dispute_response__descriptor,
+    &aftersale__v1__get_dispute_request__descriptor,
+    &aftersale__v1__list_disputes_request__descriptor,
+    &aftersale__v1__list_disputes_response__descriptor,
+    &aftersale__v1__submit_statement_request__descriptor,
+    &aftersale__v1__request_evidence_request__descriptor,
+    &aftersale__v1__rule_dispute_request__descriptor,
+    &aftersale__v1__appeal_ruling_request__descriptor,
     &aftersale__v1__health_check_request__descriptor,
     &aftersale__v1__health_check_response__descriptor,
     &aftersale__v1__article_content__descriptor,
@@ -401,8 +429,8 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__fire_timer_response__descriptor,
     NULL
 };
-size_t aftersale_message_count(void) { return 188; }
-const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 188 ? message_table[index] : NULL; }
+size_t aftersale_message_count(void) { return 201; }
+const ProtobufCMessageDescriptor *aftersale_message_at(size_t index) { return index < 201 ? message_table[index] : NULL; }
 
 static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__actor_role__descriptor,
@@ -420,6 +448,9 @@ static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__presence__descriptor,
     &aftersale__v1__ticket_status__descriptor,
     &aftersale__v1__ticket_priority__descriptor,
+    &aftersale__v1__dispute_grounds__descriptor,
+    &aftersale__v1__dispute_status__descriptor,
+    &aftersale__v1__dispute_outcome__descriptor,
     &aftersale__v1__order_status__descriptor,
     &aftersale__v1__order_after_sale_state__descriptor,
     &aftersale__v1__after_sale_scope__descriptor,
@@ -437,13 +468,14 @@ static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__statistics_group_by__descriptor,
     NULL
 };
-size_t aftersale_enum_count(void) { return 30; }
-const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 30 ? enum_table[index] : NULL; }
+size_t aftersale_enum_count(void) { return 33; }
+const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 33 ? enum_table[index] : NULL; }
 
 static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__feedback__descriptor,
     &aftersale__v1__after_sale_service__descriptor,
     &aftersale__v1__audit__descriptor,
+    &aftersale__v1__disputes__descriptor,
     &aftersale__v1__health__descriptor,
     &aftersale__v1__knowledge__descriptor,
     &aftersale__v1__order_bridge__descriptor,
@@ -454,5 +486,5 @@ static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__timers__descriptor,
     NULL
 };
-size_t aftersale_service_count(void) { return 11; }
-const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 11 ? service_table[index] : NULL; }
+size_t aftersale_service_count(void) { return 12; }
+const ProtobufCServiceDescriptor *aftersale_service_at(size_t index) { return index < 12 ? service_table[index] : NULL; }

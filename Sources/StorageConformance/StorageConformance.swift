@@ -19,7 +19,7 @@ public enum StorageConformance {
     public static let checks: [ConformanceCheck] =
         OrderRepositoryChecks.checks + CaseCreationChecks.checks + TransitionChecks.checks + CaseListChecks.checks
         + MessageAndReasonChecks.checks + RefundAndFeedStorageChecks.checks + TimerChecks.checks + DeskChecks.checks + AuditChecks.checks + FeedbackChecks.checks
-        + PersonalDataKeyChecks.checks + KnowledgeChecks.checks + StatisticsChecks.checks + BusinessGaugeChecks.checks
+        + PersonalDataKeyChecks.checks + KnowledgeChecks.checks + StatisticsChecks.checks + BusinessGaugeChecks.checks + DisputeChecks.checks
 }
 
 /// Makes a fresh, empty store of one backend for each check and disposes of it afterwards.

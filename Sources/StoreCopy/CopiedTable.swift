@@ -127,6 +127,10 @@ extension CopiedTable {
         CopiedTable("statistics_rollups", order: "scope, dimension, day, group_key, metric", [
             ("scope", .text), ("dimension", .text), ("day", .integer), ("group_key", .text), ("metric", .text), ("amount", .integer),
         ]),
+        CopiedTable("disputes", order: "dispute_id", [
+            ("dispute_id", .text), ("case_id", .integer), ("order_id", .text), ("buyer_id", .text), ("shop_id", .text), ("status", .text),
+            ("opened_at", .integer), ("next_at", .integer), ("version", .integer), ("document", .bytes),
+        ]),
         CopiedTable("agents", order: "agent_id", [
             ("agent_id", .text), ("team", .text), ("version", .integer), ("document", .bytes),
         ]),

@@ -38,7 +38,8 @@ struct Bootstrap {
         let host = ServiceHost(store: store, timers: timers, desk: desk, policy: configuration.policy,
                                authenticators: ServiceHost.authenticators(verifier: verifier,
                                                                           acceptStatedIdentity: authentication.acceptStatedIdentity),
-                               limits: configuration.limits, feedbackWindowMs: configuration.feedbackWindowMs,
+                               limits: configuration.limits, feedbackWindowMs: configuration.feedbackWindowMs, disputes: configuration.disputes,
+                               abuse: configuration.abuse,
                                personalData: personalData, personalDataRetention: configuration.personalData.retention,
                                logger: logger, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
         let timerWorker = TimerWorker(store: store, timers: timers, policy: configuration.policy, settings: configuration.timerWorker,
@@ -57,6 +58,8 @@ struct Bootstrap {
             checkpointer,
             DeskWorker(desk: desk),
             StatisticsProjector(store: store, sla: configuration.desk.sla, logger: logger.with(["component": "statistics"])),
+            DisputeWorker(store: store, desk: desk, policy: configuration.disputes, intervalMs: configuration.disputeSweepIntervalMs,
+                          logger: logger.with(["component": "disputes"])),
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.
                 host.health.shutDown()

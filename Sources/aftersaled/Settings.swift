@@ -140,6 +140,30 @@ enum Settings {
                                             help: "comma-separated timer rules whose reminder opens a ticket (e.g. merchant_review)")
     static let feedbackWindow = Setting("--feedback-window", env: "AFTERSALE_FEEDBACK_WINDOW", default: "15d", value: "DURATION",
                                         help: "how long after a case completes or a ticket is solved its buyer may rate it (and edit once)")
+    static let disputeEscalationWindow = Setting("--dispute-escalation-window", env: "AFTERSALE_DISPUTE_ESCALATION_WINDOW", default: "7d",
+                                                 value: "DURATION", help: "how long after a rejection its buyer may escalate it to the platform (then the rejection is final)")
+    static let disputeMerchantResponse = Setting("--dispute-merchant-response", env: "AFTERSALE_DISPUTE_MERCHANT_RESPONSE", default: "2d",
+                                                 value: "DURATION", help: "how long the merchant has to respond to a dispute before it goes to review")
+    static let disputeEvidenceWindow = Setting("--dispute-evidence-window", env: "AFTERSALE_DISPUTE_EVIDENCE_WINDOW", default: "3d",
+                                               value: "DURATION", help: "the default deadline of an evidence request (at most 30d)")
+    static let disputeAppealWindow = Setting("--dispute-appeal-window", env: "AFTERSALE_DISPUTE_APPEAL_WINDOW", default: "3d",
+                                             value: "DURATION", help: "how long after a ruling against them the merchant may appeal (once)")
+    static let disputeGuaranteePeriod = Setting("--dispute-guarantee-period", env: "AFTERSALE_DISPUTE_GUARANTEE_PERIOD", default: "90d",
+                                                value: "DURATION", help: "how long after a completed exchange or repair its buyer may make a quality or counterfeit claim")
+    static let disputeSweepInterval = Setting("--dispute-sweep-interval", env: "AFTERSALE_DISPUTE_SWEEP_INTERVAL", default: "1s",
+                                              value: "DURATION", help: "how often each replica applies the dispute deadlines that passed")
+    static let abuseWindow = Setting("--abuse-window", env: "AFTERSALE_ABUSE_WINDOW", default: "30d", value: "DURATION",
+                                     help: "how far back a buyer's refund-only cases and disputes count for abuse control")
+    static let abuseRefundOnlyCases = Setting("--abuse-refund-only-cases", env: "AFTERSALE_ABUSE_REFUND_ONLY_CASES", default: "20", value: "N",
+                                              help: "the most refund-only cases a buyer may open in the window and still be approved at once (0: no limit)")
+    static let abuseRefundOnlyAmount = Setting("--abuse-refund-only-amount", env: "AFTERSALE_ABUSE_REFUND_ONLY_AMOUNT", default: "2000000",
+                                               value: "MINOR_UNITS",
+                                               help: "the most refund-only money (minor units) a buyer may ask for in the window and still be approved at once (0: no limit)")
+    static let abuseDisputeLossPercent = Setting("--abuse-dispute-loss-percent", env: "AFTERSALE_ABUSE_DISPUTE_LOSS_PERCENT", default: "50",
+                                                 value: "PERCENT",
+                                                 help: "beyond this share of lost disputes (of at least --abuse-min-disputes decided) refund-only cases wait for review (100: no limit)")
+    static let abuseMinDisputes = Setting("--abuse-min-disputes", env: "AFTERSALE_ABUSE_MIN_DISPUTES", default: "3", value: "N",
+                                          help: "decided disputes needed before the share of lost ones counts")
     static let deskIntake = Setting("--desk-intake", env: "AFTERSALE_DESK_INTAKE", default: "true", value: "BOOL",
                                     help: "whether this replica opens tickets from the event feed (refunds needing attention, ...)")
     static let deskSweepInterval = Setting("--desk-sweep-interval", env: "AFTERSALE_DESK_SWEEP_INTERVAL", default: "1s", value: "DURATION",
@@ -174,6 +198,8 @@ enum Settings {
         timerPollInterval, timerRate, timerBacklogAfter,
         deskSLAFile, deskReopenWindow, deskOptionalSkillWait, deskHeartbeatTimeout, deskOfflineGrace, deskSelfOperatedShops,
         deskEscalateTimers, deskIntake, deskSweepInterval, feedbackWindow,
+        disputeEscalationWindow, disputeMerchantResponse, disputeEvidenceWindow, disputeAppealWindow, disputeGuaranteePeriod, disputeSweepInterval,
+        abuseWindow, abuseRefundOnlyCases, abuseRefundOnlyAmount, abuseDisputeLossPercent, abuseMinDisputes,
         auditKey, auditOrigin, auditCheckpointInterval, auditCheckpointEvery, masterKeyFile, personalDataRetention,
     ])
 }
@@ -237,6 +263,12 @@ struct Configuration {
     var desk = DeskSettings()
     /// How long after the end a case or ticket may be rated.
     var feedbackWindowMs: Int64 = 15 * 86_400_000
+    /// The windows of disputes.
+    var disputes = DisputePolicy()
+    /// The limits of refund-only auto-approval.
+    var abuse = AbuseLimits()
+    /// How often each replica applies dispute deadlines.
+    var disputeSweepIntervalMs: Int64 = 1_000
     var authentication = AuthenticationSettings()
     var audit = AuditSettings()
     /// Where the master key is and how long personal data is kept.
@@ -341,6 +373,17 @@ struct Configuration {
         }
         if let v = try values.bool(s.deskIntake) { c.desk.intake = v }
         if let v = try values.duration(s.feedbackWindow) { c.feedbackWindowMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeEscalationWindow) { c.disputes.escalationWindowMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeMerchantResponse) { c.disputes.merchantResponseMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeEvidenceWindow) { c.disputes.evidenceMs = min(milliseconds(v), Dispute.maximumEvidenceMs) }
+        if let v = try values.duration(s.disputeAppealWindow) { c.disputes.appealWindowMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeGuaranteePeriod) { c.disputes.guaranteePeriodMs = milliseconds(v) }
+        if let v = try values.duration(s.disputeSweepInterval) { c.disputeSweepIntervalMs = max(10, milliseconds(v)) }
+        if let v = try values.duration(s.abuseWindow) { c.abuse.windowMs = milliseconds(v) }
+        if let v = try values.int(s.abuseRefundOnlyCases, in: 0...1_000_000) { c.abuse.maximumRefundOnlyCases = v }
+        if let v = try values.int(s.abuseRefundOnlyAmount, in: 0...Int(Int64.max / 4)) { c.abuse.maximumRefundOnlyMinorUnits = Int64(v) }
+        if let v = try values.int(s.abuseDisputeLossPercent, in: 0...100) { c.abuse.maximumDisputeLossPercent = v }
+        if let v = try values.int(s.abuseMinDisputes, in: 1...1_000_000) { c.abuse.minimumDecidedDisputes = v }
         c.personalData.keyPath = values.string(s.masterKeyFile)
             ?? PersonalDataSettings.defaultKeyPath(inDataDirectory: values.string(s.dataDir) ?? "./data")
         c.personalData.keyPathIsDefault = values.string(s.masterKeyFile) == nil

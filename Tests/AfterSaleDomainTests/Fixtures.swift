@@ -102,6 +102,7 @@ enum Fixture {
         case .shipReplacement: (.shipReplacement(carrier: "SF", trackingNumber: "SF999", note: ""), merchant)
         case .confirmReplacementReceived: (.confirmReplacementReceived(note: ""), buyer)
         case .forceRefund: (.forceRefund(amount: nil, ruling: "ruled for the buyer"), platform)
+        case .arbitrationRefund: (.arbitrationRefund(amount: .cny(100), disputeID: "DP1", ruling: "ruled for the buyer"), platform)
         case .refundSucceeded: (.refundSucceeded, payments)
         case .refundFailed: (.refundFailed(reason: "channel timeout"), payments)
         case .close: (.close(reason: "stalled"), .system("timer"))

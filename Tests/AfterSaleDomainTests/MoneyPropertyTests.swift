@@ -176,10 +176,11 @@ struct MoneyPropertyTests {
 
     /// A random action, mostly one the case could take now, with random fees and amounts.
     static func randomAction(_ rng: inout SplitMix64, for afterSale: AfterSaleCase) -> Action {
-        var available = Transitions.availableActions(kind: afterSale.kind, status: afterSale.status)
+        // Arbitration's refund is the service's (it checks the order's ledger before reopening a case): left out of the walk.
+        var available = Transitions.availableActions(kind: afterSale.kind, status: afterSale.status).filter { $0 != .arbitrationRefund }
         let progressing = available.filter { ![.withdraw, .close, .reject, .forceRefund, .refundFailed].contains($0) }
         if rng.chance(70) && !progressing.isEmpty { available = progressing }  // reach the deep ends of the flows
-        let kind = rng.chance(85) && !available.isEmpty ? rng.pick(available) : rng.pick(ActionKind.allCases)
+        let kind = rng.chance(85) && !available.isEmpty ? rng.pick(available) : rng.pick(ActionKind.allCases.filter { $0 != .arbitrationRefund })
         let computed = afterSale.amounts.computed.minorUnits
         switch kind {
         case .approve:
@@ -189,6 +190,9 @@ struct MoneyPropertyTests {
             let ceiling = afterSale.maximumRefund.minorUnits
             let amount: Money? = rng.chance(40) ? nil : .cny(Int64(rng.int(in: 0...Int(ceiling + 2))))
             return .forceRefund(amount: amount, ruling: "ruling")
+        case .arbitrationRefund:
+            // Reopening a finished case is checked against the order's ledger by the service; here it stands for a forced refund.
+            return .forceRefund(amount: nil, ruling: "ruling")
         case .recordTracking:
             let status = rng.pick(TrackingStatus.allCases)
             return .recordTracking(TrackingEvent(status: status, occurredAt: Fixture.now.adding(milliseconds: Int64(rng.int(in: 0...1_000)))),

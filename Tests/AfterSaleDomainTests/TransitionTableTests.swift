@@ -5,7 +5,7 @@ import Testing
 private let expectedTable: [ActionKind: [AfterSaleKind: [CaseStatus: CaseStatus]]] = {
     let goodsKinds: [AfterSaleKind] = [.returnAndRefund, .exchange, .repair]
     let openBeforeMoney: [AfterSaleKind: [CaseStatus]] = [
-        .refundOnly: [],
+        .refundOnly: [.pendingReview],   // held by abuse control for a person
         .returnAndRefund: [.pendingReview, .awaitingReturn, .returnShipped, .awaitingReceipt],
         .exchange: [.pendingReview, .awaitingReturn, .returnShipped, .awaitingReceipt, .awaitingExchange, .exchanging],
         .repair: [.pendingReview, .awaitingReturn, .returnShipped, .awaitingReceipt, .repairing, .repairedShipped],
@@ -35,7 +35,11 @@ private let expectedTable: [ActionKind: [AfterSaleKind: [CaseStatus: CaseStatus]
         add(.withdraw, [kind], Dictionary(uniqueKeysWithValues: statuses.map { ($0, .withdrawn) }))
         add(.close, [kind], Dictionary(uniqueKeysWithValues: statuses.map { ($0, .closed) }))
         add(.forceRefund, [kind], Dictionary(uniqueKeysWithValues: statuses.map { ($0, .pendingRefund) }))
+        add(.arbitrationRefund, [kind], Dictionary(uniqueKeysWithValues: statuses.map { ($0, .pendingRefund) }))
     }
+    // Arbitration may reopen a rejection, and a completed exchange or repair (goods the buyer kept).
+    add(.arbitrationRefund, goodsKinds, [.rejected: .pendingRefund])
+    add(.arbitrationRefund, [.exchange, .repair], [.completed: .pendingRefund])
     return table
 }()
 
@@ -71,13 +75,14 @@ struct TransitionTableTests {
         }
     }
 
-    @Test("terminal statuses never change again, whoever asks")
+    @Test("terminal statuses never change again, whoever asks, except by arbitration's refund of a rejection or a completed exchange or repair")
     func terminalIsFinal() {
         for kind in AfterSaleKind.allCases {
             for status in CaseStatus.allCases where status.isTerminal {
-                #expect(Transitions.availableActions(kind: kind, status: status).isEmpty)
+                let reopenable = (status == .rejected && kind.returnsGoods) || (status == .completed && (kind == .exchange || kind == .repair))
+                #expect(Transitions.availableActions(kind: kind, status: status) == (reopenable ? [.arbitrationRefund] : []), "\(kind) \(status)")
                 let afterSale = Fixture.forcing(Self.baseCases[kind]!, into: status)
-                for action in ActionKind.allCases {
+                for action in ActionKind.allCases where !(reopenable && action == .arbitrationRefund) {
                     let sample = Fixture.sample(action)
                     #expect(throws: DomainError.self) { try decide(afterSale, sample.action, by: sample.principal, at: Fixture.now) }
                 }

@@ -42,6 +42,13 @@ struct ServiceFixture {
     var deskWorker: DeskWorker { DeskWorker(desk: desk) }
     var feedback: FeedbackProvider { FeedbackProvider(store: store, clock: clock, windowMs: 86_400_000) }
     var knowledge: KnowledgeProvider { KnowledgeProvider(store: store, clock: clock) }
+    /// The windows of disputes.
+    var disputePolicy = DisputePolicy()
+    var disputes: DisputesProvider {
+        DisputesProvider(store: store, desk: desk, timers: timers, personalData: personalData, clock: clock, policy: policy, disputes: disputePolicy)
+    }
+    /// The dispute worker, stepped by the test with ``DisputeWorker/sweep()``.
+    var disputeWorker: DisputeWorker { DisputeWorker(store: store, desk: desk, clock: clock, policy: disputePolicy) }
     var timerControls: TimersProvider { TimersProvider(store: store, timers: timers, personalData: personalData, clock: clock, policy: policy) }
     /// The timer worker, stepped by the test with ``TimerWorker/sweep()`` (no pacing).
     var timerWorker: TimerWorker {

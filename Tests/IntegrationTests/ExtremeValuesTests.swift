@@ -22,15 +22,16 @@ extension Integration {
         static func caller(for method: RPCMethodInfo) -> (role: String, id: String) {
             switch method.name {
             case "CreateAfterSale", "WithdrawAfterSale", "SubmitReturnShipment", "ConfirmReplacementReceived", "AddMessage",
-                 "GetAfterSale", "ListAfterSales", "ListMessages":
+                 "GetAfterSale", "ListAfterSales", "ListMessages", "SubmitStatement":
                 ("buyer", "b-1")
-            case "ReviewAfterSale", "ConfirmReturnReceived", "ShipReplacement":
+            case "ReviewAfterSale", "ConfirmReturnReceived", "ShipReplacement", "AppealRuling":
                 ("merchant", "s-1")
             case "ForceRefund", "UpsertReason", "RequeueRefund", "GetReasonCatalog", "GetTimerPolicy", "SetTimerOverride",
                  "PauseTimers", "EndTimerPause", "ListTimerPauses", "FireTimer", "UpsertAgent", "GetAgent", "ListAgents", "SetPresence",
                  "OpenTicket", "GetTicket", "ListTickets", "ReplyToTicket", "UpdateTicketStatus", "TransferTicket", "ReleaseTicket",
                  "CreateArticle", "UpdateArticle", "PublishArticle", "ArchiveArticle", "GetArticle", "ListArticles", "ListArticleRevisions",
-                 "SearchArticles", "SuggestArticles", "VoteArticle", "GetStatistics":
+                 "SearchArticles", "SuggestArticles", "VoteArticle", "GetStatistics", "OpenDispute", "GetDispute", "ListDisputes",
+                 "RequestEvidence", "RuleDispute":
                 ("platform", "platform-1")
             default:
                 ("system", "system-1")

@@ -16,7 +16,7 @@ extension Integration {
 
             let whole = try await client.health.check(healthRequest(), options: .init(timeout: .seconds(2)))
             #expect(whole.status == .serving)
-            for service in [Health.name, Reflection.name, AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name, Knowledge.name, Statistics.name] {
+            for service in [Health.name, Reflection.name, AfterSaleService.name, OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name, Knowledge.name, Statistics.name, Disputes.name] {
                 let response = try await client.health.check(healthRequest(service), options: .init(timeout: .seconds(2)))
                 #expect(response.status == .serving, "\(service)")
             }
@@ -105,7 +105,7 @@ extension Integration {
 
             let services = try await client.reflection.listServices(ListServicesRequest(), options: .init(timeout: .seconds(2))).services
             let names = services.map(\.name)
-            #expect(names == [AfterSaleService.name, Audit.name, Feedback.name, Health.name, Knowledge.name, OrderBridge.name, Reflection.name, RefundBridge.name,
+            #expect(names == [AfterSaleService.name, Audit.name, Disputes.name, Feedback.name, Health.name, Knowledge.name, OrderBridge.name, Reflection.name, RefundBridge.name,
                               ServiceDesk.name, Statistics.name, Timers.name])
 
             let health = try #require(services.first { $0.name == Health.name })
@@ -127,7 +127,7 @@ extension Integration {
             #expect(business.methods.first { $0.name == "Subscribe" }?.serverStreaming == true)
             #expect(business.methods.first { $0.name == "CreateAfterSale" }?.requestType == "aftersale.v1.CreateAfterSaleRequest")
 
-            for name in [OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name, Knowledge.name, Statistics.name] {
+            for name in [OrderBridge.name, RefundBridge.name, Timers.name, ServiceDesk.name, Audit.name, Feedback.name, Knowledge.name, Statistics.name, Disputes.name] {
                 let service = try #require(services.first { $0.name == name })
                 #expect(!service.methods.isEmpty)
                 #expect(service.methods.allSatisfy { $0.unimplemented }, "\(name)")

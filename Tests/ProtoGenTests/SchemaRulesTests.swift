@@ -40,7 +40,7 @@ struct SchemaRulesTests {
         #expect(services == [
             "aftersale.v1.AfterSaleService", "aftersale.v1.OrderBridge", "aftersale.v1.RefundBridge",
             "aftersale.v1.Health", "aftersale.v1.Reflection", "aftersale.v1.Timers", "aftersale.v1.ServiceDesk", "aftersale.v1.Audit", "aftersale.v1.Feedback",
-            "aftersale.v1.Knowledge", "aftersale.v1.Statistics",
+            "aftersale.v1.Knowledge", "aftersale.v1.Statistics", "aftersale.v1.Disputes",
         ])
         for i in 0..<aftersale_message_count() {
             #expect(aftersale_message_at(i) != nil, "message \(i)")

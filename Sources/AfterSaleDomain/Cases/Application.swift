@@ -66,7 +66,8 @@ extension AfterSaleCase {
     /// Opens a case (提交售后申请): validates the application, checks eligibility against the order,
     /// the cases already on it, the reason catalog and the policy, computes the money, and returns the
     /// new case at version 1 with its creation trace. A refund-only case is approved at once and comes
-    /// back pending refund with the refund to request.
+    /// back pending refund with the refund to request, unless `abuse` holds it: then it waits for a
+    /// person's review (pending review, no refund), and the rule that decided is recorded either way.
     /// - Parameters:
     ///   - number: the case number storage reserved (see ``CaseNumber/init(at:sequence:)``).
     ///   - order: the order, or nil when after-sales does not know it.
@@ -74,7 +75,8 @@ extension AfterSaleCase {
     /// - Throws: ``DomainError`` naming the field, the rule or the permission that refused.
     public static func open(_ application: Application, number: CaseNumber, order: OrderSnapshot?,
                             existingCases: [AfterSaleCase], catalog: ReasonCatalog, policy: PolicyConfig = .standard,
-                            by principal: Principal, at now: Timestamp) throws(DomainError) -> Transition {
+                            by principal: Principal, at now: Timestamp,
+                            abuse: AbuseDecision? = nil) throws(DomainError) -> Transition {
         try application.validate(evidencePolicy: policy.evidence)
         guard let order, order.id == application.orderID else {
             throw .notEligible(rule: .orderUnknown, message: "order \(application.orderID) is not known to after-sales")
@@ -129,7 +131,12 @@ extension AfterSaleCase {
             status: .pendingReview, timeline: [created], version: 1, createdAt: now, updatedAt: now)
         var details = "kind=\(kind.rawValue) reason=\(reason.code) lines=\(lines.map { "\($0.orderLineID)×\($0.quantity)" }.joined(separator: ",")) computed=\(computed)"
         var refund: RefundRequest?
-        if kind == .refundOnly {
+        if kind == .refundOnly, let abuse, abuse.holds {
+            // Beyond the buyer's limits: a person reviews it (a ticket), and may force the refund or close it.
+            afterSale.timeline[0].note = "held for manual review: \(abuse.rule)"
+            details += " held=\(abuse.rule) \(abuse.details)"
+        } else if kind == .refundOnly {
+            if let abuse { details += " abuse_check=\(abuse.rule) \(abuse.details)" }
             // 仅退款: no review; the system approves and the refund is requested at once.
             let approve = TimelineEntry(at: now, step: .autoApprove, actor: .system("aftersale"), from: .pendingReview,
                                         to: .pendingRefund, note: "refund only: approved automatically")

@@ -28,6 +28,8 @@ public enum CaseStep: String, Sendable, Hashable, CaseIterable {
     case confirmReplacementReceived = "confirm_replacement_received"
     /// The platform or an agent forced a refund.
     case forceRefund = "force_refund"
+    /// A dispute's ruling refunded the ruled amount (it may reopen a rejected or completed case).
+    case arbitrationRefund = "arbitration_refund"
     /// An agent put a refund that needed attention back in the queue (the case itself does not change).
     case refundRequeued = "refund_requeued"
     /// A timer or the platform closed the case.

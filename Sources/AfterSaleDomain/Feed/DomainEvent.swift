@@ -34,6 +34,33 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
     case ratingSubmitted = "rating_submitted"
     /// A buyer edited their rating (once).
     case ratingEdited = "rating_edited"
+    /// A dispute (维权) was opened by the buyer or the platform.
+    case disputeOpened = "dispute_opened"
+    /// A party made a statement with evidence (the merchant's response included).
+    case disputeStatementAdded = "dispute_statement_added"
+    /// An agent or the platform asked a party for evidence.
+    case disputeEvidenceRequested = "dispute_evidence_requested"
+    /// A dispute's deadline passed and its outcome applied (merchant silent, evidence lapsed).
+    case disputeDeadlinePassed = "dispute_deadline_passed"
+    /// A dispute was ruled (for the buyer, for the merchant, mediated), or ruled again on appeal.
+    case disputeRuled = "dispute_ruled"
+    /// The merchant appealed a ruling.
+    case disputeAppealed = "dispute_appealed"
+    /// A ruling became final when the appeal window passed.
+    case disputeFinalized = "dispute_finalized"
+
+    /// The event of a dispute step.
+    public static func dispute(_ step: DisputeStep) -> EventType {
+        switch step {
+        case .opened: .disputeOpened
+        case .statement, .merchantResponded: .disputeStatementAdded
+        case .evidenceRequested: .disputeEvidenceRequested
+        case .merchantResponseLapsed, .evidenceLapsed, .reviewResumed: .disputeDeadlinePassed
+        case .ruled: .disputeRuled
+        case .appealed: .disputeAppealed
+        case .finalized: .disputeFinalized
+        }
+    }
 }
 
 /// SKU × quantity that inventory must act on.

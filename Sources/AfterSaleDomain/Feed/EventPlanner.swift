@@ -178,7 +178,7 @@ public enum EventPlanner {
         var requested = change.event(.refundRequested)
         requested.refund = refund
         requested.amount = refund.amount
-        let forced = change.transition.trace.step == .forceRefund
+        let forced = change.transition.trace.step == .forceRefund || change.transition.trace.step == .arbitrationRefund
         requested.note = forced ? change.note : ""
         if forced { requested.notifications = notify(change.after, [.buyer, .merchant], "refund_forced") }
         return [requested]

@@ -120,6 +120,16 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
     case erasePersonalData = "erase_personal_data"
     /// See statistics (a merchant: their shop's; an agent: their team's; the platform: any).
     case viewStatistics = "view_statistics"
+    /// Open a dispute (维权): the buyer after a rejection or for a guarantee, the platform for any grounds.
+    case openDispute = "open_dispute"
+    /// See disputes (the buyer's own, the shop's, any for agents and the platform).
+    case viewDisputes = "view_disputes"
+    /// Make a statement with evidence in a dispute (its parties).
+    case disputeStatement = "dispute_statement"
+    /// Ask for evidence and rule on disputes (agents with the review ticket, the platform).
+    case arbitrate
+    /// Appeal a ruling (the merchant, once).
+    case appealRuling = "appeal_ruling"
 
     /// The roles allowed.
     public var allowedRoles: Set<ActorRole> {
@@ -143,6 +153,11 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .readKnowledge, .voteOnArticles: [.buyer, .merchant, .agent, .platform]
         case .readAudit, .erasePersonalData: [.platform]
         case .viewStatistics: [.merchant, .agent, .platform]
+        case .openDispute: [.buyer, .platform]
+        case .viewDisputes: [.buyer, .merchant, .agent, .platform]
+        case .disputeStatement: [.buyer, .merchant]
+        case .arbitrate: [.agent, .platform]
+        case .appealRuling: [.merchant]
         }
     }
 
@@ -178,6 +193,11 @@ public enum Operation: String, Sendable, Hashable, CaseIterable {
         case .revealPersonalData: "reveal personal data"
         case .erasePersonalData: "erase personal data"
         case .viewStatistics: "view statistics"
+        case .openDispute: "open a dispute"
+        case .viewDisputes: "see disputes"
+        case .disputeStatement: "make a statement in a dispute"
+        case .arbitrate: "arbitrate disputes"
+        case .appealRuling: "appeal a ruling"
         }
     }
 }

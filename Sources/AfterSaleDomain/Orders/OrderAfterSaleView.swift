@@ -1,4 +1,4 @@
-/// An order's after-sale state as the order page shows it (售后中, 退款成功, 退货成功, 换货完成, 维修完成).
+/// An order's after-sale state as the order page shows it (售后中, 维权中, 退款成功, 退货成功, 换货完成, 维修完成).
 public struct OrderAfterSaleView: Sendable, Hashable {
     /// The order.
     public var orderID: String
@@ -8,10 +8,12 @@ public struct OrderAfterSaleView: Sendable, Hashable {
     public var state: OrderAfterSaleState
     /// Part or all of the order; nil while no case has had an effect or one is open.
     public var scope: AfterSaleScope?
-    /// True when no case is open.
+    /// True when no case and no dispute is open.
     public var mayComplete: Bool
     /// The open cases.
     public var openCaseNumbers: [CaseNumber]
+    /// The open disputes about the order's cases (the order shows 维权中 while there is one).
+    public var openDisputeIDs: [String]
     /// Refunded so far, shipping included.
     public var refundedTotal: Money
     /// What may still be refunded.
@@ -19,16 +21,17 @@ public struct OrderAfterSaleView: Sendable, Hashable {
     /// Per-line figures.
     public var lines: [LineLedger]
 
-    /// The view of `ledger`.
-    public init(_ ledger: OrderLedger) {
+    /// The view of `ledger`, with the open disputes about the order's cases (维权中 while any).
+    public init(_ ledger: OrderLedger, openDisputeIDs: [String] = []) {
         orderID = ledger.order.id
         orderVersion = ledger.order.version
-        state = ledger.state
+        state = openDisputeIDs.isEmpty ? ledger.state : .disputed
         switch state {
         case .refunded, .returned, .exchanged, .repaired: scope = ledger.coversWholeOrder ? .whole : .partial
-        case .none, .inProgress: scope = nil
+        case .none, .inProgress, .disputed: scope = nil
         }
-        mayComplete = ledger.mayComplete
+        self.openDisputeIDs = openDisputeIDs.sorted()
+        mayComplete = ledger.mayComplete && openDisputeIDs.isEmpty
         openCaseNumbers = ledger.openCaseNumbers
         refundedTotal = ledger.refundedTotal
         refundableTotal = ledger.refundableTotal
@@ -41,6 +44,7 @@ public struct OrderAfterSaleView: Sendable, Hashable {
         guard let previous else { return true }
         return state != previous.state || scope != previous.scope || mayComplete != previous.mayComplete
             || openCaseNumbers != previous.openCaseNumbers || refundedTotal != previous.refundedTotal
+            || openDisputeIDs != previous.openDisputeIDs
     }
 }
 

@@ -12,6 +12,8 @@ public enum OrderAfterSaleState: String, Sendable, Hashable, CaseIterable {
     case exchanged
     /// No case is open; goods were repaired and no money went back (维修完成).
     case repaired
+    /// A dispute about one of the order's cases is open (维权中); it wins over every other state.
+    case disputed
 }
 
 /// The after-sale figures of one order line over all its cases.

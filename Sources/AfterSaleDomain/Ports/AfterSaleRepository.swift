@@ -2,4 +2,4 @@
 /// holds only the ports it uses.
 public protocol AfterSaleRepository: OrderRepository, CaseRepository, MessageRepository, ReasonCatalogRepository,
     RefundRepository, EventFeedRepository, IdempotencyRepository, StoreHealthRepository, TimerRepository, DeskRepository, AuditRepository, FeedbackRepository,
-    PersonalDataKeyRepository, KnowledgeRepository, StatisticsRepository, BusinessGaugeRepository {}
+    PersonalDataKeyRepository, KnowledgeRepository, StatisticsRepository, BusinessGaugeRepository, DisputeRepository {}

@@ -72,7 +72,10 @@ public struct CaseTimer: Sendable, Hashable {
     /// status with the same wait: shipped, then delivered) the running timer keeps counting.
     public static func arm(after transition: Transition, previousRule: TimerRule?, book: TimerBook) -> TimerChange {
         let after = transition.afterSale
-        guard let rule = TimerRule(waitingIn: after.status) else { return previousRule == nil ? .keep : .clear }
+        // A refund-only case held by abuse control waits for the platform, not the merchant: no review timer.
+        guard let rule = TimerRule(waitingIn: after.status), !(after.kind == .refundOnly && rule == .merchantReview) else {
+            return previousRule == nil ? .keep : .clear
+        }
         if previousRule == rule { return .keep }
         let wait = book.wait(rule, shopID: after.shop.id, categories: after.lines.map(\.category))
         return .set(CaseTimer(caseNumber: after.number, shopID: after.shop.id, rule: rule, startedAt: after.updatedAt,

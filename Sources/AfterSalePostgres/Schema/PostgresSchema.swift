@@ -39,9 +39,10 @@ import AfterSaleDomain
 /// | 11         | 11: buyers' data keys                                                            |
 /// | 12         | 12: the knowledge base (articles, revisions, term index, votes)                  |
 /// | 13         | 13: statistics rollups                                                           |
-/// | 14, …      | future changes, in both dialects                                                 |
+/// | 14         | 14: disputes                                                                     |
+/// | 15, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
-    /// Every migration, oldest first. Never edit one that has shipped: add the next (14, 15, …).
+    /// Every migration, oldest first. Never edit one that has shipped: add the next (15, 16, …).
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, reasons, refund orders, "
                           + "event feed, consumer cursors, tracking numbers, case number days (SQLite 1, 3, 4, 5, 6)",
@@ -64,7 +65,30 @@ public enum PostgresSchema {
         PostgresMigration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes (SQLite 12)",
                           sql: version12),
         PostgresMigration(version: 13, name: "statistics rollups (SQLite 13)", sql: version13),
+        PostgresMigration(version: 14, name: "disputes (维权): one per case, with the deadline the sweep reads (SQLite 14)", sql: version14),
     ]
+
+    /// Migration 14, as SQLite's 14: disputes, with `next_at` (the earliest deadline) indexed where
+    /// set.
+    static let version14 = """
+        CREATE TABLE disputes (
+            dispute_id text COLLATE "C" PRIMARY KEY,
+            case_id    bigint NOT NULL,
+            order_id   text   NOT NULL,
+            buyer_id   text   NOT NULL,
+            shop_id    text   NOT NULL,
+            status     text   NOT NULL,
+            opened_at  bigint NOT NULL,
+            next_at    bigint,
+            version    bigint NOT NULL,
+            document   bytea  NOT NULL
+        );
+        CREATE INDEX disputes_by_time  ON disputes (opened_at, dispute_id);
+        CREATE INDEX disputes_by_buyer ON disputes (buyer_id, opened_at, dispute_id);
+        CREATE INDEX disputes_by_shop  ON disputes (shop_id, opened_at, dispute_id);
+        CREATE INDEX disputes_by_order ON disputes (order_id);
+        CREATE INDEX disputes_due      ON disputes (next_at, dispute_id) WHERE next_at IS NOT NULL;
+        """
 
     /// Migration 13, as SQLite's 13: statistics rollups, one row per scope, dimension, day, group
     /// and metric; GetStatistics reads one range of the primary key.

@@ -250,8 +250,11 @@ public struct CaseAction: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
     /// The platform erased the buyer's personal data (their data keys destroyed; trace records only, the case does not change).
     public static let erasePersonalData = CaseAction(rawValue: 24)
 
+    /// A dispute's ruling for the buyer (or a mediated amount) refunded the ruled amount; it may reopen a rejected case or a completed exchange or repair.
+    public static let arbitrationRefund = CaseAction(rawValue: 25)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [CaseAction] = [.unspecified, .create, .autoApprove, .approve, .reject, .withdraw, .submitReturnShipment, .bookPickup, .trackingUpdate, .confirmReturnReceived, .requestRefund, .refundSucceeded, .refundFailed, .refundNeedsAttention, .refundRequeued, .shipReplacement, .confirmReplacementReceived, .forceRefund, .complete, .close, .addMessage, .upsertReason, .upsertOrder, .revealPersonalData, .erasePersonalData]
+    public static let allCases: [CaseAction] = [.unspecified, .create, .autoApprove, .approve, .reject, .withdraw, .submitReturnShipment, .bookPickup, .trackingUpdate, .confirmReturnReceived, .requestRefund, .refundSucceeded, .refundFailed, .refundNeedsAttention, .refundRequeued, .shipReplacement, .confirmReplacementReceived, .forceRefund, .complete, .close, .addMessage, .upsertReason, .upsertOrder, .revealPersonalData, .erasePersonalData, .arbitrationRefund]
 
     /// The value's protobuf name, "CASE_ACTION_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -281,6 +284,7 @@ public struct CaseAction: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
         case 22: return "CASE_ACTION_UPSERT_ORDER"
         case 23: return "CASE_ACTION_REVEAL_PERSONAL_DATA"
         case 24: return "CASE_ACTION_ERASE_PERSONAL_DATA"
+        case 25: return "CASE_ACTION_ARBITRATION_REFUND"
         default: return String(rawValue)
         }
     }

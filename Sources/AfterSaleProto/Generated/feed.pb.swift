@@ -93,8 +93,29 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
     /// A buyer edited their rating (rating set to the edited one; previous_stars the stars before).
     public static let ratingEdited = EventType(rawValue: 25)
 
+    /// A dispute (维权) was opened by the buyer or the platform; dispute is set on every DISPUTE_* event.
+    public static let disputeOpened = EventType(rawValue: 26)
+
+    /// A party made a statement with evidence (the merchant's response included).
+    public static let disputeStatementAdded = EventType(rawValue: 27)
+
+    /// An agent or the platform asked the buyer, the merchant or both for evidence.
+    public static let disputeEvidenceRequested = EventType(rawValue: 28)
+
+    /// A dispute deadline passed and its outcome applied (the merchant did not respond, evidence lapsed).
+    public static let disputeDeadlinePassed = EventType(rawValue: 29)
+
+    /// A dispute was ruled (for the buyer, for the merchant, mediated), or ruled again on appeal.
+    public static let disputeRuled = EventType(rawValue: 30)
+
+    /// The merchant appealed a ruling.
+    public static let disputeAppealed = EventType(rawValue: 31)
+
+    /// A ruling became final when the appeal window passed.
+    public static let disputeFinalized = EventType(rawValue: 32)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder, .ticketOpened, .ticketAssigned, .ticketUpdated, .ticketSlaWarning, .ticketSlaBreached, .ratingSubmitted, .ratingEdited]
+    public static let allCases: [EventType] = [.unspecified, .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived, .refundRequested, .refundSucceeded, .refundFailed, .replacementShipped, .caseCompleted, .caseClosed, .orderAfterSaleStateChanged, .messageAdded, .trackingUpdated, .refundNeedsAttention, .timerReminder, .ticketOpened, .ticketAssigned, .ticketUpdated, .ticketSlaWarning, .ticketSlaBreached, .ratingSubmitted, .ratingEdited, .disputeOpened, .disputeStatementAdded, .disputeEvidenceRequested, .disputeDeadlinePassed, .disputeRuled, .disputeAppealed, .disputeFinalized]
 
     /// The value's protobuf name, "EVENT_TYPE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -125,6 +146,13 @@ public struct EventType: RawRepresentable, Hashable, Sendable, CaseIterable, Cus
         case 23: return "EVENT_TYPE_TICKET_SLA_BREACHED"
         case 24: return "EVENT_TYPE_RATING_SUBMITTED"
         case 25: return "EVENT_TYPE_RATING_EDITED"
+        case 26: return "EVENT_TYPE_DISPUTE_OPENED"
+        case 27: return "EVENT_TYPE_DISPUTE_STATEMENT_ADDED"
+        case 28: return "EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED"
+        case 29: return "EVENT_TYPE_DISPUTE_DEADLINE_PASSED"
+        case 30: return "EVENT_TYPE_DISPUTE_RULED"
+        case 31: return "EVENT_TYPE_DISPUTE_APPEALED"
+        case 32: return "EVENT_TYPE_DISPUTE_FINALIZED"
         default: return String(rawValue)
         }
     }
@@ -297,6 +325,8 @@ public struct Event: ProtoMessage {
     public var rating: CaseRating? = nil
     /// RATING_EDITED: the stars before the edit (0 on other events).
     public var previousStars: Int32 = 0
+    /// Dispute events: the dispute after the step, with the step's entries only.
+    public var dispute: Dispute? = nil
 
     public init() {}
 
@@ -331,6 +361,7 @@ public struct Event: ProtoMessage {
         ticket = r.message(24, Ticket.self)
         rating = r.message(25, CaseRating.self)
         previousStars = r.int32(26)
+        dispute = r.message(27, Dispute.self)
     }
 
     public func write(to w: inout ProtoWriter) {
@@ -361,5 +392,6 @@ public struct Event: ProtoMessage {
         w.setMessage(24, ticket)
         w.setMessage(25, rating)
         w.setInt32(26, previousStars)
+        w.setMessage(27, dispute)
     }
 }

@@ -83,8 +83,11 @@ public struct OrderAfterSaleState: RawRepresentable, Hashable, Sendable, CaseIte
     /// No case is open, no money went back, no exchange, and goods were repaired (维修完成).
     public static let repaired = OrderAfterSaleState(rawValue: 6)
 
+    /// A dispute (维权) about one of the order's cases is open: awaiting the merchant or evidence, under review, or appealed (维权中).
+    public static let disputed = OrderAfterSaleState(rawValue: 7)
+
     /// Every value the schema declares, in declaration order.
-    public static let allCases: [OrderAfterSaleState] = [.unspecified, .none, .inProgress, .refunded, .returned, .exchanged, .repaired]
+    public static let allCases: [OrderAfterSaleState] = [.unspecified, .none, .inProgress, .refunded, .returned, .exchanged, .repaired, .disputed]
 
     /// The value's protobuf name, "ORDER_AFTER_SALE_STATE_UNSPECIFIED", or its number when unknown.
     public var protoName: String {
@@ -96,6 +99,7 @@ public struct OrderAfterSaleState: RawRepresentable, Hashable, Sendable, CaseIte
         case 4: return "ORDER_AFTER_SALE_STATE_RETURNED"
         case 5: return "ORDER_AFTER_SALE_STATE_EXCHANGED"
         case 6: return "ORDER_AFTER_SALE_STATE_REPAIRED"
+        case 7: return "ORDER_AFTER_SALE_STATE_DISPUTED"
         default: return String(rawValue)
         }
     }

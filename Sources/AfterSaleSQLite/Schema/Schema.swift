@@ -48,7 +48,30 @@ public enum Schema {
         Migration(version: 11, name: "buyers' data keys, wrapped by the master key", sql: version11),
         Migration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes", sql: version12),
         Migration(version: 13, name: "statistics rollups", sql: version13),
+        Migration(version: 14, name: "disputes (维权): one per case, with the deadline the sweep reads", sql: version14),
     ]
+
+    /// Disputes (维权) as documents, with the columns lists and the deadline sweep filter on:
+    /// `next_at` is the earliest deadline still to apply (NULL when none runs), indexed only where set.
+    static let version14 = """
+        CREATE TABLE disputes (
+            dispute_id TEXT    PRIMARY KEY,
+            case_id    INTEGER NOT NULL,
+            order_id   TEXT    NOT NULL,
+            buyer_id   TEXT    NOT NULL,
+            shop_id    TEXT    NOT NULL,
+            status     TEXT    NOT NULL,
+            opened_at  INTEGER NOT NULL,
+            next_at    INTEGER,
+            version    INTEGER NOT NULL,
+            document   BLOB    NOT NULL
+        );
+        CREATE INDEX disputes_by_time  ON disputes (opened_at, dispute_id);
+        CREATE INDEX disputes_by_buyer ON disputes (buyer_id, opened_at, dispute_id);
+        CREATE INDEX disputes_by_shop  ON disputes (shop_id, opened_at, dispute_id);
+        CREATE INDEX disputes_by_order ON disputes (order_id);
+        CREATE INDEX disputes_due      ON disputes (next_at, dispute_id) WHERE next_at IS NOT NULL;
+        """
 
     /// Statistics rollups (see ``StatisticsRecorder``): one row per scope ('' the platform,
     /// `shop:<id>`, `team:<name>`), dimension (day, kind, reason, category, shop, agent), day,

@@ -29,6 +29,10 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     let personalDataRetention: Duration
     /// Test-only faults (see ``FaultInjection``).
     var faults = FaultInjection.none
+    /// The limits within which refund-only cases are approved at once (abuse control, 风控).
+    public var abuse = AbuseLimits.standard
+    /// Opens the manual-review ticket of a held refund-only case; nil: none is opened.
+    public var desk: Desk?
 
     /// Pages of ListAfterSales and ListMessages.
     static let casePaging = Paging(defaultSize: 20, maximumSize: 100)
@@ -103,6 +107,16 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 var transition = try AfterSaleDomain.AfterSaleCase.open(
                     application, number: number, order: creation.order, existingCases: creation.existingCases,
                     catalog: catalog, policy: policy, by: principal, at: now)
+                var held: AbuseDecision?
+                if kind == .refundOnly, !abuse.isOff {
+                    // Decided again with the buyer's recent history: within limits it is approved at once, beyond them it waits.
+                    let history = try await buyerHistory(transition.afterSale.buyerID, now: now)
+                    let decision = AbuseDecision.decide(history, adding: transition.afterSale.amounts.computed, limits: abuse)
+                    transition = try AfterSaleDomain.AfterSaleCase.open(
+                        application, number: number, order: creation.order, existingCases: creation.existingCases,
+                        catalog: catalog, policy: policy, by: principal, at: now, abuse: decision)
+                    if decision.holds { held = decision }
+                }
                 let (refund, events, timer) = try await workflow.creationEffects(of: transition, order: creation.order,
                                                                                   existingCases: creation.existingCases)
                 transition.trace.refundID = refund?.id
@@ -114,6 +128,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 }) else { return nil }
                 guard !created.replayed else { return try await createdResponse(created, for: principal) }
                 faults.committed(AfterSaleService.createAfterSale.name)
+                if let held { await openManualReview(transition.afterSale, decision: held) }
                 // Stored as decided: answer from the values in hand instead of reading them back.
                 var response = CreateAfterSaleResponse()
                 response.afterSale = ProtoMapping.afterSale(transition.afterSale, refund: refund, timer: timer,
@@ -121,6 +136,41 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                                                             viewer: principal)
                 return response
             }
+        }
+    }
+
+    /// What buyer `buyerID` did within the abuse window: refund-only cases and their money (one
+    /// bounded page: beyond the count limit the count is decided anyway), disputes decided and lost.
+    func buyerHistory(_ buyerID: String, now: Timestamp) async throws -> BuyerHistory {
+        let from = now.adding(milliseconds: -abuse.windowMs)
+        let rows = abuse.maximumRefundOnlyCases > 0 ? min(1_000, abuse.maximumRefundOnlyCases + 1) : 1_000
+        let page = try await cases.listCases(CaseQuery(buyerID: buyerID, kind: .refundOnly, appliedFrom: from, pageSize: rows))
+        // Saturating: the figures only compare against limits.
+        let amount = page.rows.reduce(Int64(0)) { total, row in
+            let (sum, overflow) = total.addingReportingOverflow(max(0, row.refundAmount?.minorUnits ?? 0))
+            return overflow ? Int64.max : sum
+        }
+        var history = BuyerHistory(refundOnlyCases: page.rows.count, refundOnlyMinorUnits: amount)
+        if abuse.maximumDisputeLossPercent < 100, let disputes = cases as? any DisputeRepository {
+            history.count(try await disputes.listDisputes(DisputeQuery(buyerID: buyerID, openedFrom: from, pageSize: 200)).disputes)
+        }
+        return history
+    }
+
+    /// Opens the ticket that asks a person to review a held refund-only case (once: its id derives
+    /// from the case); a failure is logged, the case waits in the lists anyway.
+    func openManualReview(_ afterSale: AfterSaleDomain.AfterSaleCase, decision: AbuseDecision) async {
+        guard let desk else { return }
+        do {
+            let ticket = try AfterSaleDomain.Ticket.open(AfterSaleDomain.Ticket.Opening(
+                id: "TKAB" + afterSale.number.rawValue.filter(\.isNumber), origin: .platformReview,
+                subject: "Refund-only case \(afterSale.number) held for manual review (\(decision.rule))", text: decision.details,
+                caseNumber: afterSale.number, orderID: afterSale.orderID, requester: AfterSaleDomain.Ticket.desk, buyerID: afterSale.buyerID,
+                shopID: afterSale.shop.id, priority: .high, requirement: SkillRequirement.derived(from: afterSale), at: clock.now()))
+            try await desk.core.open(ticket)
+            await desk.loop.request()
+        } catch {
+            logger.log(.warning, "could not open a manual-review ticket", ["case": afterSale.number.rawValue, "error": String(describing: error)])
         }
     }
 

@@ -22,6 +22,16 @@ struct CaseWorkflow: Sendable {
     /// Seals the buyer's personal data in what is stored, opens it for responses.
     let personalData: PersonalDataVault
 
+    /// The disputes about the order's cases, for the order's 维权中 state: the store that holds the
+    /// cases holds them too (nil for a store without disputes).
+    var disputes: (any DisputeRepository)? { cases as? any DisputeRepository }
+
+    /// The ids of the open disputes about order `orderID`'s cases.
+    func openDisputeIDs(ofOrder orderID: String) async throws -> [String] {
+        guard let disputes else { return [] }
+        return try await disputes.disputes(ofOrder: orderID).filter(\.status.isOpen).map(\.id)
+    }
+
     /// A committed change: the case before and after, and the refund order it created or moved.
     struct Committed: Sendable {
         var before: AfterSaleDomain.AfterSaleCase
@@ -130,8 +140,16 @@ struct CaseWorkflow: Sendable {
         }
         let refund = refundUpdate?.refund ?? newRefund
         transition.trace.refundID = refund?.id
-        let events = try outbox(for: transition, before: before, refund: refund, order: order,
-                                casesBefore: siblings, casesAfter: siblings.map { $0.number == after.number ? after : $0 })
+        let casesAfter = siblings.map { $0.number == after.number ? after : $0 }
+        if before.status.isTerminal, !after.status.isTerminal, let order {
+            // Arbitration reopened a finished case: its claim comes back, and must still fit what the order has left.
+            let broken = try OrderLedger(order: order, cases: casesAfter).violations
+            guard broken.isEmpty else {
+                throw DomainError.stateConflict(message: "case \(before.number) cannot be reopened: \(broken.joined(separator: "; "))")
+            }
+        }
+        let events = try outbox(for: transition, before: before, refund: refund, order: order, casesBefore: siblings,
+                                casesAfter: casesAfter, openDisputeIDs: try await openDisputeIDs(ofOrder: before.orderID))
         let settings = try await timers.settings()
         let previousRule = TimerRule(waitingIn: before.status)
         let timer = CaseTimer.arm(after: transition, previousRule: previousRule,
@@ -177,8 +195,8 @@ struct CaseWorkflow: Sendable {
         let refund = transition.refundRequest.map {
             AfterSaleDomain.RefundOrder.requested($0, order: order, policy: policy.refunds, at: after.createdAt)
         }
-        let events = try outbox(for: transition, before: nil, refund: refund, order: order,
-                                casesBefore: existingCases, casesAfter: existingCases + [after])
+        let events = try outbox(for: transition, before: nil, refund: refund, order: order, casesBefore: existingCases,
+                                casesAfter: existingCases + [after], openDisputeIDs: try await openDisputeIDs(ofOrder: after.orderID))
         guard case .set(let timer) = CaseTimer.arm(after: transition, previousRule: nil, book: try await timers.book()) else {
             return (refund, events, nil)
         }
@@ -189,10 +207,10 @@ struct CaseWorkflow: Sendable {
     /// `casesAfter` (no order-state event when the order is unknown).
     private func outbox(for transition: Transition, before: AfterSaleDomain.AfterSaleCase?, refund: AfterSaleDomain.RefundOrder?,
                         order: AfterSaleDomain.OrderSnapshot?, casesBefore: [AfterSaleDomain.AfterSaleCase],
-                        casesAfter: [AfterSaleDomain.AfterSaleCase]) throws -> [OutboxEvent] {
+                        casesAfter: [AfterSaleDomain.AfterSaleCase], openDisputeIDs: [String]) throws -> [OutboxEvent] {
         let views = try order.map { order in
-            (try OrderAfterSaleView(OrderLedger(order: order, cases: casesBefore)),
-             try OrderAfterSaleView(OrderLedger(order: order, cases: casesAfter)))
+            (try OrderAfterSaleView(OrderLedger(order: order, cases: casesBefore), openDisputeIDs: openDisputeIDs),
+             try OrderAfterSaleView(OrderLedger(order: order, cases: casesAfter), openDisputeIDs: openDisputeIDs))
         }
         return EventPlanner.events(for: transition, before: before, refund: refund, orderBefore: views?.0, orderAfter: views?.1)
             .map(ProtoMapping.outbox)

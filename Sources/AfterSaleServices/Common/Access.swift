@@ -90,6 +90,13 @@ public enum MethodAccess: Sendable, Hashable {
             (ServiceDesk.transferTicket.info, .operation(.workTickets)),
             (ServiceDesk.releaseTicket.info, .operation(.workTickets)),
             (Audit.readAuditChain.info, .operation(.readAudit)),
+            (Disputes.openDispute.info, .operation(.openDispute)),
+            (Disputes.getDispute.info, .operation(.viewDisputes)),
+            (Disputes.listDisputes.info, .operation(.viewDisputes)),
+            (Disputes.submitStatement.info, .operation(.disputeStatement)),
+            (Disputes.requestEvidence.info, .operation(.arbitrate)),
+            (Disputes.ruleDispute.info, .operation(.arbitrate)),
+            (Disputes.appealRuling.info, .operation(.appealRuling)),
             (Audit.listAuditCheckpoints.info, .operation(.readAudit)),
             (Statistics.getStatistics.info, .operation(.viewStatistics)),
         ]
@@ -139,6 +146,13 @@ public enum MethodAccess: Sendable, Hashable {
         ServiceDesk.transferTicket.info.path: "the agent holding the ticket; the platform: any",
         ServiceDesk.releaseTicket.info.path: "the agent holding the ticket; the platform: any",
         Statistics.getStatistics.info.path: "merchants: their own shop (forced); agents: their own team (forced); the platform: the platform, any shop or any team",
+        Disputes.openDispute.info.path: "buyers: their own rejected case (within the escalation window) or completed exchange or repair (within the guarantee period); the platform: any grounds, MERCHANT_OVERDUE only by it",
+        Disputes.getDispute.info.path: "buyers: their own; merchants: their shop's; agents and the platform: any. Others' are NOT_FOUND",
+        Disputes.listDisputes.info.path: "as GetDispute (buyers' and merchants' filters are forced)",
+        Disputes.submitStatement.info.path: "the dispute's buyer or the merchant of its shop, while it is not ruled",
+        Disputes.requestEvidence.info.path: "agents: the one holding the dispute's review ticket; the platform: any",
+        Disputes.ruleDispute.info.path: "agents: the one holding the dispute's review ticket; the platform: any",
+        Disputes.appealRuling.info.path: "the merchant of the dispute's shop, once, within the appeal window, against a ruling for the buyer or mediated",
     ]
 }
 

@@ -53,6 +53,7 @@ public enum ProtocolTables {
         case .shipReplacement: "`ShipReplacement`"
         case .confirmReplacementReceived: "`ConfirmReplacementReceived` (or the confirmation timer)"
         case .forceRefund: "`ForceRefund`"
+        case .arbitrationRefund: "`Disputes.RuleDispute` FOR_BUYER or MEDIATED"
         case .refundSucceeded: "`ReportRefundResult` SUCCEEDED"
         case .refundFailed: "`ReportRefundResult` FAILED"
         case .close: "return-shipment timer (no RPC closes a case)"
@@ -71,7 +72,7 @@ public enum ProtocolTables {
     static func stateMachine(_ kind: AfterSaleDomain.AfterSaleKind) -> String {
         var rows = ["| action | taken by | roles | from | to |", "|---|---|---|---|---|"]
         if kind == .refundOnly {
-            rows.append("| create | `CreateAfterSale` | \(roles(Operation.apply.allowedRoles)) | (new) | \(wire(.pendingRefund)) (approved at once) |")
+            rows.append("| create | `CreateAfterSale` | \(roles(Operation.apply.allowedRoles)) | (new) | \(wire(.pendingRefund)) (approved at once); \(wire(.pendingReview)) when abuse control holds it for a person (§13.17) |")
         } else {
             rows.append("| create | `CreateAfterSale` | \(roles(Operation.apply.allowedRoles)) | (new) | \(wire(.pendingReview)) |")
         }
@@ -96,7 +97,8 @@ public enum ProtocolTables {
             }
         }
         let timed = AfterSaleDomain.CaseStatus.allCases.compactMap { status -> String? in
-            guard kind.allows(status), let rule = TimerRule(waitingIn: status) else { return nil }
+            // A refund-only case held for review waits for the platform: no timer (CaseTimer.arm).
+            guard kind.allows(status), let rule = TimerRule(waitingIn: status), !(kind == .refundOnly && rule == .merchantReview) else { return nil }
             let wait = DurationText.format(.milliseconds(TimerPolicy.marketplaceDefaults.duration(rule)))
             return "\(wire(status)): `\(rule.rawValue)`, \(rule.action.kind.rawValue) after \(wait)"
         }

@@ -66,6 +66,7 @@ extension ProtoMapping {
         case .shipReplacement: .shipReplacement
         case .confirmReplacementReceived: .confirmReplacementReceived
         case .forceRefund: .forceRefund
+        case .arbitrationRefund: .arbitrationRefund
         case .refundRequeued: .refundRequeued
         case .close: .close
         case .revealPersonalData: .revealPersonalData

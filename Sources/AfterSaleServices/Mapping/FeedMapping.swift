@@ -30,6 +30,13 @@ extension ProtoMapping {
         case .ticketSLABreached: .ticketSlaBreached
         case .ratingSubmitted: .ratingSubmitted
         case .ratingEdited: .ratingEdited
+        case .disputeOpened: .disputeOpened
+        case .disputeStatementAdded: .disputeStatementAdded
+        case .disputeEvidenceRequested: .disputeEvidenceRequested
+        case .disputeDeadlinePassed: .disputeDeadlinePassed
+        case .disputeRuled: .disputeRuled
+        case .disputeAppealed: .disputeAppealed
+        case .disputeFinalized: .disputeFinalized
         }
     }
 

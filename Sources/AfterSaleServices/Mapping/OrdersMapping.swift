@@ -99,6 +99,7 @@ extension ProtoMapping {
         case .returned: .returned
         case .exchanged: .exchanged
         case .repaired: .repaired
+        case .disputed: .disputed
         }
         p.scope = switch view.scope {
         case nil: AfterSaleProto.AfterSaleScope.unspecified

@@ -72,7 +72,9 @@ public struct OrderBridgeProvider: OrderBridgeHandler {
                 guard visible else { throw RepositoryError.orderNotFound(request.orderId) }
             }
             var response = GetOrderAfterSaleStateResponse()
-            response.state = ProtoMapping.orderView(OrderAfterSaleView(try OrderLedger(order: order, cases: onOrder)))
+            // 维权中 while a dispute about one of its cases is open (the store that holds the cases holds the disputes).
+            let open = try await (cases as? any DisputeRepository)?.disputes(ofOrder: order.id).filter(\.status.isOpen).map(\.id) ?? []
+            response.state = ProtoMapping.orderView(OrderAfterSaleView(try OrderLedger(order: order, cases: onOrder), openDisputeIDs: open))
             return response
         }
     }

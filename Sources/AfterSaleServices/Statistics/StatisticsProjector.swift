@@ -20,7 +20,7 @@ public final class StatisticsProjector: Service, Sendable {
     /// The feed events that count toward some metric.
     public static let watched: Set<AfterSaleDomain.EventType> = [
         .caseCreated, .caseApproved, .caseRejected, .caseWithdrawn, .returnReceived, .refundSucceeded, .caseCompleted, .caseClosed,
-        .ticketOpened, .ticketAssigned, .ticketUpdated, .ratingSubmitted, .ratingEdited,
+        .ticketOpened, .ticketAssigned, .ticketUpdated, .ratingSubmitted, .ratingEdited, .disputeOpened, .disputeRuled,
     ]
 
     let store: any AfterSaleRepository
@@ -113,6 +113,14 @@ public final class StatisticsProjector: Service, Sendable {
             let ratedAt = Timestamp(millisecondsSinceEpoch: rating.ratedAtUnixMs)
             if type == .ratingEdited { recorder.rated(stars: Int(event.previousStars), ratedAt: ratedAt, d, sign: -1) }
             recorder.rated(stars: Int(rating.stars), ratedAt: ratedAt, d)
+        case .disputeOpened:
+            guard let afterSale = try await lookups.afterSale(event.caseNumber) else { return }
+            recorder.disputeOpened(at: at, afterSale.dimensions)
+        case .disputeRuled:
+            // The first ruling decides who won; a ruling on appeal (final, moves no money) is not counted again.
+            guard let dispute = event.dispute, let ruling = dispute.ruling, dispute.appealRuling == nil,
+                  let afterSale = try await lookups.afterSale(event.caseNumber) else { return }
+            recorder.disputeRuled(forBuyer: ruling.outcome == .forBuyer, at: at, afterSale.dimensions)
         default:
             return
         }

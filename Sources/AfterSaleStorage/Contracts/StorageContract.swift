@@ -101,6 +101,21 @@ public enum StorageContract {
         }
     }
 
+    /// A dispute is one version on from the stored one, with an id.
+    public static func check(_ dispute: Dispute, expectedVersion: Int64) throws(RepositoryError) {
+        guard !dispute.id.isEmpty, dispute.id.utf8.count <= 64 else { throw .invalidRequest("a dispute id must be 1 to 64 bytes") }
+        guard dispute.version == expectedVersion + 1 else {
+            throw .invalidRequest("dispute \(dispute.id) at version \(dispute.version) does not follow \(expectedVersion)")
+        }
+    }
+
+    /// A dispute page asks for 1 to 1000 rows.
+    public static func check(_ query: DisputeQuery) throws(RepositoryError) {
+        guard (1...1_000).contains(query.pageSize) else {
+            throw .invalidRequest("page size must be between 1 and 1000, got \(query.pageSize)")
+        }
+    }
+
     /// A rating page asks for 1 to 1000 rows.
     public static func check(_ query: RatingQuery) throws(RepositoryError) {
         guard (1...1_000).contains(query.pageSize) else {

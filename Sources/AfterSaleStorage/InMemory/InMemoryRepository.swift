@@ -45,6 +45,7 @@ public final class InMemoryRepository: AfterSaleRepository {
         var pauses: [String: [TimerPause]] = [:]
         var ratings: [RatingSubject: Rating] = [:]
         var statistics: [StatisticsCell: Int64] = [:]
+        var disputes: [String: Dispute] = [:]
         var personalDataKeys: [String: [PersonalDataKeyRecord]] = [:]
         var articles: [String: KnowledgeArticle] = [:]
         var articleRevisions: [String: [ArticleRevision]] = [:]
@@ -599,6 +600,46 @@ public final class InMemoryRepository: AfterSaleRepository {
             }
             return erased
         }
+    }
+
+    // MARK: - Disputes
+
+    public func dispute(_ id: String) async throws -> Dispute? {
+        state.withLock { $0.disputes[id] }
+    }
+
+    public func disputes(ofOrder orderID: String) async throws -> [Dispute] {
+        state.withLock { state in
+            state.disputes.values.filter { $0.orderID == orderID }.sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
+        }
+    }
+
+    public func listDisputes(_ query: DisputeQuery) async throws -> DisputePage {
+        try StorageContract.check(query)
+        let rows = state.withLock { state in
+            state.disputes.values.filter(query.matches).sorted { ($0.openedAt, $0.id) > ($1.openedAt, $1.id) }.prefix(query.pageSize + 1)
+        }
+        let (page, last) = KeysetPage.split(Array(rows), pageSize: query.pageSize)
+        return DisputePage(disputes: page, next: last.map { DisputeCursor(openedAt: $0.openedAt, id: $0.id) })
+    }
+
+    public func disputesDue(at now: Timestamp, limit: Int) async throws -> [Dispute] {
+        state.withLock { state in
+            Array(state.disputes.values.compactMap { d in d.nextAt.map { (d, $0) } }.filter { $0.1 <= now }
+                .sorted { ($0.1, $0.0.id) < ($1.1, $1.0.id) }.prefix(max(0, limit)).map(\.0))
+        }
+    }
+
+    public func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent]) async throws {
+        try StorageContract.check(dispute, expectedVersion: expectedVersion)
+        let last = try state.withLock { state throws -> Int64? in
+            let stored = state.disputes[dispute.id]?.version ?? 0
+            if expectedVersion == 0, stored != 0 { throw DomainError.duplicate(message: "dispute \(dispute.id) exists") }
+            guard stored == expectedVersion else { throw DomainError.versionConflict(expected: expectedVersion, actual: stored) }
+            state.disputes[dispute.id] = dispute
+            return Self.append(events, in: &state)
+        }
+        if let last { feedSignal.advance(to: last) }
     }
 
     public func rating(of subject: RatingSubject) async throws -> Rating? {

@@ -22,6 +22,9 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
     case confirmReplacementReceived = "confirm_replacement_received"
     /// The platform or an agent rules for the buyer and forces a refund.
     case forceRefund = "force_refund"
+    /// A dispute's ruling for the buyer (or a mediated amount) refunds the ruled amount; it may
+    /// reopen a rejected case or a completed exchange or repair (the only terminal statuses it may).
+    case arbitrationRefund = "arbitration_refund"
     /// The payment system reports the refund paid.
     case refundSucceeded = "refund_succeeded"
     /// The payment system reports a failed refund attempt; the refund stays pending.
@@ -37,7 +40,7 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
         case .withdraw, .shipReturn, .bookPickup: [.buyer]
         case .confirmReturnReceived: [.merchant, .system]
         case .confirmReplacementReceived: [.buyer, .system]
-        case .forceRefund: [.agent, .platform]
+        case .forceRefund, .arbitrationRefund: [.agent, .platform]
         case .close: [.system, .agent, .platform]
         }
     }
@@ -56,6 +59,7 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
         case .shipReplacement: .shipReplacement
         case .confirmReplacementReceived: .confirmReplacementReceived
         case .forceRefund: .forceRefund
+        case .arbitrationRefund: .arbitrationRefund
         case .refundSucceeded: .refundSucceeded
         case .refundFailed: .refundFailed
         case .close: .close
@@ -76,6 +80,7 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
         case .shipReplacement: "ship replacement"
         case .confirmReplacementReceived: "confirm replacement received"
         case .forceRefund: "force refund"
+        case .arbitrationRefund: "refund by arbitration"
         case .refundSucceeded: "record refund success"
         case .refundFailed: "record refund failure"
         case .close: "close"
@@ -112,6 +117,8 @@ public enum Action: Sendable, Hashable {
     /// The platform or an agent forces a refund of `amount` (nil: the approved or computed amount,
     /// or the goods' value for exchange and repair); `ruling` is required.
     case forceRefund(amount: Money?, ruling: String)
+    /// A dispute's ruling refunds `amount` (at most what the case may refund); `ruling` is required.
+    case arbitrationRefund(amount: Money, disputeID: String, ruling: String)
     /// The payment system reports the refund paid.
     case refundSucceeded
     /// The payment system reports a failed attempt.
@@ -133,6 +140,7 @@ public enum Action: Sendable, Hashable {
         case .shipReplacement: .shipReplacement
         case .confirmReplacementReceived: .confirmReplacementReceived
         case .forceRefund: .forceRefund
+        case .arbitrationRefund: .arbitrationRefund
         case .refundSucceeded: .refundSucceeded
         case .refundFailed: .refundFailed
         case .close: .close
@@ -157,6 +165,7 @@ extension Action {
             ShipReplacementRule(carrier: carrier, trackingNumber: trackingNumber, note: note)
         case .confirmReplacementReceived(let note): ConfirmReplacementReceivedRule(note: note)
         case .forceRefund(let amount, let ruling): ForceRefundRule(amount: amount, ruling: ruling)
+        case .arbitrationRefund(let amount, let disputeID, let ruling): ArbitrationRefundRule(amount: amount, disputeID: disputeID, ruling: ruling)
         case .refundSucceeded: RefundSucceededRule()
         case .refundFailed(let reason): RefundFailedRule(reason: reason)
         case .close(let reason): CloseRule(reason: reason)

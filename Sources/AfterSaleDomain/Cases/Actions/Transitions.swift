@@ -5,6 +5,7 @@ public enum Transitions {
     /// `recordTracking` leads to `awaitingReceipt` only when a return is reported delivered; the
     /// table gives the status for any other event (unchanged), and ``decide(_:_:by:at:expectedVersion:policy:)`` refines it.
     public static func target(of action: ActionKind, kind: AfterSaleKind, from status: CaseStatus) -> CaseStatus? {
+        if action == .arbitrationRefund { return arbitrationTarget(kind: kind, from: status) }
         guard !status.isTerminal else { return nil }
         let goodsBack = kind.returnsGoods
         switch action {
@@ -48,6 +49,21 @@ public enum Transitions {
             return status == .pendingRefund ? .completed : nil
         case .refundFailed:
             return status == .pendingRefund ? .pendingRefund : nil
+        case .arbitrationRefund:
+            return arbitrationTarget(kind: kind, from: status)
+        }
+    }
+
+    /// A dispute's refund: from any open status the case is not already refunding in, and from
+    /// the two terminal statuses arbitration may reopen: a rejection (escalated) and a completed
+    /// exchange or repair (a guarantee claim on goods the buyer kept).
+    static func arbitrationTarget(kind: AfterSaleKind, from status: CaseStatus) -> CaseStatus? {
+        guard kind.allows(status) else { return nil }
+        switch status {
+        case .rejected: return .pendingRefund
+        case .completed: return kind == .exchange || kind == .repair ? .pendingRefund : nil
+        case .withdrawn, .closed, .pendingRefund: return nil
+        default: return .pendingRefund
         }
     }
 
@@ -67,7 +83,8 @@ extension AfterSaleKind {
     public var reachableStatuses: Set<CaseStatus> {
         switch self {
         case .refundOnly:
-            [.pendingRefund, .completed]
+            // Pending review only when abuse control holds it for a person (who forces the refund or closes it).
+            [.pendingReview, .pendingRefund, .completed, .withdrawn, .closed]
         case .returnAndRefund:
             [.pendingReview, .rejected, .awaitingReturn, .returnShipped, .awaitingReceipt, .pendingRefund,
              .completed, .withdrawn, .closed]

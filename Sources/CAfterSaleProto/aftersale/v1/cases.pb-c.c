@@ -2124,7 +2124,7 @@ const ProtobufCEnumDescriptor aftersale__v1__reason_basis__descriptor =
   aftersale__v1__reason_basis__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_number[25] =
+static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_number[26] =
 {
   { "CASE_ACTION_UNSPECIFIED", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UNSPECIFIED", 0 },
   { "CASE_ACTION_CREATE", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_CREATE", 1 },
@@ -2151,14 +2151,16 @@ static const ProtobufCEnumValue aftersale__v1__case_action__enum_values_by_numbe
   { "CASE_ACTION_UPSERT_ORDER", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_UPSERT_ORDER", 22 },
   { "CASE_ACTION_REVEAL_PERSONAL_DATA", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_REVEAL_PERSONAL_DATA", 23 },
   { "CASE_ACTION_ERASE_PERSONAL_DATA", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_ERASE_PERSONAL_DATA", 24 },
+  { "CASE_ACTION_ARBITRATION_REFUND", "AFTERSALE__V1__CASE_ACTION__CASE_ACTION_ARBITRATION_REFUND", 25 },
 };
 static const ProtobufCIntRange aftersale__v1__case_action__value_ranges[] = {
-{0, 0},{0, 25}
+{0, 0},{0, 26}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__case_action__enum_values_by_name[25] =
+static const ProtobufCEnumValueIndex aftersale__v1__case_action__enum_values_by_name[26] =
 {
   { "CASE_ACTION_ADD_MESSAGE", 20 },
   { "CASE_ACTION_APPROVE", 3 },
+  { "CASE_ACTION_ARBITRATION_REFUND", 25 },
   { "CASE_ACTION_AUTO_APPROVE", 2 },
   { "CASE_ACTION_BOOK_PICKUP", 7 },
   { "CASE_ACTION_CLOSE", 19 },
@@ -2190,9 +2192,9 @@ const ProtobufCEnumDescriptor aftersale__v1__case_action__descriptor =
   "CaseAction",
   "Aftersale__V1__CaseAction",
   "aftersale.v1",
-  25,
+  26,
   aftersale__v1__case_action__enum_values_by_number,
-  25,
+  26,
   aftersale__v1__case_action__enum_values_by_name,
   1,
   aftersale__v1__case_action__value_ranges,

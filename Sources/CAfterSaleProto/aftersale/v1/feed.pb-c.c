@@ -444,7 +444,7 @@ const ProtobufCMessageDescriptor aftersale__v1__notification_instruction__descri
   (ProtobufCMessageInit) aftersale__v1__notification_instruction__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[27] =
+static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[28] =
 {
   {
     "event_id",
@@ -770,6 +770,18 @@ static const ProtobufCFieldDescriptor aftersale__v1__event__field_descriptors[27
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "dispute",
+    28,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Aftersale__V1__Event, dispute),
+    &aftersale__v1__dispute__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aftersale__v1__event__field_indices_by_name[] = {
   13,   /* field[13] = actor_id */
@@ -779,6 +791,7 @@ static const unsigned aftersale__v1__event__field_indices_by_name[] = {
   4,   /* field[4] = case_number */
   11,   /* field[11] = case_version */
   1,   /* field[1] = cursor */
+  27,   /* field[27] = dispute */
   0,   /* field[0] = event_id */
   2,   /* field[2] = event_type */
   9,   /* field[9] = from_status */
@@ -803,7 +816,7 @@ static const unsigned aftersale__v1__event__field_indices_by_name[] = {
 static const ProtobufCIntRange aftersale__v1__event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 27 }
+  { 0, 28 }
 };
 const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
 {
@@ -813,14 +826,14 @@ const ProtobufCMessageDescriptor aftersale__v1__event__descriptor =
   "Aftersale__V1__Event",
   "aftersale.v1",
   sizeof(Aftersale__V1__Event),
-  27,
+  28,
   aftersale__v1__event__field_descriptors,
   aftersale__v1__event__field_indices_by_name,
   1,  aftersale__v1__event__number_ranges,
   (ProtobufCMessageInit) aftersale__v1__event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[26] =
+static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number[33] =
 {
   { "EVENT_TYPE_UNSPECIFIED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED", 0 },
   { "EVENT_TYPE_CASE_CREATED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_CASE_CREATED", 1 },
@@ -848,11 +861,18 @@ static const ProtobufCEnumValue aftersale__v1__event_type__enum_values_by_number
   { "EVENT_TYPE_TICKET_SLA_BREACHED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_TICKET_SLA_BREACHED", 23 },
   { "EVENT_TYPE_RATING_SUBMITTED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_RATING_SUBMITTED", 24 },
   { "EVENT_TYPE_RATING_EDITED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_RATING_EDITED", 25 },
+  { "EVENT_TYPE_DISPUTE_OPENED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_OPENED", 26 },
+  { "EVENT_TYPE_DISPUTE_STATEMENT_ADDED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_STATEMENT_ADDED", 27 },
+  { "EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED", 28 },
+  { "EVENT_TYPE_DISPUTE_DEADLINE_PASSED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_DEADLINE_PASSED", 29 },
+  { "EVENT_TYPE_DISPUTE_RULED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_RULED", 30 },
+  { "EVENT_TYPE_DISPUTE_APPEALED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_APPEALED", 31 },
+  { "EVENT_TYPE_DISPUTE_FINALIZED", "AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_FINALIZED", 32 },
 };
 static const ProtobufCIntRange aftersale__v1__event_type__value_ranges[] = {
-{0, 0},{0, 26}
+{0, 0},{0, 33}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[26] =
+static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_name[33] =
 {
   { "EVENT_TYPE_CASE_APPROVED", 2 },
   { "EVENT_TYPE_CASE_CLOSED", 13 },
@@ -860,6 +880,13 @@ static const ProtobufCEnumValueIndex aftersale__v1__event_type__enum_values_by_n
   { "EVENT_TYPE_CASE_CREATED", 1 },
   { "EVENT_TYPE_CASE_REJECTED", 3 },
   { "EVENT_TYPE_CASE_WITHDRAWN", 4 },
+  { "EVENT_TYPE_DISPUTE_APPEALED", 31 },
+  { "EVENT_TYPE_DISPUTE_DEADLINE_PASSED", 29 },
+  { "EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED", 28 },
+  { "EVENT_TYPE_DISPUTE_FINALIZED", 32 },
+  { "EVENT_TYPE_DISPUTE_OPENED", 26 },
+  { "EVENT_TYPE_DISPUTE_RULED", 30 },
+  { "EVENT_TYPE_DISPUTE_STATEMENT_ADDED", 27 },
   { "EVENT_TYPE_MESSAGE_ADDED", 15 },
   { "EVENT_TYPE_ORDER_AFTER_SALE_STATE_CHANGED", 14 },
   { "EVENT_TYPE_RATING_EDITED", 25 },
@@ -888,9 +915,9 @@ const ProtobufCEnumDescriptor aftersale__v1__event_type__descriptor =
   "EventType",
   "Aftersale__V1__EventType",
   "aftersale.v1",
-  26,
+  33,
   aftersale__v1__event_type__enum_values_by_number,
-  26,
+  33,
   aftersale__v1__event_type__enum_values_by_name,
   1,
   aftersale__v1__event_type__value_ranges,

@@ -923,7 +923,7 @@ const ProtobufCEnumDescriptor aftersale__v1__order_status__descriptor =
   aftersale__v1__order_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue aftersale__v1__order_after_sale_state__enum_values_by_number[7] =
+static const ProtobufCEnumValue aftersale__v1__order_after_sale_state__enum_values_by_number[8] =
 {
   { "ORDER_AFTER_SALE_STATE_UNSPECIFIED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_UNSPECIFIED", 0 },
   { "ORDER_AFTER_SALE_STATE_NONE", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_NONE", 1 },
@@ -932,12 +932,14 @@ static const ProtobufCEnumValue aftersale__v1__order_after_sale_state__enum_valu
   { "ORDER_AFTER_SALE_STATE_RETURNED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_RETURNED", 4 },
   { "ORDER_AFTER_SALE_STATE_EXCHANGED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_EXCHANGED", 5 },
   { "ORDER_AFTER_SALE_STATE_REPAIRED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_REPAIRED", 6 },
+  { "ORDER_AFTER_SALE_STATE_DISPUTED", "AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_DISPUTED", 7 },
 };
 static const ProtobufCIntRange aftersale__v1__order_after_sale_state__value_ranges[] = {
-{0, 0},{0, 7}
+{0, 0},{0, 8}
 };
-static const ProtobufCEnumValueIndex aftersale__v1__order_after_sale_state__enum_values_by_name[7] =
+static const ProtobufCEnumValueIndex aftersale__v1__order_after_sale_state__enum_values_by_name[8] =
 {
+  { "ORDER_AFTER_SALE_STATE_DISPUTED", 7 },
   { "ORDER_AFTER_SALE_STATE_EXCHANGED", 5 },
   { "ORDER_AFTER_SALE_STATE_IN_PROGRESS", 2 },
   { "ORDER_AFTER_SALE_STATE_NONE", 1 },
@@ -953,9 +955,9 @@ const ProtobufCEnumDescriptor aftersale__v1__order_after_sale_state__descriptor 
   "OrderAfterSaleState",
   "Aftersale__V1__OrderAfterSaleState",
   "aftersale.v1",
-  7,
+  8,
   aftersale__v1__order_after_sale_state__enum_values_by_number,
-  7,
+  8,
   aftersale__v1__order_after_sale_state__enum_values_by_name,
   1,
   aftersale__v1__order_after_sale_state__value_ranges,

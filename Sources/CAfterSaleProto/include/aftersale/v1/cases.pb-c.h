@@ -252,7 +252,11 @@ typedef enum _Aftersale__V1__CaseAction {
   /*
    * The platform erased the buyer's personal data (their data keys destroyed; trace records only, the case does not change).
    */
-  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_ERASE_PERSONAL_DATA = 24
+  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_ERASE_PERSONAL_DATA = 24,
+  /*
+   * A dispute's ruling for the buyer (or a mediated amount) refunded the ruled amount; it may reopen a rejected case or a completed exchange or repair.
+   */
+  AFTERSALE__V1__CASE_ACTION__CASE_ACTION_ARBITRATION_REFUND = 25
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__CASE_ACTION)
 } Aftersale__V1__CaseAction;
 /*

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "aftersale/v1/cases.pb-c.h"
 #include "aftersale/v1/desk.pb-c.h"
 #include "aftersale/v1/feedback.pb-c.h"
+#include "aftersale/v1/dispute.pb-c.h"
 #include "aftersale/v1/kernel.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/refunds.pb-c.h"
@@ -140,7 +141,35 @@ typedef enum _Aftersale__V1__EventType {
   /*
    * A buyer edited their rating (rating set to the edited one; previous_stars the stars before).
    */
-  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_RATING_EDITED = 25
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_RATING_EDITED = 25,
+  /*
+   * A dispute (维权) was opened by the buyer or the platform; dispute is set on every DISPUTE_* event.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_OPENED = 26,
+  /*
+   * A party made a statement with evidence (the merchant's response included).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_STATEMENT_ADDED = 27,
+  /*
+   * An agent or the platform asked the buyer, the merchant or both for evidence.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_EVIDENCE_REQUESTED = 28,
+  /*
+   * A dispute deadline passed and its outcome applied (the merchant did not respond, evidence lapsed).
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_DEADLINE_PASSED = 29,
+  /*
+   * A dispute was ruled (for the buyer, for the merchant, mediated), or ruled again on appeal.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_RULED = 30,
+  /*
+   * The merchant appealed a ruling.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_APPEALED = 31,
+  /*
+   * A ruling became final when the appeal window passed.
+   */
+  AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_DISPUTE_FINALIZED = 32
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__EVENT_TYPE)
 } Aftersale__V1__EventType;
 
@@ -357,10 +386,14 @@ struct  Aftersale__V1__Event
    * RATING_EDITED: the stars before the edit (0 on other events).
    */
   int32_t previous_stars;
+  /*
+   * Dispute events: the dispute after the step, with the step's entries only.
+   */
+  Aftersale__V1__Dispute *dispute;
 };
 #define AFTERSALE__V1__EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__event__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0, AFTERSALE__V1__ACTOR_ROLE__ACTOR_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, AFTERSALE__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AFTERSALE__V1__AFTER_SALE_KIND__AFTER_SALE_KIND_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, AFTERSALE__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0, AFTERSALE__V1__ACTOR_ROLE__ACTOR_ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
 
 /* Aftersale__V1__StockItem methods */

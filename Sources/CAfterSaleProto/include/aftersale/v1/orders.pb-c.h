@@ -90,7 +90,11 @@ typedef enum _Aftersale__V1__OrderAfterSaleState {
   /*
    * No case is open, no money went back, no exchange, and goods were repaired (维修完成).
    */
-  AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_REPAIRED = 6
+  AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_REPAIRED = 6,
+  /*
+   * A dispute (维权) about one of the order's cases is open: awaiting the merchant or evidence, under review, or appealed (维权中).
+   */
+  AFTERSALE__V1__ORDER_AFTER_SALE_STATE__ORDER_AFTER_SALE_STATE_DISPUTED = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AFTERSALE__V1__ORDER_AFTER_SALE_STATE)
 } Aftersale__V1__OrderAfterSaleState;
 /*

@@ -1,0 +1,260 @@
+import AfterSaleDomain
+import AfterSaleProto
+import AfterSaleServices
+import AfterSaleStorage
+import RPCServer
+import RPCWire
+import StorageConformance
+import Testing
+
+/// Disputes over the in-memory store with a manual clock: deadlines applied by the worker, rulings
+/// through the case's refund order, the order's 维权中, the arbitration ticket.
+@Suite("Disputes: deadlines, rulings through refund orders, 维权中, the arbitration ticket")
+struct DisputeServiceTests {
+    static let buyer = Principal.buyer("b-1")
+    static let merchant = Principal.merchant("s-1")
+    static let platform = Principal.platform("p-1")
+    static let day = Timestamp.millisecondsPerDay
+    static func ctx(_ method: RPCMethodInfo, _ principal: Principal) -> ServerContext { ServiceFixture.context(method, as: principal) }
+
+    static func code(_ body: () async throws -> Void) async -> StatusCode? {
+        do {
+            try await body()
+            return nil
+        } catch {
+            return (error as? RPCError)?.code
+        }
+    }
+
+    static func fixture() -> ServiceFixture {
+        var f = ServiceFixture()
+        var settings = DeskSettings()
+        settings.sla.calendar = .always
+        f.deskSettings = settings
+        return f
+    }
+
+    /// A return case on line l-2 of order o-1, rejected by the merchant.
+    static func rejectedCase(_ f: ServiceFixture) async throws -> String {
+        try await f.store.saveOrder(StorageFixture.order(status: .delivered))
+        var create = CreateAfterSaleRequest()
+        create.orderId = "o-1"
+        create.kind = .returnAndRefund
+        create.reasonCode = "no_reason_7_days"
+        var line = RequestedLine()
+        line.orderLineId = "l-2"
+        line.quantity = 1
+        create.lines = [line]
+        var photo = AfterSaleProto.EvidenceRef()
+        photo.objectKey = "evidence/b-1/1.jpg"
+        photo.contentType = "image/jpeg"
+        photo.sizeBytes = 1_000
+        create.evidence = [photo]
+        let number = try #require(try await f.afterSale.createAfterSale(create, context: ServiceFixture.creating()).afterSale).caseNumber
+        var review = ReviewAfterSaleRequest()
+        review.caseNumber = number
+        review.decision = .reject
+        review.rejectionReason = "the goods are worn"
+        _ = try await f.afterSale.reviewAfterSale(review, context: ctx(AfterSaleService.reviewAfterSale.info, merchant))
+        return number
+    }
+
+    static func open(_ f: ServiceFixture, _ number: String, grounds: AfterSaleProto.DisputeGrounds = .afterRejection,
+                     as principal: Principal = buyer) async throws -> AfterSaleProto.Dispute {
+        var request = OpenDisputeRequest()
+        request.caseNumber = number
+        request.grounds = grounds
+        request.statement = "全新未穿，商家拒绝不合理"
+        return try #require(try await f.disputes.openDispute(request, context: ctx(Disputes.openDispute.info, principal)).dispute)
+    }
+
+    static func rule(_ f: ServiceFixture, _ id: String, _ outcome: AfterSaleProto.DisputeOutcome, amount: Int64? = nil,
+                     as principal: Principal = platform) async throws -> AfterSaleProto.Dispute {
+        var request = RuleDisputeRequest()
+        request.disputeId = id
+        request.outcome = outcome
+        request.reason = "the photos show new goods"
+        if let amount {
+            var money = AfterSaleProto.Money()
+            money.amountMinor = amount
+            money.currency = "CNY"
+            request.amount = money
+        }
+        return try #require(try await f.disputes.ruleDispute(request, context: ctx(Disputes.ruleDispute.info, principal)).dispute)
+    }
+
+    static func orderState(_ f: ServiceFixture) async throws -> AfterSaleProto.OrderAfterSaleState {
+        var request = GetOrderAfterSaleStateRequest()
+        request.orderId = "o-1"
+        return try #require(try await f.orders.getOrderAfterSaleState(request, context: ctx(OrderBridge.getOrderAfterSaleState.info, platform)).state).state
+    }
+
+    static func events(_ f: ServiceFixture) async throws -> [AfterSaleProto.Event] {
+        try await f.store.events(after: 0, types: nil, limit: 500, scanLimit: 5_000).events.map { try AfterSaleProto.Event(serializedBytes: $0.payload) }
+    }
+
+    @Test("the merchant's silence sends the dispute to review; an arbitration agent gets its ticket and rules for the buyer; the refund order pays the ruled amount")
+    func silentMerchantRuledForBuyer() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        #expect(try await Self.orderState(f) == .none)
+        let opened = try await Self.open(f, number)
+        #expect(opened.status == .awaitingMerchant)
+        #expect(try await Self.orderState(f) == .disputed)
+        // Nothing is due yet; after the response window the worker sends it to review, once.
+        #expect(await f.disputeWorker.sweep() == 0)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        #expect(await f.disputeWorker.sweep() == 0)
+        var get = GetDisputeRequest()
+        get.disputeId = opened.disputeId
+        let reviewed = try #require(try await f.disputes.getDispute(get, context: Self.ctx(Disputes.getDispute.info, Self.buyer)).dispute)
+        #expect(reviewed.status == .underReview)
+        #expect(reviewed.entries.last?.step == "merchant_response_lapsed")
+        // The review ticket needs the arbitration skill: an agent without it is not given it, one with it is.
+        let ticket = try #require(try await f.store.ticket(reviewed.ticketId))
+        #expect(ticket.requirement.required == ["arbitration"])
+        _ = try await DeskServiceTests.agent(f, "a-plain", skills: [])
+        _ = try await DeskServiceTests.agent(f, "a-judge", skills: ["arbitration"])
+        await f.desk.dispatch()
+        #expect(try await f.store.ticket(reviewed.ticketId)?.assignee == "a-judge")
+        // Only the holder of the ticket rules (or the platform).
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forBuyer, as: .agent("a-plain")) } == .permissionDenied)
+        let ruled = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000, as: .agent("a-judge"))
+        #expect(ruled.status == .ruled)
+        let refundID = try #require(ruled.ruling).refundId
+        let refund = try #require(try await f.store.refund(refundID))
+        #expect(refund.amount == .cny(3_000))
+        #expect(refund.trigger == .forced)
+        let afterSale = try #require(try await f.store.afterSale(try CaseNumber(parsing: number)))
+        #expect(afterSale.status == .pendingRefund)
+        #expect(afterSale.timeline.last?.step == .arbitrationRefund)
+        #expect(try await Self.orderState(f) == .inProgress)
+        // The same ruling again answers with it; another one is refused; the money moved once.
+        #expect(try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000).version == ruled.version)
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forMerchant) } == .failedPrecondition)
+        #expect(try await f.store.refund(of: afterSale.number)?.id == refundID)
+        // Every step is an event; the order's 维权中 starts and ends.
+        let events = try await Self.events(f)
+        #expect(events.filter { $0.eventType.protoName.hasPrefix("EVENT_TYPE_DISPUTE_") }.map(\.eventType)
+                == [.disputeOpened, .disputeDeadlinePassed, .disputeRuled])
+        let states = events.filter { $0.eventType == .orderAfterSaleStateChanged }.compactMap { $0.orderState?.state }
+        #expect(states.contains(.disputed))
+        #expect(states.last == .inProgress)
+        #expect(events.first { $0.eventType == .disputeRuled }?.dispute?.entries.map(\.step) == ["ruled"])
+        // The appeal window passes: the ruling is final.
+        f.clock.advance(milliseconds: 3 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        #expect(try await f.store.dispute(opened.disputeId)?.status == .final)
+    }
+
+    @Test("a buyer escalates only within the window, once per case; another buyer's case is not found")
+    func openingRules() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        #expect(await Self.code { _ = try await Self.open(f, number, as: .buyer("b-2")) } == .notFound)
+        #expect(await Self.code { _ = try await Self.open(f, number, grounds: .merchantOverdue) } == .permissionDenied)
+        #expect(await Self.code { _ = try await Self.open(f, number, grounds: .unspecified) } == .invalidArgument)
+        f.clock.advance(milliseconds: 7 * Self.day + 1)
+        #expect(await Self.code { _ = try await Self.open(f, number) } == .failedPrecondition)
+        f.clock.advance(milliseconds: -2)
+        _ = try await Self.open(f, number)
+        #expect(await Self.code { _ = try await Self.open(f, number) } == .alreadyExists)
+    }
+
+    @Test("the merchant responds with evidence, the platform asks both for more, a party lapses, the platform rules for the merchant")
+    func ruledForMerchant() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        let opened = try await Self.open(f, number)
+        var statement = SubmitStatementRequest()
+        statement.disputeId = opened.disputeId
+        statement.text = "视频显示已穿过"
+        let responded = try #require(try await f.disputes.submitStatement(statement, context: Self.ctx(Disputes.submitStatement.info, Self.merchant)).dispute)
+        #expect(responded.status == .underReview)
+        var ask = RequestEvidenceRequest()
+        ask.disputeId = opened.disputeId
+        ask.parties = [.buyer, .merchant]
+        ask.note = "unboxing video"
+        let asked = try #require(try await f.disputes.requestEvidence(ask, context: Self.ctx(Disputes.requestEvidence.info, Self.platform)).dispute)
+        #expect(asked.status == .awaitingEvidence)
+        #expect(await Self.code {
+            _ = try await f.disputes.requestEvidence(ask, context: Self.ctx(Disputes.requestEvidence.info, Self.buyer))
+        } == .permissionDenied)
+        _ = try await f.disputes.submitStatement(statement, context: Self.ctx(Disputes.submitStatement.info, Self.merchant))
+        f.clock.advance(milliseconds: 3 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let resumed = try #require(try await f.store.dispute(opened.disputeId))
+        #expect(resumed.status == .underReview)
+        #expect(resumed.evidenceRequests.map(\.state) == [.lapsed, .answered])
+        let ruled = try await Self.rule(f, opened.disputeId, .forMerchant)
+        #expect(ruled.status == .final)
+        #expect(try await f.store.refund(of: try CaseNumber(parsing: number)) == nil)
+        #expect(try await f.store.afterSale(try CaseNumber(parsing: number))?.status == .rejected)
+        #expect(try await Self.orderState(f) == .none)
+        var list = ListDisputesRequest()
+        list.statuses = [.final]
+        let mine = try await f.disputes.listDisputes(list, context: Self.ctx(Disputes.listDisputes.info, Self.buyer))
+        #expect(mine.disputes.map(\.disputeId) == [opened.disputeId])
+        let others = try await f.disputes.listDisputes(ListDisputesRequest(), context: Self.ctx(Disputes.listDisputes.info, .buyer("b-2")))
+        #expect(others.disputes.isEmpty)
+    }
+
+    @Test("beyond the buyer's refund-only limit a new case waits for manual review with a ticket, the deciding rule recorded; the platform then forces the refund")
+    func abuseControl() async throws {
+        let f = Self.fixture()
+        try await f.store.saveOrder(StorageFixture.order(status: .paid))
+        var service = f.afterSale
+        service.abuse = AbuseLimits(maximumRefundOnlyCases: 1, maximumRefundOnlyMinorUnits: 0, maximumDisputeLossPercent: 100)
+        service.desk = f.desk
+        let first = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-1")).afterSale)
+        #expect(first.status == .pendingRefund)
+        let second = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-2")).afterSale)
+        #expect(second.status == .pendingReview)
+        let number = try CaseNumber(parsing: second.caseNumber)
+        #expect(try await f.store.refund(of: number) == nil)
+        #expect(try await f.store.caseTimer(of: number) == nil)
+        let trace = try await f.store.traceRecords(of: number)
+        #expect(trace.first?.details.contains("held=refund_only_count") == true)
+        #expect(try await f.store.traceRecords(of: try CaseNumber(parsing: first.caseNumber)).first?.details.contains("abuse_check=within_limits") == true)
+        let ticket = try #require(try await f.store.ticket("TKAB" + second.caseNumber.filter(\.isNumber)))
+        #expect(ticket.caseNumber == number)
+        #expect(ticket.origin == .platformReview)
+        var force = ForceRefundRequest()
+        force.caseNumber = second.caseNumber
+        force.ruling = "reviewed: a genuine refund"
+        let forced = try await service.forceRefund(force, context: Self.ctx(AfterSaleService.forceRefund.info, Self.platform))
+        #expect(forced.afterSale?.status == .pendingRefund)
+        #expect(try await f.store.refund(of: number) != nil)
+    }
+
+    @Test("the platform steps in on an open case whose merchant is overdue: a ruling for the merchant closes the case")
+    func merchantOverdue() async throws {
+        let f = Self.fixture()
+        try await f.store.saveOrder(StorageFixture.order(status: .delivered))
+        var create = CreateAfterSaleRequest()
+        create.orderId = "o-1"
+        create.kind = .exchange
+        create.reasonCode = "size_does_not_fit"
+        var line = RequestedLine()
+        line.orderLineId = "l-3"
+        line.quantity = 1
+        create.lines = [line]
+        var photo = AfterSaleProto.EvidenceRef()
+        photo.objectKey = "evidence/b-1/2.jpg"
+        photo.contentType = "image/jpeg"
+        photo.sizeBytes = 1_000
+        create.evidence = [photo]
+        let number = try #require(try await f.afterSale.createAfterSale(create, context: ServiceFixture.creating()).afterSale).caseNumber
+        #expect(await Self.code { _ = try await Self.open(f, number, grounds: .afterRejection) } == .failedPrecondition)
+        let opened = try await Self.open(f, number, grounds: .merchantOverdue, as: Self.platform)
+        #expect(opened.grounds == .merchantOverdue)
+        #expect(try await Self.orderState(f) == .disputed)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let ruled = try await Self.rule(f, opened.disputeId, .forMerchant)
+        #expect(ruled.status == .final)
+        #expect(try await f.store.afterSale(try CaseNumber(parsing: number))?.status == .closed)
+        #expect(try await Self.orderState(f) == .none)
+    }
+}

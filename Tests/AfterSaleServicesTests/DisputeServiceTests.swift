@@ -118,8 +118,9 @@ struct DisputeServiceTests {
         _ = try await DeskServiceTests.agent(f, "a-judge", skills: ["arbitration"])
         await f.desk.dispatch()
         #expect(try await f.store.ticket(reviewed.ticketId)?.assignee == "a-judge")
-        // Only the holder of the ticket rules (or the platform).
-        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forBuyer, as: .agent("a-plain")) } == .permissionDenied)
+        // Only the holder of the ticket rules (or the platform); an agent who sees none of the case's
+        // tickets does not see the dispute at all.
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forBuyer, as: .agent("a-plain")) } == .notFound)
         let ruled = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000, as: .agent("a-judge"))
         #expect(ruled.status == .ruled)
         let refundID = try #require(ruled.ruling).refundId

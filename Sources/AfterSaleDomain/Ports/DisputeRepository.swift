@@ -28,6 +28,8 @@ public struct DisputeQuery: Sendable, Hashable {
     public var buyerID: String?
     /// Only this shop's.
     public var shopID: String?
+    /// Only the disputes of these cases (an agent's: the cases of their tickets).
+    public var caseNumbers: Set<CaseNumber>?
     /// Only these statuses (empty: any).
     public var statuses: Set<DisputeStatus>
     /// Opened at or after.
@@ -52,6 +54,7 @@ public struct DisputeQuery: Sendable, Hashable {
     public func matches(_ dispute: Dispute) -> Bool {
         if let buyerID, dispute.buyerID != buyerID { return false }
         if let shopID, dispute.shopID != shopID { return false }
+        if let caseNumbers, !caseNumbers.contains(dispute.caseNumber) { return false }
         if !statuses.isEmpty, !statuses.contains(dispute.status) { return false }
         if let openedFrom, dispute.openedAt < openedFrom { return false }
         if let after, (dispute.openedAt, dispute.id) >= (after.openedAt, after.id) { return false }

@@ -22,6 +22,10 @@ extension PostgresRepository {
             var clauses: [String] = []
             if let buyer = query.buyerID { clauses.append("buyer_id = \(sql.parameter(.text(buyer)))") }
             if let shop = query.shopID { clauses.append("shop_id = \(sql.parameter(.text(shop)))") }
+            if let numbers = query.caseNumbers {
+                let ids = numbers.map { String(CaseKey.id(of: $0)) }.sorted()
+                clauses.append("case_id = ANY (\(sql.parameter(.text("{" + ids.joined(separator: ",") + "}")))::bigint[])")
+            }
             if !query.statuses.isEmpty {
                 let names = sql.parameter(.text(query.statuses.map(\.rawValue).sorted().joined(separator: ",")))
                 clauses.append("status = ANY (string_to_array(\(names)::text, ','))")

@@ -28,6 +28,10 @@ extension SQLiteRepository {
             func integer(_ value: Int64) -> String { next += 1; integers.append((next, value)); return "?\(next)" }
             if let buyer = query.buyerID { clauses.append("buyer_id = \(text(buyer))") }
             if let shop = query.shopID { clauses.append("shop_id = \(text(shop))") }
+            if let numbers = query.caseNumbers {
+                let ids = numbers.map { CaseKey.id(of: $0) }.sorted()
+                clauses.append(ids.isEmpty ? "0" : "case_id IN (" + ids.map(integer).joined(separator: ", ") + ")")
+            }
             if !query.statuses.isEmpty {
                 clauses.append("status IN (" + query.statuses.map(\.rawValue).sorted().map(text).joined(separator: ", ") + ")")
             }

@@ -147,7 +147,7 @@ public enum MethodAccess: Sendable, Hashable {
         ServiceDesk.releaseTicket.info.path: "the agent holding the ticket; the platform: any",
         Statistics.getStatistics.info.path: "merchants: their own shop (forced); agents: their own team (forced); the platform: the platform, any shop or any team",
         Disputes.openDispute.info.path: "buyers: their own rejected case (within the escalation window) or completed exchange or repair (within the guarantee period); the platform: any grounds, MERCHANT_OVERDUE only by it",
-        Disputes.getDispute.info.path: "buyers: their own; merchants: their shop's; agents and the platform: any. Others' are NOT_FOUND",
+        Disputes.getDispute.info.path: "buyers: their own; merchants: their shop's; agents: those of the cases of their tickets (the review ticket's holder, team and queue included); the platform: any. Others' are NOT_FOUND",
         Disputes.listDisputes.info.path: "as GetDispute (buyers' and merchants' filters are forced)",
         Disputes.submitStatement.info.path: "the dispute's buyer or the merchant of its shop, while it is not ruled",
         Disputes.requestEvidence.info.path: "agents: the one holding the dispute's review ticket; the platform: any",

@@ -12,6 +12,8 @@ import ServiceKit
 public struct DisputesProvider: DisputesHandler {
     let core: DisputeCore
     let workflow: CaseWorkflow
+    /// Which disputes agents may see: those of their tickets' cases.
+    let agentScope: AgentCaseScope
 
     /// Pages of ListDisputes.
     static let paging = Paging(defaultSize: 20, maximumSize: 100)
@@ -21,6 +23,7 @@ public struct DisputesProvider: DisputesHandler {
                 clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, disputes: DisputePolicy = .standard,
                 logger: Logger = .disabled) {
         core = DisputeCore(store: store, desk: desk, clock: clock, policy: disputes, logger: logger)
+        agentScope = AgentCaseScope(desk: store)
         workflow = CaseWorkflow(cases: store, orders: store, idempotency: store, timers: timers, clock: clock, policy: policy,
                                 logger: logger, personalData: personalData)
     }
@@ -66,7 +69,8 @@ public struct DisputesProvider: DisputesHandler {
             switch principal.role {
             case .buyer: query.buyerID = principal.id
             case .merchant: query.shopID = principal.actingShopID
-            case .agent, .platform, .system: break
+            case .agent: query.caseNumbers = try await agentScope.cases(of: principal)
+            case .platform, .system: break
             }
             query.statuses = Set(try request.statuses.map { s throws(DomainError) in try ProtoMapping.disputeStatus(s, field: "statuses") })
             query.pageSize = try Fields.pageSize(request.pageSize, Self.paging)
@@ -247,7 +251,9 @@ public struct DisputesProvider: DisputesHandler {
     /// Dispute `id` if `principal` may see it, else NOT_FOUND.
     func visible(_ id: String, to principal: Principal) async throws -> Dispute {
         let id = try Self.disputeID(id)
-        guard let dispute = try await store.dispute(id), dispute.isVisible(to: principal) else { throw Self.notFound(id) }
+        // Agents see the disputes of the cases of their tickets (the review ticket names the case).
+        guard let dispute = try await store.dispute(id), dispute.isVisible(to: principal),
+              try await agentScope.allows(principal, dispute.caseNumber) else { throw Self.notFound(id) }
         return dispute
     }
 

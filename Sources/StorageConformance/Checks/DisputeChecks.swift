@@ -87,6 +87,11 @@ struct DisputeChecks: Sendable {
         #expect(try await all(DisputeQuery(statuses: [.ruled]) ) == [ids[2]])
         #expect(try await all(DisputeQuery(statuses: [.ruled, .awaitingMerchant], openedFrom: StorageFixture.now.adding(milliseconds: 20)))
                 == [ids[3], ids[2], ids[1]])
+        var ofCases = DisputeQuery()
+        ofCases.caseNumbers = [disputes[0].caseNumber, disputes[3].caseNumber]
+        #expect(try await all(ofCases) == [ids[3], ids[0]], "an agent's cases")
+        ofCases.caseNumbers = []
+        #expect(try await all(ofCases).isEmpty)
     }
 
     func due() async throws {

@@ -9,6 +9,8 @@ public protocol StatisticsRepository: Sendable {
     ///   ``DomainError/invalidArgument(field:message:)`` when `cursor` is behind `expectedCursor`.
     func projectStatistics(_ increments: StatisticsIncrements, projector: String, expectedCursor: Int64, cursor: Int64) async throws
 
-    /// The rows of `query`'s scope and grouping over its days, summed per (group, day, metric).
+    /// The rows of `query`'s scope and grouping over its days: for the day grouping one row per
+    /// (day, metric); for every other grouping one row per (group, metric), summed over the days
+    /// (its `day` is `fromDay`), so an answer's size follows the groups, not the range.
     func statisticsRows(_ query: StatisticsRowQuery) async throws -> [StatisticsRow]
 }

@@ -42,10 +42,11 @@ extension PostgresRepository {
     public func statisticsRows(_ query: StatisticsRowQuery) async throws -> [StatisticsRow] {
         try StorageContract.check(query)
         return try await read("statisticsRows") { connection in
-            try connection.query("""
-                SELECT group_key, day, metric, amount FROM statistics_rollups
-                WHERE scope = $1 AND dimension = $2 AND day BETWEEN $3 AND $4
-                """, .text(query.scope), .text(query.grouping.rawValue), .int64(query.fromDay), .int64(query.toDay)) {
+            // Other groupings are summed over the range here, not returned a day at a time.
+            try connection.query(query.grouping == .day
+                ? "SELECT group_key, day, metric, amount FROM statistics_rollups WHERE scope = $1 AND dimension = $2 AND day BETWEEN $3 AND $4"
+                : "SELECT group_key, $3::bigint, metric, sum(amount)::bigint FROM statistics_rollups "
+                    + "WHERE scope = $1 AND dimension = $2 AND day BETWEEN $3 AND $4 GROUP BY group_key, metric", .text(query.scope), .text(query.grouping.rawValue), .int64(query.fromDay), .int64(query.toDay)) {
                 StatisticsRow(group: try $0.string(0), day: try $0.int64(1), metric: try $0.string(2), value: try $0.int64(3))
             }
         }

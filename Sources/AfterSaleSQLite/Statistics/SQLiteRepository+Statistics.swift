@@ -31,11 +31,14 @@ extension SQLiteRepository {
     /// One range seek on the primary key (scope, dimension, day, …).
     public func statisticsRows(_ query: StatisticsRowQuery) async throws -> [StatisticsRow] {
         try StorageContract.check(query)
+        let byDay = query.grouping == .day
+        // Other groupings are summed over the range here, not returned a day at a time.
+        let sql = byDay
+            ? "SELECT group_key, day, metric, amount FROM statistics_rollups WHERE scope = ?1 AND dimension = ?2 AND day BETWEEN ?3 AND ?4"
+            : "SELECT group_key, ?3, metric, sum(amount) FROM statistics_rollups WHERE scope = ?1 AND dimension = ?2 AND day BETWEEN ?3 AND ?4 "
+                + "GROUP BY group_key, metric"
         return try await read { connection in
-            try connection.query("""
-                SELECT group_key, day, metric, amount FROM statistics_rollups
-                WHERE scope = ?1 AND dimension = ?2 AND day BETWEEN ?3 AND ?4
-                """, bind: { s in
+            try connection.query(sql, bind: { s in
                 s.bind(1, query.scope).bind(2, query.grouping.rawValue).bind(3, query.fromDay).bind(4, query.toDay)
             }) { StatisticsRow(group: $0.string(0), day: $0.int64(1), metric: $0.string(2), value: $0.int64(3)) }
         }

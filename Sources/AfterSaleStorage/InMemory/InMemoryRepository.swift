@@ -674,12 +674,20 @@ public final class InMemoryRepository: AfterSaleRepository {
 
     public func statisticsRows(_ query: StatisticsRowQuery) async throws -> [StatisticsRow] {
         try StorageContract.check(query)
-        return state.withLock { state in
+        let rows = state.withLock { state in
             state.statistics.compactMap { cell, value in
                 cell.scope == query.scope && cell.grouping == query.grouping && (query.fromDay...query.toDay).contains(cell.day)
                     ? StatisticsRow(group: cell.group, day: cell.day, metric: cell.metric, value: value) : nil
-            }.sorted { ($0.group, $0.day, $0.metric) < ($1.group, $1.day, $1.metric) }
+            }
         }
+        guard query.grouping != .day else { return rows.sorted { ($0.group, $0.day, $0.metric) < ($1.group, $1.day, $1.metric) } }
+        // Other groupings: one row per (group, metric) over the range, as the SQL backends sum them.
+        var sums: [String: StatisticsRow] = [:]
+        for row in rows {
+            let key = row.group + "\u{0}" + row.metric
+            sums[key, default: StatisticsRow(group: row.group, day: query.fromDay, metric: row.metric, value: 0)].value += row.value
+        }
+        return sums.values.sorted { ($0.group, $0.metric) < ($1.group, $1.metric) }
     }
 
     public func ratings(_ query: RatingQuery) async throws -> RatingPage {

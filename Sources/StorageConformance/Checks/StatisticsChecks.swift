@@ -35,6 +35,9 @@ struct StatisticsChecks: Sendable {
             (Self.cell(day: 102, StatisticsMetric.applied), 7),
             (Self.cell(.shop("s-1"), day: 101, StatisticsMetric.applied), 1),
             (Self.cell(.platform, .kind, day: 101, group: "refund_only", StatisticsMetric.applied), 1),
+            (Self.cell(.platform, .kind, day: 300, group: "exchange", StatisticsMetric.applied), 2),
+            (Self.cell(.platform, .kind, day: 301, group: "exchange", StatisticsMetric.applied), 3),
+            (Self.cell(.platform, .kind, day: 302, group: "exchange", StatisticsMetric.applied), 4),
             (Self.cell(day: 101, StatisticsMetric.histogram(.processingCalendar, bucket: 17)), 1),
         ]), projector: Self.projector, expectedCursor: 0, cursor: 2)
         try await repository.projectStatistics(Self.increments([
@@ -47,8 +50,11 @@ struct StatisticsChecks: Sendable {
         let sorted = rows.sorted { ($0.day, $0.metric) < ($1.day, $1.metric) }
         #expect(sorted.filter { $0.value != 0 }.map { "\($0.day) \($0.metric) \($0.value)" }
                 == ["101 cases.applied 5", "101 refunded.CNY 1990", "102 cases.applied 7"])
-        let kinds = try await repository.statisticsRows(StatisticsRowQuery(scope: .platform, grouping: .kind, fromDay: 0, toDay: 365))
-        #expect(kinds == [StatisticsRow(group: "refund_only", day: 101, metric: StatisticsMetric.applied, value: 1)])
+        let kinds = try await repository.statisticsRows(StatisticsRowQuery(scope: .platform, grouping: .kind, fromDay: 0, toDay: 301))
+        #expect(kinds.sorted { $0.group < $1.group } == [
+            StatisticsRow(group: "exchange", day: 0, metric: StatisticsMetric.applied, value: 5),
+            StatisticsRow(group: "refund_only", day: 0, metric: StatisticsMetric.applied, value: 1),
+        ], "other groupings come summed over the range (days 300 and 301, not 302), on its first day")
         let shop = try await repository.statisticsRows(StatisticsRowQuery(scope: .shop("s-1"), grouping: .day, fromDay: 0, toDay: 365))
         #expect(shop.map(\.value) == [1])
         #expect(try await repository.statisticsRows(StatisticsRowQuery(scope: .shop("s-2"), grouping: .day, fromDay: 0, toDay: 365)).isEmpty)

@@ -713,7 +713,7 @@ public final class InMemoryRepository: AfterSaleRepository {
     public func articleRevisions(_ id: String, before: Int64?, limit: Int) async throws -> [ArticleRevision] {
         try StorageContract.checkKnowledgePage(limit)
         return state.withLock { state in
-            Array((state.articleRevisions[id] ?? []).filter { before == nil || $0.revision < before! }.sorted { $0.revision > $1.revision }.prefix(limit))
+            Array((state.articleRevisions[id] ?? []).filter { $0.revision < (before ?? .max) }.sorted { $0.revision > $1.revision }.prefix(limit))
         }
     }
 

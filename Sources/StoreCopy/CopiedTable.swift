@@ -124,8 +124,8 @@ extension CopiedTable {
         CopiedTable("knowledge_votes", order: "article_id, voter", [
             ("article_id", .text), ("voter", .text), ("vote", .text), ("voted_at", .integer),
         ]),
-        CopiedTable("statistics_rollups", order: "scope, dimension, day, group_key, metric", [
-            ("scope", .text), ("dimension", .text), ("day", .integer), ("group_key", .text), ("metric", .text), ("amount", .integer),
+        CopiedTable("statistics_blocks", order: "scope, dimension, span, first_day, group_key", [
+            ("scope", .text), ("dimension", .text), ("span", .integer), ("first_day", .integer), ("group_key", .text), ("body", .bytes),
         ]),
         CopiedTable("disputes", order: "dispute_id", [
             ("dispute_id", .text), ("case_id", .integer), ("order_id", .text), ("buyer_id", .text), ("shop_id", .text), ("status", .text),

@@ -64,4 +64,75 @@ struct StatisticsTests {
         #expect(throws: DomainError.self) { try StatisticsDays.range(from: "2026-12-02", to: "2026-12-01") }
         #expect(throws: DomainError.self) { try StatisticsDays.range(from: "2025-01-01", to: "2026-12-01") }
     }
+
+    @Test("blocks of 1, 4, 16 and 64 days tile any range exactly, with few blocks; the day grouping keeps days")
+    func blockCover() {
+        var random = SplitMix64(seed: 13)
+        for _ in 0..<2_000 {
+            let from = Int64(random.next() % 3_000) - 200
+            let to = from + Int64(random.next() % UInt64(StatisticsDays.maximumRange))
+            let runs = StatisticsBlocks.cover(from: from, to: to, grouping: .shop)
+            var next = from
+            var blocks = 0
+            for run in runs {
+                #expect(StatisticsBlocks.spans.contains(run.span))
+                var start = run.firstStart
+                while start <= run.lastStart {
+                    #expect(start == next, "blocks follow each other without gap or overlap")
+                    #expect(StatisticsBlocks.start(of: start, span: run.span) == start, "aligned")
+                    next = start + run.span
+                    start += run.span
+                    blocks += 1
+                }
+            }
+            #expect(next == to + 1, "the blocks end on the range's last day")
+            #expect(runs.count <= 7)
+            if to - from < 90 { #expect(blocks <= 19, "\(from)…\(to): \(blocks) blocks") }
+            #expect(blocks <= 24)
+            #expect(StatisticsBlocks.cover(from: from, to: to, grouping: .day) == [StatisticsBlockRun(span: 1, firstStart: from, lastStart: to)])
+        }
+        #expect(StatisticsBlocks.start(of: -1, span: 4) == -4)
+        #expect(StatisticsBlocks.start(of: 130, span: 64) == 128)
+        #expect(StatisticsBlocks.cover(from: 5, to: 4, grouping: .kind).isEmpty)
+    }
+
+    @Test("increments go to their day's block and the 4-, 16- and 64-day blocks around it, except under the day grouping")
+    func blockDeltas() {
+        var increments = StatisticsIncrements()
+        increments.add(2, to: StatisticsCell(scope: "", grouping: .kind, day: 130, group: "exchange", metric: StatisticsMetric.applied))
+        increments.add(1, to: StatisticsCell(scope: "", grouping: .day, day: 130, group: "", metric: StatisticsMetric.applied))
+        let deltas = increments.blockDeltas()
+        #expect(Set(deltas.keys.filter { $0.grouping == .kind }.map { "\($0.span)@\($0.firstDay)" }) == ["1@130", "4@128", "16@128", "64@128"])
+        #expect(deltas.keys.filter { $0.grouping == .day }.map(\.span) == [1])
+        #expect(deltas.values.allSatisfy { $0.applied > 0 })
+    }
+
+    @Test("a block's summary encodes compactly and decodes to the same sums; corrupt bodies are refused")
+    func summaryEncoding() throws {
+        var summary = StatisticsSummary()
+        summary.add(metric: StatisticsMetric.applied, value: 12)
+        summary.add(metric: StatisticsMetric.refunded(.cny), value: Int64.max / 3)
+        summary.add(metric: StatisticsMetric.rejected, value: -4)
+        summary.add(metric: StatisticsMetric.withdrawn, value: 0)
+        summary.add(metric: StatisticsMetric.histogram(.resolutionBusiness, bucket: 0), value: 3)
+        summary.add(metric: StatisticsMetric.histogram(.resolutionBusiness, bucket: DurationHistogram.maximumBucket), value: -1)
+        let body = summary.encoded()
+        let decoded = try StatisticsSummary(encoded: body)
+        #expect(decoded.counters == summary.counters.filter { $0.value != 0 })
+        #expect(decoded.histograms == summary.histograms)
+        #expect(decoded.encoded() == body, "equal sums, equal bytes")
+        var twice = decoded
+        try twice.add(encoded: body)
+        #expect(twice.applied == 24 && twice.rejected == -8)
+        #expect(try StatisticsSummary(encoded: StatisticsSummary().encoded()).isEmpty)
+        // Every truncation, and bad versions, names or buckets, are refused without changing anything.
+        for length in 0..<body.count {
+            var target = decoded
+            #expect(throws: RepositoryError.self) { try target.add(encoded: Array(body.prefix(length))) }
+            #expect(target == decoded)
+        }
+        #expect(throws: RepositoryError.self) { try StatisticsSummary(encoded: [2, 0, 0]) }
+        #expect(throws: RepositoryError.self) { try StatisticsSummary(encoded: [1, 0, 1, 1, 0x41, 0]) }
+        #expect(throws: RepositoryError.self) { try StatisticsSummary(encoded: body + [0]) }
+    }
 }

@@ -14,7 +14,7 @@ struct MigrationTests {
 
         let first = try SQLiteRepository.open(dataDirectory: directory)
         #expect(first.migrationsApplied == Schema.migrations.map(\.version))
-        #expect(Schema.migrations.map(\.version) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+        #expect(Schema.migrations.map(\.version) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
         #expect(first.path == directory + "/aftersale.sqlite3")
         let recorded = try await first.write { connection in
             try connection.query("SELECT version, applied_at FROM schema_migrations ORDER BY version") { [$0.int64(0), $0.int64(1)] }

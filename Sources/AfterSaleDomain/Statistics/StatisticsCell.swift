@@ -89,47 +89,6 @@ public struct StatisticsIncrements: Sendable, Hashable {
     public var isEmpty: Bool { values.isEmpty }
 }
 
-/// A stored rollup row as a range read returns it: its group, day, metric and value (the scope
-/// and grouping are the query's).
-public struct StatisticsRow: Sendable, Hashable {
-    /// The group's value.
-    public var group: String
-    /// The day.
-    public var day: Int64
-    /// The metric.
-    public var metric: String
-    /// The summed value.
-    public var value: Int64
-
-    /// Creates a row.
-    public init(group: String, day: Int64, metric: String, value: Int64) {
-        self.group = group
-        self.day = day
-        self.metric = metric
-        self.value = value
-    }
-}
-
-/// Which rollup rows to read: one scope and grouping over an inclusive day range.
-public struct StatisticsRowQuery: Sendable, Hashable {
-    /// ``StatisticsScope/key``.
-    public var scope: String
-    /// The grouping.
-    public var grouping: StatisticsGrouping
-    /// The first day.
-    public var fromDay: Int64
-    /// The last day (inclusive).
-    public var toDay: Int64
-
-    /// Creates a query.
-    public init(scope: StatisticsScope, grouping: StatisticsGrouping, fromDay: Int64, toDay: Int64) {
-        self.scope = scope.key
-        self.grouping = grouping
-        self.fromDay = fromDay
-        self.toDay = toDay
-    }
-}
-
 /// The metric names of the rollups. Counters are plain names; money is `refunded.<currency>`;
 /// histograms are `h.<name>.<bucket>` (see ``DurationHistogram``); a timer's actions
 /// `timer.<rule>`; ratings' stars `ratings.stars.<1…5>`.

@@ -56,6 +56,16 @@ public struct StatisticsSummary: Sendable, Hashable {
         counters[metric, default: 0] += value
     }
 
+    /// Adds `value` to counter `metric` (a plain counter name, not a histogram bucket).
+    mutating func addCounter(_ metric: String, _ value: Int64) {
+        counters[metric, default: 0] &+= value
+    }
+
+    /// Replaces the buckets of `histogram`.
+    mutating func setHistogram(_ histogram: StatisticsHistogram, _ buckets: [Int: Int64]) {
+        histograms[histogram] = buckets
+    }
+
     /// Adds everything of `other`.
     public mutating func merge(_ other: StatisticsSummary) {
         for (metric, value) in other.counters { counters[metric, default: 0] += value }
@@ -138,12 +148,15 @@ public struct StatisticsReport: Sendable, Hashable {
     /// Per agent: assigned, replies, solved.
     public var agents: [(agent: String, summary: StatisticsSummary)]
 
-    /// The report of the rows of one scope and grouping over `fromDay…toDay`, with the agent rows.
-    public init(rows: [StatisticsRow], grouping: StatisticsGrouping, fromDay: Int64, toDay: Int64, agentRows: [StatisticsRow]) {
+    /// The report of the blocks of one scope and grouping that tile `fromDay…toDay`, with the
+    /// agents' blocks.
+    /// - Throws: ``RepositoryError/storageFailure(_:)`` when a block's body is corrupt.
+    public init(blocks: [StatisticsBlock], grouping: StatisticsGrouping, fromDay: Int64, toDay: Int64,
+                agentBlocks: [StatisticsBlock]) throws(RepositoryError) {
         var byGroup: [String: StatisticsSummary] = [:]
-        for row in rows {
-            let key = grouping == .day ? StatisticsDays.text(row.day) : row.group
-            byGroup[key, default: StatisticsSummary()].add(metric: row.metric, value: row.value)
+        for block in blocks {
+            let key = grouping == .day ? StatisticsDays.text(block.firstDay) : block.group
+            try byGroup[key, default: StatisticsSummary()].add(encoded: block.body)
         }
         if grouping == .day, toDay >= fromDay {
             for day in fromDay...toDay where byGroup[StatisticsDays.text(day)] == nil { byGroup[StatisticsDays.text(day)] = StatisticsSummary() }
@@ -153,7 +166,7 @@ public struct StatisticsReport: Sendable, Hashable {
         for group in groups { total.merge(group.summary) }
         self.total = total
         var byAgent: [String: StatisticsSummary] = [:]
-        for row in agentRows { byAgent[row.group, default: StatisticsSummary()].add(metric: row.metric, value: row.value) }
+        for block in agentBlocks { try byAgent[block.group, default: StatisticsSummary()].add(encoded: block.body) }
         agents = byAgent.sorted { $0.key < $1.key }.map { (agent: $0.key, summary: $0.value) }
     }
 

@@ -40,9 +40,10 @@ import AfterSaleDomain
 /// | 12         | 12: the knowledge base (articles, revisions, term index, votes)                  |
 /// | 13         | 13: statistics rollups                                                           |
 /// | 14         | 14: disputes                                                                     |
-/// | 15, …      | future changes, in both dialects                                                 |
+/// | 15         | 15: statistics in blocks of days (replacing 13's rows), recounted from the feed  |
+/// | 16, …      | future changes, in both dialects                                                 |
 public enum PostgresSchema {
-    /// Every migration, oldest first. Never edit one that has shipped: add the next (15, 16, …).
+    /// Every migration, oldest first. Never edit one that has shipped: add the next (16, 17, …).
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "orders, cases, timeline, trace, idempotency, messages, reasons, refund orders, "
                           + "event feed, consumer cursors, tracking numbers, case number days (SQLite 1, 3, 4, 5, 6)",
@@ -66,7 +67,25 @@ public enum PostgresSchema {
                           sql: version12),
         PostgresMigration(version: 13, name: "statistics rollups (SQLite 13)", sql: version13),
         PostgresMigration(version: 14, name: "disputes (维权): one per case, with the deadline the sweep reads (SQLite 14)", sql: version14),
+        PostgresMigration(version: 15, name: "statistics in blocks of 1, 4, 16 and 64 days, recounted from the feed (SQLite 15)",
+                          sql: version15),
     ]
+
+    /// Migration 15, as SQLite's 15: statistics blocks replace 13's rows per metric, and the
+    /// projector counts the feed again.
+    static let version15 = """
+        DROP TABLE statistics_rollups;
+        CREATE TABLE statistics_blocks (
+            scope     text   NOT NULL,
+            dimension text   NOT NULL,
+            span      bigint NOT NULL,
+            first_day bigint NOT NULL,
+            group_key text   NOT NULL,
+            body      bytea  NOT NULL,
+            PRIMARY KEY (scope, dimension, span, first_day, group_key)
+        );
+        DELETE FROM consumer_cursors WHERE consumer IN ('aftersale-statistics', 'statistics-seed');
+        """
 
     /// Migration 14, as SQLite's 14: disputes, with `next_at` (the earliest deadline) indexed where
     /// set.

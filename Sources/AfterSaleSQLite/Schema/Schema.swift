@@ -49,7 +49,27 @@ public enum Schema {
         Migration(version: 12, name: "the knowledge base: articles, revisions, the term index, helpful votes", sql: version12),
         Migration(version: 13, name: "statistics rollups", sql: version13),
         Migration(version: 14, name: "disputes (维权): one per case, with the deadline the sweep reads", sql: version14),
+        Migration(version: 15, name: "statistics in blocks of 1, 4, 16 and 64 days, recounted from the feed", sql: version15),
     ]
+
+    /// Statistics blocks replace the rows per metric of 13: one row per scope, dimension, span
+    /// (1, 4, 16 or 64 days), first day and group, its body every sum of the block encoded
+    /// (``StatisticsSummary/encoded()``), so a 90-day answer reads at most 19 rows per group
+    /// (``StatisticsBlocks``). The rows of 13 are dropped and the projector's cursor with them: it
+    /// counts the whole feed again into the blocks (nothing deletes events).
+    static let version15 = """
+        DROP TABLE statistics_rollups;
+        CREATE TABLE statistics_blocks (
+            scope     TEXT    NOT NULL,
+            dimension TEXT    NOT NULL,
+            span      INTEGER NOT NULL,
+            first_day INTEGER NOT NULL,
+            group_key TEXT    NOT NULL,
+            body      BLOB    NOT NULL,
+            PRIMARY KEY (scope, dimension, span, first_day, group_key)
+        ) WITHOUT ROWID;
+        DELETE FROM consumer_cursors WHERE consumer IN ('aftersale-statistics', 'statistics-seed');
+        """
 
     /// Disputes (维权) as documents, with the columns lists and the deadline sweep filter on:
     /// `next_at` is the earliest deadline still to apply (NULL when none runs), indexed only where set.

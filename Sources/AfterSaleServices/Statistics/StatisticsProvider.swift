@@ -5,7 +5,7 @@ import RPCWire
 import ServiceKit
 
 /// `aftersale.v1.Statistics` (数据统计): GetStatistics reads the rollups the
-/// ``StatisticsProjector`` keeps (two range reads, whatever the number of cases), for the platform
+/// ``StatisticsProjector`` keeps (the blocks of days that tile the range, whatever the number of cases), for the platform
 /// (any scope), a merchant (their shop, forced) or an agent (their team, forced).
 public struct StatisticsProvider: StatisticsHandler {
     let store: any AfterSaleRepository
@@ -37,15 +37,15 @@ public struct StatisticsProvider: StatisticsHandler {
                 // One group, the shop itself: the shop grouping is not kept under a shop's scope.
                 throw DomainError.invalidArgument(field: "group_by", message: "a shop's statistics cannot be grouped by shop")
             }
-            let rows = try await store.statisticsRows(StatisticsRowQuery(scope: scope, grouping: grouping, fromDay: days.lowerBound,
-                                                                          toDay: days.upperBound))
-            var agentRows: [StatisticsRow] = []
+            let blocks = try await store.statisticsBlocks(StatisticsBlockQuery(scope: scope, grouping: grouping, fromDay: days.lowerBound,
+                                                                                toDay: days.upperBound))
+            var agentBlocks: [StatisticsBlock] = []
             if case .shop = scope {} else {
-                agentRows = try await store.statisticsRows(StatisticsRowQuery(scope: scope, grouping: .agent, fromDay: days.lowerBound,
-                                                                               toDay: days.upperBound))
+                agentBlocks = try await store.statisticsBlocks(StatisticsBlockQuery(scope: scope, grouping: .agent, fromDay: days.lowerBound,
+                                                                                     toDay: days.upperBound))
             }
-            let report = StatisticsReport(rows: rows, grouping: grouping, fromDay: days.lowerBound, toDay: days.upperBound,
-                                          agentRows: agentRows)
+            let report = try StatisticsReport(blocks: blocks, grouping: grouping, fromDay: days.lowerBound, toDay: days.upperBound,
+                                              agentBlocks: agentBlocks)
             var agentsNow: [String: AfterSaleDomain.Agent] = [:]
             if !report.agents.isEmpty {
                 let team: String? = if case .team(let name) = scope { name } else { nil }

@@ -87,9 +87,14 @@ public enum StorageContract {
         }
     }
 
-    /// A statistics read covers at most ``StatisticsDays/maximumRange`` days, in order.
-    public static func check(_ query: StatisticsRowQuery) throws(DomainError) {
-        guard query.fromDay <= query.toDay, query.toDay - query.fromDay < StatisticsDays.maximumRange else {
+    /// A statistics read names at most a few runs of blocks of the kept spans, in order.
+    public static func check(_ query: StatisticsBlockQuery) throws(DomainError) {
+        let spans = StatisticsBlocks.spans(for: query.grouping)
+        guard query.runs.count <= 2 * spans.count, query.runs.allSatisfy({ run in
+            spans.contains(run.span) && run.firstStart <= run.lastStart
+                && StatisticsBlocks.start(of: run.firstStart, span: run.span) == run.firstStart
+                && (run.lastStart - run.firstStart) / run.span < StatisticsDays.maximumRange
+        }) else {
             throw .invalidArgument(field: "to_date", message: "a range of 1 to \(StatisticsDays.maximumRange) days")
         }
     }

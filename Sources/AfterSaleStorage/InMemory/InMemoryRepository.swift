@@ -44,7 +44,7 @@ public final class InMemoryRepository: AfterSaleRepository {
         var overrides: [String: [TimerOverride]] = [:]
         var pauses: [String: [TimerPause]] = [:]
         var ratings: [RatingSubject: Rating] = [:]
-        var statistics: [StatisticsCell: Int64] = [:]
+        var statistics: [StatisticsBlockKey: StatisticsSummary] = [:]
         var disputes: [String: Dispute] = [:]
         var personalDataKeys: [String: [PersonalDataKeyRecord]] = [:]
         var articles: [String: KnowledgeArticle] = [:]
@@ -667,27 +667,24 @@ public final class InMemoryRepository: AfterSaleRepository {
             guard cursor <= head else { throw DomainError.invalidArgument(field: "cursor", message: "\(cursor) is beyond the feed's head \(head)") }
             let stored = state.consumers[projector] ?? 0
             guard stored == expectedCursor else { throw DomainError.versionConflict(expected: expectedCursor, actual: stored) }
-            for (cell, amount) in increments.values { state.statistics[cell, default: 0] += amount }
+            for (key, delta) in increments.blockDeltas() {
+                var summary = state.statistics[key] ?? StatisticsSummary()
+                summary.merge(delta)
+                state.statistics[key] = summary.isEmpty ? nil : summary
+            }
             state.consumers[projector] = cursor
         }
     }
 
-    public func statisticsRows(_ query: StatisticsRowQuery) async throws -> [StatisticsRow] {
+    public func statisticsBlocks(_ query: StatisticsBlockQuery) async throws -> [StatisticsBlock] {
         try StorageContract.check(query)
-        let rows = state.withLock { state in
-            state.statistics.compactMap { cell, value in
-                cell.scope == query.scope && cell.grouping == query.grouping && (query.fromDay...query.toDay).contains(cell.day)
-                    ? StatisticsRow(group: cell.group, day: cell.day, metric: cell.metric, value: value) : nil
+        return state.withLock { state in
+            state.statistics.compactMap { key, summary in
+                key.scope == query.scope && key.grouping == query.grouping
+                    && query.runs.contains { $0.span == key.span && ($0.firstStart...$0.lastStart).contains(key.firstDay) }
+                    ? StatisticsBlock(group: key.group, span: key.span, firstDay: key.firstDay, body: summary.encoded()) : nil
             }
         }
-        guard query.grouping != .day else { return rows.sorted { ($0.group, $0.day, $0.metric) < ($1.group, $1.day, $1.metric) } }
-        // Other groupings: one row per (group, metric) over the range, as the SQL backends sum them.
-        var sums: [String: StatisticsRow] = [:]
-        for row in rows {
-            let key = row.group + "\u{0}" + row.metric
-            sums[key, default: StatisticsRow(group: row.group, day: query.fromDay, metric: row.metric, value: 0)].value += row.value
-        }
-        return sums.values.sorted { ($0.group, $0.metric) < ($1.group, $1.metric) }
     }
 
     public func ratings(_ query: RatingQuery) async throws -> RatingPage {

@@ -2,8 +2,8 @@ import AfterSaleDomain
 import AfterSaleStorage
 import Testing
 
-/// Statistics rollups: increments add up, reads cover one scope, grouping and day range, and the
-/// projector's cursor moves by compare-and-set with them.
+/// Statistics rollups: increments add up in blocks of days, reads return the blocks that tile one
+/// scope, grouping and day range, and the projector's cursor moves by compare-and-set with them.
 struct StatisticsChecks: Sendable {
     let repository: any AfterSaleRepository
     static let projector = "statistics-check"
@@ -27,6 +27,26 @@ struct StatisticsChecks: Sendable {
         StatisticsCell(scope: scope.key, grouping: grouping, day: day, group: group, metric: metric)
     }
 
+    /// The counters of `scope` and `grouping` over `from…to`, per group (per day under the day
+    /// grouping), read as the blocks that tile the range and merged; histogram buckets as
+    /// `h.<name>.<bucket>`.
+    func sums(_ scope: StatisticsScope = .platform, _ grouping: StatisticsGrouping = .day, from: Int64, to: Int64) async throws
+        -> [String: [String: Int64]] {
+        let blocks = try await repository.statisticsBlocks(StatisticsBlockQuery(scope: scope, grouping: grouping, fromDay: from, toDay: to))
+        var summaries: [String: StatisticsSummary] = [:]
+        for block in blocks {
+            #expect(block.firstDay >= from && block.firstDay + block.span - 1 <= to, "a block outside the range")
+            try summaries[grouping == .day ? "\(block.firstDay)" : block.group, default: StatisticsSummary()].add(encoded: block.body)
+        }
+        return summaries.mapValues { summary in
+            var flat = summary.counters.filter { $0.value != 0 }
+            for (histogram, buckets) in summary.histograms {
+                for (bucket, value) in buckets where value != 0 { flat[StatisticsMetric.histogram(histogram, bucket: bucket)] = value }
+            }
+            return flat
+        }.filter { !$0.value.isEmpty }
+    }
+
     func addsUpAndReadsRanges() async throws {
         try await appendEvents(3)
         try await repository.projectStatistics(Self.increments([
@@ -44,20 +64,36 @@ struct StatisticsChecks: Sendable {
             (Self.cell(day: 101, StatisticsMetric.applied), 4),
             (Self.cell(day: 101, StatisticsMetric.histogram(.processingCalendar, bucket: 17)), -1),
             (Self.cell(day: 101, StatisticsMetric.refunded(.cny)), 1_990),
+            (Self.cell(day: 101, StatisticsMetric.histogram(.processingCalendar, bucket: 40)), 2),
         ]), projector: Self.projector, expectedCursor: 2, cursor: 3)
         #expect(try await repository.consumerCursor(Self.projector) == 3)
-        let rows = try await repository.statisticsRows(StatisticsRowQuery(scope: .platform, grouping: .day, fromDay: 101, toDay: 102))
-        let sorted = rows.sorted { ($0.day, $0.metric) < ($1.day, $1.metric) }
-        #expect(sorted.filter { $0.value != 0 }.map { "\($0.day) \($0.metric) \($0.value)" }
-                == ["101 cases.applied 5", "101 refunded.CNY 1990", "102 cases.applied 7"])
-        let kinds = try await repository.statisticsRows(StatisticsRowQuery(scope: .platform, grouping: .kind, fromDay: 0, toDay: 301))
-        #expect(kinds.sorted { $0.group < $1.group } == [
-            StatisticsRow(group: "exchange", day: 0, metric: StatisticsMetric.applied, value: 5),
-            StatisticsRow(group: "refund_only", day: 0, metric: StatisticsMetric.applied, value: 1),
-        ], "other groupings come summed over the range (days 300 and 301, not 302), on its first day")
-        let shop = try await repository.statisticsRows(StatisticsRowQuery(scope: .shop("s-1"), grouping: .day, fromDay: 0, toDay: 365))
-        #expect(shop.map(\.value) == [1])
-        #expect(try await repository.statisticsRows(StatisticsRowQuery(scope: .shop("s-2"), grouping: .day, fromDay: 0, toDay: 365)).isEmpty)
+        #expect(try await sums(from: 101, to: 102) == [
+            "101": [StatisticsMetric.applied: 5, StatisticsMetric.refunded(.cny): 1_990, "h.processing_calendar.40": 2],
+            "102": [StatisticsMetric.applied: 7],
+        ])
+        #expect(try await sums(.platform, .kind, from: 0, to: 301) == [
+            "exchange": [StatisticsMetric.applied: 5], "refund_only": [StatisticsMetric.applied: 1],
+        ], "other groupings come summed over the range (days 300 and 301, not 302)")
+        // Every sub-range reads the same sums from blocks of 1, 4, 16 and 64 days as day by day.
+        for (from, to) in [(300, 300), (300, 301), (299, 302), (256, 319), (240, 360), (0, 365), (101, 101), (64, 127)] as [(Int64, Int64)] {
+            let expected = [(300, 2), (301, 3), (302, 4)].filter { $0.0 >= from && $0.0 <= to }.reduce(Int64(0)) { $0 + Int64($1.1) }
+            let read = try await sums(.platform, .kind, from: from, to: to)["exchange"]?[StatisticsMetric.applied] ?? 0
+            #expect(read == expected, "exchange applied over \(from)…\(to)")
+        }
+        #expect(try await sums(.shop("s-1"), from: 0, to: 365) == ["101": [StatisticsMetric.applied: 1]])
+        #expect(try await sums(.shop("s-2"), from: 0, to: 365).isEmpty)
+    }
+
+    /// Increments that cancel out leave no block behind.
+    func blocksThatComeToZeroAreRemoved() async throws {
+        try await appendEvents(2)
+        let cell = Self.cell(.shop("s-9"), .reason, day: 50, group: "quality", StatisticsMetric.rejected)
+        try await repository.projectStatistics(Self.increments([(cell, 3)]), projector: Self.projector, expectedCursor: 0, cursor: 1)
+        let query = StatisticsBlockQuery(scope: .shop("s-9"), grouping: .reason, fromDay: 0, toDay: 127)
+        #expect(query.runs == [StatisticsBlockRun(span: 64, firstStart: 0, lastStart: 64)])
+        #expect(try await repository.statisticsBlocks(query).map(\.firstDay) == [0], "only the 64-day block holding day 50 is written")
+        try await repository.projectStatistics(Self.increments([(cell, -3)]), projector: Self.projector, expectedCursor: 1, cursor: 2)
+        #expect(try await repository.statisticsBlocks(query).isEmpty)
     }
 
     func compareAndSetOnTheCursor() async throws {
@@ -70,8 +106,7 @@ struct StatisticsChecks: Sendable {
         await #expect(throws: DomainError.self) {
             try await repository.projectStatistics(one, projector: Self.projector, expectedCursor: 1, cursor: 9)
         }
-        let rows = try await repository.statisticsRows(StatisticsRowQuery(scope: .platform, grouping: .day, fromDay: 5, toDay: 5))
-        #expect(rows.map(\.value) == [1], "a refused projection writes nothing")
+        #expect(try await sums(from: 5, to: 5) == ["5": [StatisticsMetric.applied: 1]], "a refused projection writes nothing")
         #expect(try await repository.consumerCursor(Self.projector) == 1)
     }
 
@@ -97,14 +132,16 @@ struct StatisticsChecks: Sendable {
             }
             try await group.waitForAll()
         }
-        let rows = try await repository.statisticsRows(StatisticsRowQuery(scope: .platform, grouping: .day, fromDay: 7, toDay: 7))
-        #expect(rows.map(\.value) == [40])
+        #expect(try await sums(from: 7, to: 7) == ["7": [StatisticsMetric.ticketsReceived: 40]])
         #expect(try await repository.consumerCursor(Self.projector) == 40)
     }
 
     static let checks: [ConformanceCheck] = [
-        ConformanceCheck("statistics increments add up per row, and a read covers one scope, grouping and day range") {
+        ConformanceCheck("statistics increments add up per block, and a read covers one scope, grouping and day range") {
             try await StatisticsChecks(repository: $0).addsUpAndReadsRanges()
+        },
+        ConformanceCheck("statistics blocks whose sums come to zero are removed") {
+            try await StatisticsChecks(repository: $0).blocksThatComeToZeroAreRemoved()
         },
         ConformanceCheck("a statistics projection is compare-and-set on its cursor; a refused one writes nothing") {
             try await StatisticsChecks(repository: $0).compareAndSetOnTheCursor()

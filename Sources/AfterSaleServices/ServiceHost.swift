@@ -50,6 +50,9 @@ public struct ServiceHost: Sendable {
         afterSale.faults = faults
         afterSale.abuse = abuse
         afterSale.desk = desk
+        // One per replica, shared: the Knowledge service drops it after each article change.
+        let suggestions = ArticleSuggestions(store: store, clock: clock, logger: logger)
+        afterSale.suggestions = suggestions
         self.init(services: [
             afterSale.routes,
             OrderBridgeProvider(orders: store, cases: store, desk: store, personalData: personalData).routes,
@@ -58,7 +61,7 @@ public struct ServiceHost: Sendable {
             TimersProvider(store: store, timers: timers, personalData: personalData, clock: clock, policy: policy, logger: logger).routes,
             ServiceDeskProvider(desk: desk, timers: timers).routes,
             FeedbackProvider(store: store, clock: clock, windowMs: feedbackWindowMs).routes,
-            KnowledgeProvider(store: store, clock: clock).routes,
+            KnowledgeProvider(store: store, clock: clock, suggestions: suggestions).routes,
             DisputesProvider(store: store, desk: desk, timers: timers, personalData: personalData, clock: clock, policy: policy,
                              disputes: disputes, logger: logger).routes,
             AuditProvider(store: store).routes,

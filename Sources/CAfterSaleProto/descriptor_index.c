@@ -9,12 +9,12 @@
 #include "aftersale/v1/dispute.pb-c.h"
 #include "aftersale/v1/orders.pb-c.h"
 #include "aftersale/v1/feed.pb-c.h"
+#include "aftersale/v1/knowledge.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "aftersale/v1/after_sale_service.pb-c.h"
 #include "aftersale/v1/audit.pb-c.h"
 #include "aftersale/v1/disputes.pb-c.h"
 #include "aftersale/v1/health.pb-c.h"
-#include "aftersale/v1/knowledge.pb-c.h"
 #include "aftersale/v1/order_bridge.pb-c.h"
 #include "aftersale/v1/reflection.pb-c.h"
 #include "aftersale/v1/refund_bridge.pb-c.h"
@@ -63,6 +63,27 @@ const ProtobufCMessageDescriptor *aftersale__v1__stock_item__descriptor_ref(void
 const ProtobufCMessageDescriptor *aftersale__v1__pickup_instruction__descriptor_ref(void) { return &aftersale__v1__pickup_instruction__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__notification_instruction__descriptor_ref(void) { return &aftersale__v1__notification_instruction__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__event__descriptor_ref(void) { return &aftersale__v1__event__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article_content__descriptor_ref(void) { return &aftersale__v1__article_content__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article__descriptor_ref(void) { return &aftersale__v1__article__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article_revision__descriptor_ref(void) { return &aftersale__v1__article_revision__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__highlighted_text__descriptor_ref(void) { return &aftersale__v1__highlighted_text__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article_hit__descriptor_ref(void) { return &aftersale__v1__article_hit__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__create_article_request__descriptor_ref(void) { return &aftersale__v1__create_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__update_article_request__descriptor_ref(void) { return &aftersale__v1__update_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__publish_article_request__descriptor_ref(void) { return &aftersale__v1__publish_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__archive_article_request__descriptor_ref(void) { return &aftersale__v1__archive_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__get_article_request__descriptor_ref(void) { return &aftersale__v1__get_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__article_response__descriptor_ref(void) { return &aftersale__v1__article_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_articles_request__descriptor_ref(void) { return &aftersale__v1__list_articles_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_articles_response__descriptor_ref(void) { return &aftersale__v1__list_articles_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_article_revisions_request__descriptor_ref(void) { return &aftersale__v1__list_article_revisions_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__list_article_revisions_response__descriptor_ref(void) { return &aftersale__v1__list_article_revisions_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__search_articles_request__descriptor_ref(void) { return &aftersale__v1__search_articles_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__search_articles_response__descriptor_ref(void) { return &aftersale__v1__search_articles_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__suggest_articles_request__descriptor_ref(void) { return &aftersale__v1__suggest_articles_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__suggest_articles_response__descriptor_ref(void) { return &aftersale__v1__suggest_articles_response__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__vote_article_request__descriptor_ref(void) { return &aftersale__v1__vote_article_request__descriptor; }
+const ProtobufCMessageDescriptor *aftersale__v1__vote_article_response__descriptor_ref(void) { return &aftersale__v1__vote_article_response__descriptor; }
 const ProtobufCMessageDescriptor *google__protobuf__double_value__descriptor_ref(void) { return &google__protobuf__double_value__descriptor; }
 const ProtobufCMessageDescriptor *google__protobuf__float_value__descriptor_ref(void) { return &google__protobuf__float_value__descriptor; }
 const ProtobufCMessageDescriptor *google__protobuf__int64_value__descriptor_ref(void) { return &google__protobuf__int64_value__descriptor; }
@@ -126,27 +147,6 @@ const ProtobufCMessageDescriptor *aftersale__v1__rule_dispute_request__descripto
 const ProtobufCMessageDescriptor *aftersale__v1__appeal_ruling_request__descriptor_ref(void) { return &aftersale__v1__appeal_ruling_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_request__descriptor_ref(void) { return &aftersale__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__health_check_response__descriptor_ref(void) { return &aftersale__v1__health_check_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__article_content__descriptor_ref(void) { return &aftersale__v1__article_content__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__article__descriptor_ref(void) { return &aftersale__v1__article__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__article_revision__descriptor_ref(void) { return &aftersale__v1__article_revision__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__highlighted_text__descriptor_ref(void) { return &aftersale__v1__highlighted_text__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__article_hit__descriptor_ref(void) { return &aftersale__v1__article_hit__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__create_article_request__descriptor_ref(void) { return &aftersale__v1__create_article_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__update_article_request__descriptor_ref(void) { return &aftersale__v1__update_article_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__publish_article_request__descriptor_ref(void) { return &aftersale__v1__publish_article_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__archive_article_request__descriptor_ref(void) { return &aftersale__v1__archive_article_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__get_article_request__descriptor_ref(void) { return &aftersale__v1__get_article_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__article_response__descriptor_ref(void) { return &aftersale__v1__article_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__list_articles_request__descriptor_ref(void) { return &aftersale__v1__list_articles_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__list_articles_response__descriptor_ref(void) { return &aftersale__v1__list_articles_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__list_article_revisions_request__descriptor_ref(void) { return &aftersale__v1__list_article_revisions_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__list_article_revisions_response__descriptor_ref(void) { return &aftersale__v1__list_article_revisions_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__search_articles_request__descriptor_ref(void) { return &aftersale__v1__search_articles_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__search_articles_response__descriptor_ref(void) { return &aftersale__v1__search_articles_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__suggest_articles_request__descriptor_ref(void) { return &aftersale__v1__suggest_articles_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__suggest_articles_response__descriptor_ref(void) { return &aftersale__v1__suggest_articles_response__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__vote_article_request__descriptor_ref(void) { return &aftersale__v1__vote_article_request__descriptor; }
-const ProtobufCMessageDescriptor *aftersale__v1__vote_article_response__descriptor_ref(void) { return &aftersale__v1__vote_article_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__upsert_order_request__descriptor_ref(void) { return &aftersale__v1__upsert_order_request__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__upsert_order_response__descriptor_ref(void) { return &aftersale__v1__upsert_order_response__descriptor; }
 const ProtobufCMessageDescriptor *aftersale__v1__get_order_after_sale_state_request__descriptor_ref(void) { return &aftersale__v1__get_order_after_sale_state_request__descriptor; }
@@ -266,6 +266,27 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__pickup_instruction__descriptor,
     &aftersale__v1__notification_instruction__descriptor,
     &aftersale__v1__event__descriptor,
+    &aftersale__v1__article_content__descriptor,
+    &aftersale__v1__article__descriptor,
+    &aftersale__v1__article_revision__descriptor,
+    &aftersale__v1__highlighted_text__descriptor,
+    &aftersale__v1__article_hit__descriptor,
+    &aftersale__v1__create_article_request__descriptor,
+    &aftersale__v1__update_article_request__descriptor,
+    &aftersale__v1__publish_article_request__descriptor,
+    &aftersale__v1__archive_article_request__descriptor,
+    &aftersale__v1__get_article_request__descriptor,
+    &aftersale__v1__article_response__descriptor,
+    &aftersale__v1__list_articles_request__descriptor,
+    &aftersale__v1__list_articles_response__descriptor,
+    &aftersale__v1__list_article_revisions_request__descriptor,
+    &aftersale__v1__list_article_revisions_response__descriptor,
+    &aftersale__v1__search_articles_request__descriptor,
+    &aftersale__v1__search_articles_response__descriptor,
+    &aftersale__v1__suggest_articles_request__descriptor,
+    &aftersale__v1__suggest_articles_response__descriptor,
+    &aftersale__v1__vote_article_request__descriptor,
+    &aftersale__v1__vote_article_response__descriptor,
     &google__protobuf__double_value__descriptor,
     &google__protobuf__float_value__descriptor,
     &google__protobuf__int64_value__descriptor,
@@ -329,27 +350,6 @@ static const ProtobufCMessageDescriptor *const message_table[] = {
     &aftersale__v1__appeal_ruling_request__descriptor,
     &aftersale__v1__health_check_request__descriptor,
     &aftersale__v1__health_check_response__descriptor,
-    &aftersale__v1__article_content__descriptor,
-    &aftersale__v1__article__descriptor,
-    &aftersale__v1__article_revision__descriptor,
-    &aftersale__v1__highlighted_text__descriptor,
-    &aftersale__v1__article_hit__descriptor,
-    &aftersale__v1__create_article_request__descriptor,
-    &aftersale__v1__update_article_request__descriptor,
-    &aftersale__v1__publish_article_request__descriptor,
-    &aftersale__v1__archive_article_request__descriptor,
-    &aftersale__v1__get_article_request__descriptor,
-    &aftersale__v1__article_response__descriptor,
-    &aftersale__v1__list_articles_request__descriptor,
-    &aftersale__v1__list_articles_response__descriptor,
-    &aftersale__v1__list_article_revisions_request__descriptor,
-    &aftersale__v1__list_article_revisions_response__descriptor,
-    &aftersale__v1__search_articles_request__descriptor,
-    &aftersale__v1__search_articles_response__descriptor,
-    &aftersale__v1__suggest_articles_request__descriptor,
-    &aftersale__v1__suggest_articles_response__descriptor,
-    &aftersale__v1__vote_article_request__descriptor,
-    &aftersale__v1__vote_article_response__descriptor,
     &aftersale__v1__upsert_order_request__descriptor,
     &aftersale__v1__upsert_order_response__descriptor,
     &aftersale__v1__get_order_after_sale_state_request__descriptor,
@@ -455,11 +455,11 @@ static const ProtobufCEnumDescriptor *const enum_table[] = {
     &aftersale__v1__order_after_sale_state__descriptor,
     &aftersale__v1__after_sale_scope__descriptor,
     &aftersale__v1__event_type__descriptor,
-    &aftersale__v1__review_decision__descriptor,
-    &aftersale__v1__serving_status__descriptor,
     &aftersale__v1__article_audience__descriptor,
     &aftersale__v1__article_status__descriptor,
     &aftersale__v1__helpful_vote__descriptor,
+    &aftersale__v1__review_decision__descriptor,
+    &aftersale__v1__serving_status__descriptor,
     &aftersale__v1__upsert_order_outcome__descriptor,
     &aftersale__v1__refund_outcome__descriptor,
     &aftersale__v1__refund_report_disposition__descriptor,
@@ -473,11 +473,11 @@ const ProtobufCEnumDescriptor *aftersale_enum_at(size_t index) { return index < 
 
 static const ProtobufCServiceDescriptor *const service_table[] = {
     &aftersale__v1__feedback__descriptor,
+    &aftersale__v1__knowledge__descriptor,
     &aftersale__v1__after_sale_service__descriptor,
     &aftersale__v1__audit__descriptor,
     &aftersale__v1__disputes__descriptor,
     &aftersale__v1__health__descriptor,
-    &aftersale__v1__knowledge__descriptor,
     &aftersale__v1__order_bridge__descriptor,
     &aftersale__v1__reflection__descriptor,
     &aftersale__v1__refund_bridge__descriptor,

@@ -16,7 +16,10 @@ struct ServiceFixture {
 
     init() {
         personalData = PersonalDataVault(masterKey: .ephemeral(), keys: store, clock: clock)
+        suggestions = ArticleSuggestions(store: store, clock: clock)
     }
+    /// The articles CreateAfterSale suggests, shared with the Knowledge service that keeps them fresh.
+    let suggestions: ArticleSuggestions
     /// Seals buyers' personal data under a key of this test's own.
     let personalData: PersonalDataVault
     /// The rules the services decide by (the timers' defaults among them).
@@ -26,8 +29,10 @@ struct ServiceFixture {
     /// How long personal data is kept after a buyer's last case.
     var personalDataRetention = PersonalDataVault.defaultRetention
     var afterSale: AfterSaleServiceProvider {
-        AfterSaleServiceProvider(store: store, timers: timers, personalData: personalData, personalDataRetention: personalDataRetention,
-                                 clock: clock, policy: policy)
+        var provider = AfterSaleServiceProvider(store: store, timers: timers, personalData: personalData,
+                                                personalDataRetention: personalDataRetention, clock: clock, policy: policy)
+        provider.suggestions = suggestions
+        return provider
     }
     var orders: OrderBridgeProvider { OrderBridgeProvider(orders: store, cases: store, desk: store, personalData: personalData) }
     var refunds: RefundBridgeProvider {
@@ -41,7 +46,7 @@ struct ServiceFixture {
     /// The desk worker, stepped by the test with ``DeskWorker/sweep()``.
     var deskWorker: DeskWorker { DeskWorker(desk: desk) }
     var feedback: FeedbackProvider { FeedbackProvider(store: store, clock: clock, windowMs: 86_400_000) }
-    var knowledge: KnowledgeProvider { KnowledgeProvider(store: store, clock: clock) }
+    var knowledge: KnowledgeProvider { KnowledgeProvider(store: store, clock: clock, suggestions: suggestions) }
     /// The windows of disputes.
     var disputePolicy = DisputePolicy()
     var disputes: DisputesProvider {

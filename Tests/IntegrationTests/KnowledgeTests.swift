@@ -77,5 +77,45 @@ extension Integration {
                 }
             }
         }
+
+        @Test("CreateAfterSale answers with the buyers' articles for its kind, reason and category; an archive shows in the next case")
+        func suggestionsWithANewCase() async throws {
+            try await IntegrationFixture.run { f in
+                let knowledge = f.client.knowledge
+                func publish(_ title: String, audience: ArticleAudience) async throws -> Article {
+                    var request = CreateArticleRequest()
+                    var content = AfterSaleProto.ArticleContent()
+                    content.title = title
+                    content.body = "\(title)：发货前申请，原路退回。"
+                    content.caseKinds = [.refundOnly]
+                    content.reasonCodes = ["no_longer_wanted"]
+                    content.categories = ["apparel"]
+                    content.audience = audience
+                    request.content = content
+                    let draft = try #require(try await knowledge.createArticle(request, options: Callers.agent()).article)
+                    var publish = PublishArticleRequest()
+                    publish.articleId = draft.articleId
+                    return try #require(try await knowledge.publishArticle(publish, options: Callers.agent()).article)
+                }
+                let forBuyers = try await publish("仅退款须知", audience: .buyers)
+                _ = try await publish("仅退款审核要点", audience: .agents)
+                _ = try await f.upsert(TestOrder(id: "o-kb", status: .paid))
+                let request = Requests.create(order: "o-kb", kind: .refundOnly, reason: "no_longer_wanted", lines: [("l-3", 1)])
+
+                let created = try await f.afterSale.createAfterSale(request, options: Callers.buyer("b-1", key: "k-kb-1"))
+                #expect(created.afterSale?.status == .pendingRefund && !created.replayed)
+                #expect(created.suggestedArticles.map(\.articleId) == [forBuyers.articleId])
+                #expect(created.suggestedArticles.first?.audience == .buyers && created.suggestedArticles.first?.title == "仅退款须知")
+
+                // Archived through the same server: the next case and a replay of the first go without it.
+                var archive = ArchiveArticleRequest()
+                archive.articleId = forBuyers.articleId
+                _ = try await knowledge.archiveArticle(archive, options: Callers.agent())
+                let next = try await f.afterSale.createAfterSale(request, options: Callers.buyer("b-1", key: "k-kb-2"))
+                #expect(next.afterSale != nil && next.suggestedArticles.isEmpty)
+                let replay = try await f.afterSale.createAfterSale(request, options: Callers.buyer("b-1", key: "k-kb-1"))
+                #expect(replay.replayed && replay.afterSale?.caseNumber == created.afterSale?.caseNumber && replay.suggestedArticles.isEmpty)
+            }
+        }
     }
 }

@@ -87,6 +87,15 @@ public struct CreateAfterSaleResponse: ProtoMessage {
     public var afterSale: AfterSaleCase? = nil
     /// True when the idempotency key had already been used with the same request and no new case was made.
     public var replayed: Bool = false
+    /// Up to 3 published knowledge-base articles written for buyers that may help with this case,
+    /// best first: chosen by the case's kind, its reason and the product category of its first line,
+    /// and ranked exactly as SuggestArticles ranks them (for any caller, also an agent or the platform
+    /// applying on a buyer's behalf: they are the buyer's). Looked up after the case is stored and
+    /// never stored with it, so a replay looks them up again and may list others. Served from a cache
+    /// per replica: an article change through the same replica shows at once, one through another
+    /// replica within 30 seconds. Empty when nothing matches or the knowledge base could not be read;
+    /// the case is created all the same.
+    public var suggestedArticles: [ArticleHit] = []
 
     public init() {}
 
@@ -96,11 +105,13 @@ public struct CreateAfterSaleResponse: ProtoMessage {
     public init(protoReader r: ProtoReader) {
         afterSale = r.message(0, AfterSaleCase.self)
         replayed = r.bool(1)
+        suggestedArticles = r.messages(2, ArticleHit.self)
     }
 
     public func write(to w: inout ProtoWriter) {
         w.setMessage(0, afterSale)
         w.setBool(1, replayed)
+        w.setMessages(2, suggestedArticles)
     }
 }
 

@@ -33,6 +33,9 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     public var abuse = AbuseLimits.standard
     /// Opens the manual-review ticket of a held refund-only case; nil: none is opened.
     public var desk: Desk?
+    /// The knowledge-base articles suggested with a new case (``CreateAfterSaleResponse/suggestedArticles``);
+    /// nil: none are suggested.
+    public var suggestions: ArticleSuggestions?
 
     /// Pages of ListAfterSales and ListMessages.
     static let casePaging = Paging(defaultSize: 20, maximumSize: 100)
@@ -134,6 +137,7 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                 response.afterSale = ProtoMapping.afterSale(transition.afterSale, refund: refund, timer: timer,
                                                             pauses: try await timers.settings().pauses, now: now,
                                                             viewer: principal)
+                response.suggestedArticles = await suggested(for: transition.afterSale)
                 return response
             }
         }
@@ -181,7 +185,16 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
         var response = CreateAfterSaleResponse()
         response.afterSale = try await wire(afterSale, for: viewer)
         response.replayed = created.replayed
+        // Never part of what the key keeps: a replay looks them up again.
+        response.suggestedArticles = await suggested(for: afterSale)
         return response
+    }
+
+    /// The articles suggested with `afterSale`, looked up after the commit; empty without a
+    /// suggestion cache or when the knowledge base could not be read (the case stands either way).
+    private func suggested(for afterSale: AfterSaleDomain.AfterSaleCase) async -> [ArticleHit] {
+        guard let suggestions else { return [] }
+        return await suggestions.suggestions(for: afterSale)
     }
 
     public func getAfterSale(_ request: GetAfterSaleRequest, context: ServerContext) async throws -> GetAfterSaleResponse {

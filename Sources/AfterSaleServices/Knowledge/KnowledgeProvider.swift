@@ -14,6 +14,8 @@ import ServiceKit
 public struct KnowledgeProvider: KnowledgeHandler {
     let store: any AfterSaleRepository
     let clock: any WallClock
+    /// The suggestions CreateAfterSale serves, dropped after every article change made here.
+    let suggestions: ArticleSuggestions?
 
     static let listPaging = Paging(defaultSize: 50, maximumSize: 200)
     static let revisionPaging = Paging(defaultSize: 20, maximumSize: 100)
@@ -23,9 +25,12 @@ public struct KnowledgeProvider: KnowledgeHandler {
     static let maximumSearchOffset = 1_000
 
     /// The service over `store`.
-    public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock()) {
+    /// - Parameter suggestions: the cache of CreateAfterSale's suggestions on this replica, to
+    ///   invalidate after every edit, publication, archive and vote (nil: none to keep fresh).
+    public init(store: any AfterSaleRepository, clock: any WallClock = SystemClock(), suggestions: ArticleSuggestions? = nil) {
         self.store = store
         self.clock = clock
+        self.suggestions = suggestions
     }
 
     // MARK: - Editing
@@ -37,6 +42,7 @@ public struct KnowledgeProvider: KnowledgeHandler {
             let now = clock.now()
             let (article, revision) = try KnowledgeArticle.draft(id: Self.newArticleID(at: now), content: content, by: principal, at: now)
             try await store.saveArticle(article, revision: revision, expectedVersion: 0)
+            suggestions?.invalidate()
             return try await response(article, for: principal)
         }
     }
@@ -53,6 +59,7 @@ public struct KnowledgeProvider: KnowledgeHandler {
                 try stored.edited(content, expectedVersion: request.expectedVersion, by: principal, at: clock.now())
             }
             try await Self.aborting(request.articleId) { try await store.saveArticle(next, revision: revision, expectedVersion: stored.version) }
+            suggestions?.invalidate()
             return try await response(next, for: principal)
         }
     }
@@ -72,6 +79,7 @@ public struct KnowledgeProvider: KnowledgeHandler {
                 try stored.publishing(revision, expectedVersion: request.expectedVersion, by: principal, at: clock.now())
             }
             try await Self.aborting(stored.id) { try await store.saveArticle(next, revision: nil, expectedVersion: stored.version) }
+            suggestions?.invalidate()
             return try await response(next, for: principal)
         }
     }
@@ -85,6 +93,7 @@ public struct KnowledgeProvider: KnowledgeHandler {
             let stored = try await editable(request.articleId, by: principal)
             let next = try Self.aborting(stored.id) { try stored.archiving(expectedVersion: request.expectedVersion, by: principal, at: clock.now()) }
             try await Self.aborting(stored.id) { try await store.saveArticle(next, revision: nil, expectedVersion: stored.version) }
+            suggestions?.invalidate()
             return try await response(next, for: principal)
         }
     }
@@ -238,6 +247,8 @@ public struct KnowledgeProvider: KnowledgeHandler {
                 throw DomainError.stateConflict(message: "article \(article.id) is \(article.status.rawValue): only a published article takes votes")
             }
             let tallies = try await store.castVote(vote, on: article.id, by: Self.voter(principal), at: clock.now())
+            // Votes move the ranking, so suggestions follow them like an edit.
+            suggestions?.invalidate()
             var response = VoteArticleResponse()
             response.helpfulVotes = Int64(tallies.helpful)
             response.notHelpfulVotes = Int64(tallies.notHelpful)

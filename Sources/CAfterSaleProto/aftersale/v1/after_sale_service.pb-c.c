@@ -1775,7 +1775,7 @@ const ProtobufCMessageDescriptor aftersale__v1__create_after_sale_request__descr
   (ProtobufCMessageInit) aftersale__v1__create_after_sale_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor aftersale__v1__create_after_sale_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor aftersale__v1__create_after_sale_response__field_descriptors[3] =
 {
   {
     "after_sale",
@@ -1801,15 +1801,28 @@ static const ProtobufCFieldDescriptor aftersale__v1__create_after_sale_response_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "suggested_articles",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Aftersale__V1__CreateAfterSaleResponse, n_suggested_articles),
+    offsetof(Aftersale__V1__CreateAfterSaleResponse, suggested_articles),
+    &aftersale__v1__article_hit__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned aftersale__v1__create_after_sale_response__field_indices_by_name[] = {
   0,   /* field[0] = after_sale */
   1,   /* field[1] = replayed */
+  2,   /* field[2] = suggested_articles */
 };
 static const ProtobufCIntRange aftersale__v1__create_after_sale_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor aftersale__v1__create_after_sale_response__descriptor =
 {
@@ -1819,7 +1832,7 @@ const ProtobufCMessageDescriptor aftersale__v1__create_after_sale_response__desc
   "Aftersale__V1__CreateAfterSaleResponse",
   "aftersale.v1",
   sizeof(Aftersale__V1__CreateAfterSaleResponse),
-  2,
+  3,
   aftersale__v1__create_after_sale_response__field_descriptors,
   aftersale__v1__create_after_sale_response__field_indices_by_name,
   1,  aftersale__v1__create_after_sale_response__number_ranges,

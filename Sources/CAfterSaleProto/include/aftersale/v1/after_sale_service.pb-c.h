@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "aftersale/v1/cases.pb-c.h"
 #include "aftersale/v1/feed.pb-c.h"
 #include "aftersale/v1/kernel.pb-c.h"
+#include "aftersale/v1/knowledge.pb-c.h"
 #include "aftersale/v1/refunds.pb-c.h"
 #include "aftersale/v1/shipping.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
@@ -135,10 +136,22 @@ struct  Aftersale__V1__CreateAfterSaleResponse
    * True when the idempotency key had already been used with the same request and no new case was made.
    */
   protobuf_c_boolean replayed;
+  /*
+   * Up to 3 published knowledge-base articles written for buyers that may help with this case,
+   * best first: chosen by the case's kind, its reason and the product category of its first line,
+   * and ranked exactly as SuggestArticles ranks them (for any caller, also an agent or the platform
+   * applying on a buyer's behalf: they are the buyer's). Looked up after the case is stored and
+   * never stored with it, so a replay looks them up again and may list others. Served from a cache
+   * per replica: an article change through the same replica shows at once, one through another
+   * replica within 30 seconds. Empty when nothing matches or the knowledge base could not be read;
+   * the case is created all the same.
+   */
+  size_t n_suggested_articles;
+  Aftersale__V1__ArticleHit **suggested_articles;
 };
 #define AFTERSALE__V1__CREATE_AFTER_SALE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&aftersale__v1__create_after_sale_response__descriptor) \
-    , NULL, 0 }
+    , NULL, 0, 0,NULL }
 
 
 /*

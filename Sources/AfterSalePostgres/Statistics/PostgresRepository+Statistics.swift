@@ -3,9 +3,9 @@ import AfterSaleStorage
 import Foundation
 
 extension PostgresRepository {
-    /// Blocks per statement (six parameters each, under PostgreSQL's 65,535), and per read of
-    /// the blocks a projection adds to.
-    static let statisticsBlocksPerStatement = 2_000
+    /// Blocks per statement: six parameters each, within the driver's
+    /// ``PostgresConnection/maximumParameters``; also the blocks per read of those a projection adds to.
+    static let statisticsBlocksPerStatement = PostgresConnection.maximumParameters / 6
 
     /// Adds the increments to their blocks and moves the projector's cursor in one transaction.
     /// The projector's row in consumer_cursors is locked first (`FOR UPDATE`), so replicas

@@ -136,7 +136,26 @@ struct StatisticsChecks: Sendable {
         #expect(try await repository.consumerCursor(Self.projector) == 40)
     }
 
+    /// One projection of 1,600 groups (6,400 blocks with their 4-, 16- and 64-day blocks): more
+    /// than a backend writes in one statement, all of it counted.
+    func largeProjectionsCountEveryBlock() async throws {
+        try await appendEvents(1)
+        var increments = StatisticsIncrements()
+        for shop in 0..<1_600 {
+            increments.add(Int64(shop + 1), to: Self.cell(.platform, .shop, day: 20_000, group: "s-\(shop)", StatisticsMetric.applied))
+        }
+        try await repository.projectStatistics(increments, projector: Self.projector, expectedCursor: 0, cursor: 1)
+        for (from, to) in [(20_000, 20_000), (19_950, 20_040)] as [(Int64, Int64)] {
+            let sums = try await sums(.platform, .shop, from: from, to: to)
+            #expect(sums.count == 1_600)
+            #expect(sums.values.reduce(Int64(0)) { $0 + ($1[StatisticsMetric.applied] ?? 0) } == 1_600 * 1_601 / 2)
+        }
+    }
+
     static let checks: [ConformanceCheck] = [
+        ConformanceCheck("one statistics projection larger than a statement counts every block") {
+            try await StatisticsChecks(repository: $0).largeProjectionsCountEveryBlock()
+        },
         ConformanceCheck("statistics increments add up per block, and a read covers one scope, grouping and day range") {
             try await StatisticsChecks(repository: $0).addsUpAndReadsRanges()
         },

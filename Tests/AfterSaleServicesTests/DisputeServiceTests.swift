@@ -229,6 +229,59 @@ struct DisputeServiceTests {
         #expect(try await f.store.refund(of: number) != nil)
     }
 
+    @Test("a held refund-only case is refused through ReviewAfterSale REJECT by the agent reviewing it, or the merchant; the buyer escalates the rejection and a ruling refunds it")
+    func heldCaseRefused() async throws {
+        let f = Self.fixture()
+        try await f.store.saveOrder(StorageFixture.order(status: .paid))
+        var service = f.afterSale
+        service.abuse = AbuseLimits(maximumRefundOnlyCases: 1, maximumRefundOnlyMinorUnits: 0, maximumDisputeLossPercent: 100)
+        service.desk = f.desk
+        _ = try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-1"))
+        let held = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-2")).afterSale)
+        let other = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-3")).afterSale)
+        #expect(held.status == .pendingReview && other.status == .pendingReview)
+        // The agent reviewing them takes both manual-review tickets (none is left in the queue for others to see).
+        _ = try await DeskServiceTests.agent(f, "a-risk", online: false)
+        for number in [held.caseNumber, other.caseNumber] {
+            var take = TakeTicketRequest()
+            take.ticketId = "TKAB" + number.filter(\.isNumber)
+            let taken = try await f.serviceDesk.takeTicket(take, context: Self.ctx(ServiceDesk.takeTicket.info, .agent("a-risk")))
+            #expect(taken.ticket?.assignee == "a-risk")
+        }
+        func reject(_ number: String, reason: String = "signed for by the buyer: see the courier's photo", as principal: Principal) async throws
+            -> AfterSaleProto.AfterSaleCase {
+            var review = ReviewAfterSaleRequest()
+            review.caseNumber = number
+            review.decision = .reject
+            review.rejectionReason = reason
+            return try #require(try await service.reviewAfterSale(review, context: Self.ctx(AfterSaleService.reviewAfterSale.info, principal)).afterSale)
+        }
+        // The buyer may not refuse it; a reason is required; an agent without a ticket of the case does not see it.
+        #expect(await Self.code { _ = try await reject(held.caseNumber, as: Self.buyer) } == .permissionDenied)
+        #expect(await Self.code { _ = try await reject(held.caseNumber, reason: "", as: .agent("a-risk")) } == .invalidArgument)
+        #expect(await Self.code { _ = try await reject(held.caseNumber, as: .agent("a-nobody")) } == .notFound)
+        let refused = try await reject(held.caseNumber, as: .agent("a-risk"))
+        #expect(refused.status == .rejected)
+        #expect(refused.rejectionReason == "signed for by the buyer: see the courier's photo")
+        let number = try CaseNumber(parsing: held.caseNumber)
+        #expect(try await f.store.refund(of: number) == nil)
+        #expect(try await f.store.afterSale(number)?.timeline.last?.actor == .agent("a-risk"))
+        #expect(try await Self.events(f).contains { $0.eventType == .caseRejected && $0.caseNumber == held.caseNumber })
+        // The shop's merchant may refuse the other held case too.
+        #expect(try await reject(other.caseNumber, as: Self.merchant).status == .rejected)
+        // The buyer escalates the refusal like any rejection; a ruling for the buyer reopens it with a refund.
+        let dispute = try await Self.open(f, held.caseNumber)
+        #expect(dispute.grounds == .afterRejection)
+        #expect(dispute.status == .awaitingMerchant)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let ruled = try await Self.rule(f, dispute.disputeId, .forBuyer)
+        #expect(ruled.status == .ruled)
+        let refund = try #require(try await f.store.refund(of: number))
+        #expect(refund.id == ruled.ruling?.refundId)
+        #expect(try await f.store.afterSale(number)?.status == .pendingRefund)
+    }
+
     @Test("the platform steps in on an open case whose merchant is overdue: a ruling for the merchant closes the case")
     func merchantOverdue() async throws {
         let f = Self.fixture()

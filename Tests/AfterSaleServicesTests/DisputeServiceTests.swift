@@ -1,6 +1,6 @@
 import AfterSaleDomain
 import AfterSaleProto
-import AfterSaleServices
+@testable import AfterSaleServices
 import AfterSaleStorage
 import RPCServer
 import RPCWire
@@ -147,6 +147,75 @@ struct DisputeServiceTests {
         f.clock.advance(milliseconds: 3 * Self.day)
         #expect(await f.disputeWorker.sweep() == 1)
         #expect(try await f.store.dispute(opened.disputeId)?.status == .final)
+    }
+
+    @Test("a ruling interrupted between its case change and its record is recorded by the dispute worker as it was made; the refund is paid once")
+    func interruptedRuling() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        let opened = try await Self.open(f, number)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let current = try #require(try await f.store.dispute(opened.disputeId))
+        #expect(current.status == .underReview)
+        let caseNumber = try CaseNumber(parsing: number)
+        let afterSale = try #require(try await f.store.afterSale(caseNumber))
+        // RuleDispute's first step alone, as when the process dies before the second: the case is
+        // refunded under the dispute's key, the dispute is still under review.
+        let intended = try #require(try current.rule(.mediated, amount: .cny(2_500), reason: "half: the box was opened", refundID: nil,
+                                                     by: .agent("a-judge"), at: f.clock.now()).ruling)
+        let caller = try Self.ctx(Disputes.ruleDispute.info, .agent("a-judge")).caller
+        let made = try await f.disputes.applyToCase(current, afterSale: afterSale, ruling: intended, by: caller)
+        let refundID = try #require(made.refundID)
+        #expect(try await f.store.dispute(opened.disputeId)?.status == .underReview)
+        #expect(try await f.store.afterSale(caseNumber)?.status == .pendingRefund)
+        // No deadline is due; the repair pass records the ruling as it was made, once.
+        f.clock.advance(milliseconds: 5_000)
+        #expect(await f.disputeWorker.sweep() == 0)
+        #expect(await f.disputeWorker.repair() == 1)
+        #expect(await f.disputeWorker.repair() == 0)
+        let ruled = try #require(try await f.store.dispute(opened.disputeId))
+        #expect(ruled.status == .ruled)
+        let ruling = try #require(ruled.ruling)
+        #expect(ruling.outcome == .mediated)
+        #expect(ruling.amount == .cny(2_500))
+        #expect(ruling.refundID == refundID)
+        #expect(ruling.ruledBy == .agent("a-judge"))
+        #expect(ruling.reason == "half: the box was opened")
+        #expect(ruled.appealDueAt == f.clock.now().adding(milliseconds: 3 * Self.day))
+        #expect(try await Self.events(f).last { $0.eventType == .disputeRuled }?.actorId == "a-judge")
+        // The same ruling again answers with it; another is refused; the money moved once.
+        #expect(try await Self.rule(f, opened.disputeId, .mediated, amount: 2_500).ruling?.refundId == refundID)
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000) } == .failedPrecondition)
+        #expect(try await f.store.refund(of: caseNumber)?.id == refundID)
+        #expect(try await f.store.refund(of: caseNumber)?.amount == .cny(2_500))
+        #expect(try await f.store.afterSale(caseNumber)?.timeline.filter { $0.step == .arbitrationRefund }.count == 1)
+    }
+
+    @Test("a ruling interrupted between its steps is recorded by a retry of RuleDispute too, even another's: as it was made, never a second refund")
+    func interruptedRulingRetried() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        let opened = try await Self.open(f, number)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let current = try #require(try await f.store.dispute(opened.disputeId))
+        let caseNumber = try CaseNumber(parsing: number)
+        let afterSale = try #require(try await f.store.afterSale(caseNumber))
+        let intended = try #require(try current.rule(.forBuyer, amount: .cny(3_000), reason: "new goods", refundID: nil, by: Self.platform,
+                                                     at: f.clock.now()).ruling)
+        let made = try await f.disputes.applyToCase(current, afterSale: afterSale, ruling: intended,
+                                                    by: try Self.ctx(Disputes.ruleDispute.info, Self.platform).caller)
+        // A different ruling finds the case changed for this one, and is refused.
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forMerchant) } == .failedPrecondition)
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 2_000) } == .failedPrecondition)
+        #expect(try await f.store.dispute(opened.disputeId)?.status == .underReview)
+        let ruled = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000, as: .platform("p-2"))
+        #expect(ruled.status == .ruled)
+        #expect(ruled.ruling?.refundId == made.refundID)
+        #expect(ruled.ruling?.ruledById == Self.platform.id)
+        #expect(await f.disputeWorker.repair() == 0)
+        #expect(try await f.store.refund(of: caseNumber)?.id == made.refundID)
     }
 
     @Test("a buyer escalates only within the window, once per case; another buyer's case is not found")

@@ -218,6 +218,35 @@ struct DisputeServiceTests {
         #expect(try await f.store.refund(of: caseNumber)?.id == made.refundID)
     }
 
+    @Test("a review ticket never opened after its dispute's save (the process died) is opened by the dispute worker's repair pass, once; on appeal too")
+    func missingReviewTicket() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        let opened = try await Self.open(f, number)
+        // The merchant's response is saved (under review, naming its ticket), but the ticket is never opened.
+        let current = try #require(try await f.store.dispute(opened.disputeId))
+        let reviewed = try current.statement("视频显示已穿过", evidence: [], by: Self.merchant, at: f.clock.now())
+        try await f.store.saveDispute(reviewed, expectedVersion: current.version, events: [])
+        let ticketID = try #require(reviewed.ticketID)
+        #expect(ticketID == "TK" + opened.disputeId)
+        #expect(try await f.store.ticket(ticketID) == nil)
+        #expect(await f.disputeWorker.repair() == 1)
+        let ticket = try #require(try await f.store.ticket(ticketID))
+        #expect(ticket.requirement.required == ["arbitration"])
+        #expect(ticket.caseNumber == reviewed.caseNumber)
+        #expect(await f.disputeWorker.repair() == 0)
+        #expect(try await f.store.dispute(opened.disputeId)?.version == reviewed.version)
+        // The appeal's ticket likewise.
+        _ = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000)
+        let ruled = try #require(try await f.store.dispute(opened.disputeId))
+        let appealed = try ruled.appeal("the buyer wore them", evidence: [], by: Self.merchant, at: f.clock.now())
+        try await f.store.saveDispute(appealed, expectedVersion: ruled.version, events: [])
+        #expect(appealed.ticketID == "TK" + opened.disputeId + "A")
+        #expect(await f.disputeWorker.repair() == 1)
+        #expect(try await f.store.ticket("TK" + opened.disputeId + "A")?.priority == .high)
+        #expect(await f.disputeWorker.repair() == 0)
+    }
+
     @Test("a buyer escalates only within the window, once per case; another buyer's case is not found")
     func openingRules() async throws {
         let f = Self.fixture()

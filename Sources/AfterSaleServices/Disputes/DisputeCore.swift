@@ -87,11 +87,13 @@ struct DisputeCore: Sendable {
     }
 
     /// Opens the dispute's review ticket (once: its id derives from the dispute and the round);
-    /// a failure is logged, and the platform may still rule.
-    func openReviewTicket(_ dispute: Dispute) async {
-        guard let id = dispute.ticketID else { return }
+    /// a failure is logged, and the platform may still rule (the worker's repair pass opens it later).
+    /// - Returns: true when this call opened it.
+    @discardableResult
+    func openReviewTicket(_ dispute: Dispute) async -> Bool {
+        guard let id = dispute.ticketID else { return false }
         do {
-            guard let afterSale = try await store.afterSale(dispute.caseNumber) else { return }
+            guard let afterSale = try await store.afterSale(dispute.caseNumber) else { return false }
             let appeal = dispute.appealedAt != nil
             let ticket = try AfterSaleDomain.Ticket.open(AfterSaleDomain.Ticket.Opening(
                 id: id, origin: .complaint,
@@ -104,19 +106,33 @@ struct DisputeCore: Sendable {
                 at: clock.now()))
             try await desk.core.open(ticket)
             await desk.loop.request()
+            return true
         } catch DomainError.duplicate {
-            return
+            return false
         } catch {
             logger.log(.warning, "could not open a dispute's review ticket", ["dispute": dispute.id, "error": String(describing: error)])
+            return false
         }
+    }
+
+    /// Opens the review ticket of `dispute`, being reviewed, when it was never opened (the ticket
+    /// is opened after the dispute's save, best effort). The dispute names its ticket in the same
+    /// compare-and-set that sends it to review (``Dispute/reviewTicketID``, `TK<id>`, `TK<id>A` on
+    /// appeal), so only the ticket itself can be missing; its id is deterministic, so replicas
+    /// repairing at once, or the step's own late attempt, open one ticket.
+    /// - Returns: true when it opened one.
+    func openMissingReviewTicket(_ dispute: Dispute) async throws -> Bool {
+        guard Self.reviewStatuses.contains(dispute.status), let id = dispute.ticketID, try await store.ticket(id) == nil else { return false }
+        return await openReviewTicket(dispute)
     }
 
     /// The statuses a dispute is reviewed in (with a review ticket once it was reviewed).
     static let reviewStatuses: Set<DisputeStatus> = [.underReview, .awaitingEvidence, .appealed]
 
     /// Finishes what a step left undone after its dispute was saved, for up to `limit` disputes
-    /// being reviewed: records a first ruling whose case change was made (``recordInterruptedRuling(_:)``).
-    /// Each is a compare-and-set or idempotent, so several replicas may repair at once.
+    /// being reviewed: records a first ruling whose case change was made (``recordInterruptedRuling(_:)``),
+    /// and opens a review ticket that was never opened (``openMissingReviewTicket(_:)``). Each is a
+    /// compare-and-set or idempotent, so several replicas may repair at once.
     /// - Returns: the disputes repaired.
     @discardableResult
     func repair(limit: Int = 1_000) async throws -> Int {
@@ -127,7 +143,11 @@ struct DisputeCore: Sendable {
             let page = try await store.listDisputes(query)
             for dispute in page.disputes {
                 do {
-                    if try await recordInterruptedRuling(dispute) { repaired += 1 }
+                    if try await recordInterruptedRuling(dispute) {
+                        repaired += 1
+                    } else if try await openMissingReviewTicket(dispute) {
+                        repaired += 1
+                    }
                 } catch DomainError.versionConflict {
                     continue   // a ruling or a party moved it meanwhile: the next pass looks again
                 } catch {
@@ -199,7 +219,7 @@ public final class DisputeWorker: Service, Sendable {
     }
 
     /// One repair pass over the disputes being reviewed: a ruling interrupted between its case
-    /// change and its record is recorded.
+    /// change and its record is recorded, a review ticket never opened is opened.
     /// - Returns: the disputes repaired.
     @discardableResult
     public func repair() async -> Int {

@@ -60,30 +60,49 @@ struct DisputeCore: Sendable {
         return true
     }
 
-    /// Stores `after` (a change of `before`, or a new dispute) with its events.
+    /// Stores `after` (a change of `before`, or a new dispute) with its events. When the dispute
+    /// opens or leaves the open statuses, the order's state (维权中) is derived from the order, its
+    /// cases and its other open disputes as read, and the save checks in its transaction that none
+    /// of them moved since (as a case change checks the order's open disputes): a concurrent case
+    /// change on the order makes it derive again, so the last order state on the feed is right.
     /// - Throws: ``DomainError/versionConflict(expected:actual:)`` when the dispute moved;
     ///   ``DomainError/duplicate(message:)`` when a new one's case has a dispute already.
     func commit(_ after: Dispute, before: Dispute?, by actor: Principal) async throws {
         let now = after.updatedAt
-        var events = [ProtoMapping.disputeEvent(after, before: before, by: actor, at: now)]
-        if before?.status.isOpen != after.status.isOpen, let view = try await orderView(after, before: before) {
-            events.append(ProtoMapping.orderStateEvent(view, about: after, by: actor, at: now))
+        let disputeEvent = ProtoMapping.disputeEvent(after, before: before, by: actor, at: now)
+        var attempt = 0
+        while true {
+            attempt += 1
+            var events = [disputeEvent]
+            var basis: EligibilityBasis?
+            if before?.status.isOpen != after.status.isOpen, let derived = try await orderView(after, before: before) {
+                basis = derived.basis
+                if let view = derived.view { events.append(ProtoMapping.orderStateEvent(view, about: after, by: actor, at: now)) }
+            }
+            do {
+                try await store.saveDispute(after, expectedVersion: before?.version ?? 0, events: events, basis: basis)
+                break
+            } catch RepositoryError.eligibilityChanged where attempt < 5 {
+                continue   // a case or another dispute of the order moved meanwhile: derive the order's state again
+            } catch RepositoryError.eligibilityChanged {
+                throw DomainError.stateConflict(message: "order \(after.orderID) kept changing while dispute \(after.id) was saved; retry")
+            }
         }
-        try await store.saveDispute(after, expectedVersion: before?.version ?? 0, events: events)
         if after.ticketID != nil, after.ticketID != before?.ticketID {
             await openReviewTicket(after)
         }
     }
 
-    /// The order's view after the change, nil when the order is unknown or its state stays.
-    func orderView(_ after: Dispute, before: Dispute?) async throws -> AfterSaleDomain.OrderAfterSaleView? {
+    /// The order's view after the change (nil when its state stays) and what it was derived from;
+    /// nil when the order is unknown.
+    func orderView(_ after: Dispute, before: Dispute?) async throws -> (view: AfterSaleDomain.OrderAfterSaleView?, basis: EligibilityBasis)? {
         guard let order = try await store.order(after.orderID) else { return nil }
         let cases = try await store.cases(ofOrder: after.orderID)
         let others = try await store.disputes(ofOrder: after.orderID).filter { $0.id != after.id && $0.status.isOpen }.map(\.id)
         let ledger = try OrderLedger(order: order, cases: cases)
         let viewBefore = AfterSaleDomain.OrderAfterSaleView(ledger, openDisputeIDs: others + (before?.status.isOpen == true ? [after.id] : []))
         let viewAfter = AfterSaleDomain.OrderAfterSaleView(ledger, openDisputeIDs: others + (after.status.isOpen ? [after.id] : []))
-        return viewAfter.differs(from: viewBefore) ? viewAfter : nil
+        return (viewAfter.differs(from: viewBefore) ? viewAfter : nil, EligibilityBasis(order: order, existingCases: cases, openDisputeIDs: others))
     }
 
     /// Opens the dispute's review ticket (once: its id derives from the dispute and the round);

@@ -58,7 +58,8 @@ struct Bootstrap {
             checkpointer,
             DeskWorker(desk: desk),
             StatisticsProjector(store: store, sla: configuration.desk.sla, logger: logger.with(["component": "statistics"])),
-            DisputeWorker(store: store, desk: desk, policy: configuration.disputes, intervalMs: configuration.disputeSweepIntervalMs,
+            DisputeWorker(store: store, desk: desk, personalData: personalData, policy: configuration.disputes,
+                          intervalMs: configuration.disputeSweepIntervalMs,
                           logger: logger.with(["component": "disputes"])),
             ServiceAdapter(name: "rpc-server", start: { try await server.start() }, shutdown: {
                 // Health goes NOT_SERVING first, so load balancers stop sending while calls drain.

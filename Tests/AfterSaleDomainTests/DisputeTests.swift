@@ -343,4 +343,57 @@ struct AbuseControlTests {
         #expect(approved.afterSale.status == .pendingRefund)
         #expect(approved.trace.details.contains("abuse_check=within_limits"))
     }
+
+    @Test("the reviewer of a held refund-only case may refuse it with a reason: the shop's merchant, an agent or the platform; the buyer may then escalate the rejection")
+    func heldRefused() throws {
+        let decision = AbuseDecision(rule: "refund_only_amount", holds: true, details: "refund_only_amount=30000 limit=20000")
+        let held = try AfterSaleCase.open(Fixture.application(.refundOnly, [("l-3", 1)]), number: Fixture.number(1),
+                                          order: Fixture.order(status: .paid), existingCases: [], catalog: .standard, by: Fixture.buyer,
+                                          at: Fixture.now, abuse: decision)
+        #expect(Transitions.availableActions(kind: .refundOnly, status: .pendingReview).contains(.reject))
+        for reviewer in [Fixture.merchant, Fixture.agent, Fixture.platform] {
+            let refused = try held.then(.reject(reason: "the parcel was signed for"), by: reviewer)
+            #expect(refused.afterSale.status == .rejected)
+            #expect(refused.afterSale.rejectionReason == "the parcel was signed for")
+            #expect(refused.afterSale.finishedAt == Fixture.now)
+            #expect(refused.refundRequest == nil)
+            #expect(refused.entries.last?.step == .reject)
+            #expect(refused.entries.last?.actor == reviewer)
+        }
+        // A reason is required; the buyer, another shop and the system may not refuse it.
+        #expect(throws: DomainError.invalidArgument(field: "rejection_reason", message: "must not be empty")) {
+            try held.then(.reject(reason: ""), by: Fixture.agent)
+        }
+        for stranger in [Fixture.buyer, Fixture.otherMerchant, Principal.system("timer")] {
+            let error = #expect(throws: DomainError.self) { try held.then(.reject(reason: "no"), by: stranger) }
+            guard case .permissionDenied = error else {
+                Issue.record("\(stranger) refused a held case: \(String(describing: error))")
+                continue
+            }
+        }
+        // Agents and the platform refuse only held refund-only cases: the merchant reviews the other kinds.
+        let returnCase = try Fixture.open(.returnAndRefund, [("l-2", 1)])
+        for support in [Fixture.agent, Fixture.platform] {
+            let error = #expect(throws: DomainError.self) { try returnCase.then(.reject(reason: "no"), by: support) }
+            #expect(error == .permissionDenied(.roleNotAllowed(principal: support, action: "reject", allowed: [.merchant])))
+        }
+        #expect(ActionKind.reject.allowedRoles(on: .refundOnly) == [.merchant, .agent, .platform])
+        #expect(ActionKind.reject.allowedRoles(on: .exchange) == [.merchant])
+        #expect(ActionKind.reject.rolesOnAnyKind == [.merchant, .agent, .platform])
+        // An approved refund-only case (money moving) may not be rejected.
+        let approved = try Fixture.open(.refundOnly, [("l-3", 1)])
+        #expect(approved.afterSale.status == .pendingRefund)
+        #expect(throws: DomainError.self) { try approved.then(.reject(reason: "no"), by: Fixture.merchant) }
+        // The refusal is a rejection like any other: the buyer escalates it within the window, and a
+        // ruling for the buyer reopens it with a refund.
+        let refused = try held.then(.reject(reason: "the parcel was signed for"), by: Fixture.agent).afterSale
+        let dispute = try Dispute.open(refused, grounds: .afterRejection, statement: "never received it", evidence: [],
+                                       by: Fixture.buyer, at: Fixture.now.adding(milliseconds: DisputeTests.day))
+        #expect(dispute.status == .awaitingMerchant)
+        #expect(dispute.caseStatusAtOpening == .rejected)
+        let reopened = try decide(refused, .arbitrationRefund(amount: refused.amounts.computed, disputeID: dispute.id, ruling: "not delivered"),
+                                  by: Fixture.platform, at: Fixture.now.adding(milliseconds: 2 * DisputeTests.day))
+        #expect(reopened.afterSale.status == .pendingRefund)
+        #expect(reopened.refundRequest?.amount == refused.amounts.computed)
+    }
 }

@@ -16,7 +16,7 @@ private let expectedTable: [ActionKind: [AfterSaleKind: [CaseStatus: CaseStatus]
     }
     add(.autoApprove, goodsKinds, [.pendingReview: .awaitingReturn])
     add(.approve, goodsKinds, [.pendingReview: .awaitingReturn])
-    add(.reject, goodsKinds, [.pendingReview: .rejected])
+    add(.reject, AfterSaleKind.allCases, [.pendingReview: .rejected])   // refund-only: when abuse control held it
     add(.shipReturn, goodsKinds, [.awaitingReturn: .returnShipped])
     add(.bookPickup, goodsKinds, [.awaitingReturn: .returnShipped])
     add(.recordTracking, goodsKinds, [.returnShipped: .returnShipped, .awaitingReceipt: .awaitingReceipt])
@@ -38,7 +38,7 @@ private let expectedTable: [ActionKind: [AfterSaleKind: [CaseStatus: CaseStatus]
         add(.arbitrationRefund, [kind], Dictionary(uniqueKeysWithValues: statuses.map { ($0, .pendingRefund) }))
     }
     // Arbitration may reopen a rejection, and a completed exchange or repair (goods the buyer kept).
-    add(.arbitrationRefund, goodsKinds, [.rejected: .pendingRefund])
+    add(.arbitrationRefund, AfterSaleKind.allCases, [.rejected: .pendingRefund])
     add(.arbitrationRefund, [.exchange, .repair], [.completed: .pendingRefund])
     return table
 }()
@@ -79,7 +79,7 @@ struct TransitionTableTests {
     func terminalIsFinal() {
         for kind in AfterSaleKind.allCases {
             for status in CaseStatus.allCases where status.isTerminal {
-                let reopenable = (status == .rejected && kind.returnsGoods) || (status == .completed && (kind == .exchange || kind == .repair))
+                let reopenable = status == .rejected || (status == .completed && (kind == .exchange || kind == .repair))
                 #expect(Transitions.availableActions(kind: kind, status: status) == (reopenable ? [.arbitrationRefund] : []), "\(kind) \(status)")
                 let afterSale = Fixture.forcing(Self.baseCases[kind]!, into: status)
                 for action in ActionKind.allCases where !(reopenable && action == .arbitrationRefund) {

@@ -1,6 +1,6 @@
 import AfterSaleDomain
 import AfterSaleProto
-import AfterSaleServices
+@testable import AfterSaleServices
 import AfterSaleStorage
 import RPCServer
 import RPCWire
@@ -149,6 +149,104 @@ struct DisputeServiceTests {
         #expect(try await f.store.dispute(opened.disputeId)?.status == .final)
     }
 
+    @Test("a ruling interrupted between its case change and its record is recorded by the dispute worker as it was made; the refund is paid once")
+    func interruptedRuling() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        let opened = try await Self.open(f, number)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let current = try #require(try await f.store.dispute(opened.disputeId))
+        #expect(current.status == .underReview)
+        let caseNumber = try CaseNumber(parsing: number)
+        let afterSale = try #require(try await f.store.afterSale(caseNumber))
+        // RuleDispute's first step alone, as when the process dies before the second: the case is
+        // refunded under the dispute's key, the dispute is still under review.
+        let intended = try #require(try current.rule(.mediated, amount: .cny(2_500), reason: "half: the box was opened", refundID: nil,
+                                                     by: .agent("a-judge"), at: f.clock.now()).ruling)
+        let caller = try Self.ctx(Disputes.ruleDispute.info, .agent("a-judge")).caller
+        let made = try await f.disputes.applyToCase(current, afterSale: afterSale, ruling: intended, by: caller)
+        let refundID = try #require(made.refundID)
+        #expect(try await f.store.dispute(opened.disputeId)?.status == .underReview)
+        #expect(try await f.store.afterSale(caseNumber)?.status == .pendingRefund)
+        // No deadline is due; the repair pass records the ruling as it was made, once.
+        f.clock.advance(milliseconds: 5_000)
+        #expect(await f.disputeWorker.sweep() == 0)
+        #expect(await f.disputeWorker.repair() == 1)
+        #expect(await f.disputeWorker.repair() == 0)
+        let ruled = try #require(try await f.store.dispute(opened.disputeId))
+        #expect(ruled.status == .ruled)
+        let ruling = try #require(ruled.ruling)
+        #expect(ruling.outcome == .mediated)
+        #expect(ruling.amount == .cny(2_500))
+        #expect(ruling.refundID == refundID)
+        #expect(ruling.ruledBy == .agent("a-judge"))
+        #expect(ruling.reason == "half: the box was opened")
+        #expect(ruled.appealDueAt == f.clock.now().adding(milliseconds: 3 * Self.day))
+        #expect(try await Self.events(f).last { $0.eventType == .disputeRuled }?.actorId == "a-judge")
+        // The same ruling again answers with it; another is refused; the money moved once.
+        #expect(try await Self.rule(f, opened.disputeId, .mediated, amount: 2_500).ruling?.refundId == refundID)
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000) } == .failedPrecondition)
+        #expect(try await f.store.refund(of: caseNumber)?.id == refundID)
+        #expect(try await f.store.refund(of: caseNumber)?.amount == .cny(2_500))
+        #expect(try await f.store.afterSale(caseNumber)?.timeline.filter { $0.step == .arbitrationRefund }.count == 1)
+    }
+
+    @Test("a ruling interrupted between its steps is recorded by a retry of RuleDispute too, even another's: as it was made, never a second refund")
+    func interruptedRulingRetried() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        let opened = try await Self.open(f, number)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let current = try #require(try await f.store.dispute(opened.disputeId))
+        let caseNumber = try CaseNumber(parsing: number)
+        let afterSale = try #require(try await f.store.afterSale(caseNumber))
+        let intended = try #require(try current.rule(.forBuyer, amount: .cny(3_000), reason: "new goods", refundID: nil, by: Self.platform,
+                                                     at: f.clock.now()).ruling)
+        let made = try await f.disputes.applyToCase(current, afterSale: afterSale, ruling: intended,
+                                                    by: try Self.ctx(Disputes.ruleDispute.info, Self.platform).caller)
+        // A different ruling finds the case changed for this one, and is refused.
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forMerchant) } == .failedPrecondition)
+        #expect(await Self.code { _ = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 2_000) } == .failedPrecondition)
+        #expect(try await f.store.dispute(opened.disputeId)?.status == .underReview)
+        let ruled = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000, as: .platform("p-2"))
+        #expect(ruled.status == .ruled)
+        #expect(ruled.ruling?.refundId == made.refundID)
+        #expect(ruled.ruling?.ruledById == Self.platform.id)
+        #expect(await f.disputeWorker.repair() == 0)
+        #expect(try await f.store.refund(of: caseNumber)?.id == made.refundID)
+    }
+
+    @Test("a review ticket never opened after its dispute's save (the process died) is opened by the dispute worker's repair pass, once; on appeal too")
+    func missingReviewTicket() async throws {
+        let f = Self.fixture()
+        let number = try await Self.rejectedCase(f)
+        let opened = try await Self.open(f, number)
+        // The merchant's response is saved (under review, naming its ticket), but the ticket is never opened.
+        let current = try #require(try await f.store.dispute(opened.disputeId))
+        let reviewed = try current.statement("视频显示已穿过", evidence: [], by: Self.merchant, at: f.clock.now())
+        try await f.store.saveDispute(reviewed, expectedVersion: current.version, events: [])
+        let ticketID = try #require(reviewed.ticketID)
+        #expect(ticketID == "TK" + opened.disputeId)
+        #expect(try await f.store.ticket(ticketID) == nil)
+        #expect(await f.disputeWorker.repair() == 1)
+        let ticket = try #require(try await f.store.ticket(ticketID))
+        #expect(ticket.requirement.required == ["arbitration"])
+        #expect(ticket.caseNumber == reviewed.caseNumber)
+        #expect(await f.disputeWorker.repair() == 0)
+        #expect(try await f.store.dispute(opened.disputeId)?.version == reviewed.version)
+        // The appeal's ticket likewise.
+        _ = try await Self.rule(f, opened.disputeId, .forBuyer, amount: 3_000)
+        let ruled = try #require(try await f.store.dispute(opened.disputeId))
+        let appealed = try ruled.appeal("the buyer wore them", evidence: [], by: Self.merchant, at: f.clock.now())
+        try await f.store.saveDispute(appealed, expectedVersion: ruled.version, events: [])
+        #expect(appealed.ticketID == "TK" + opened.disputeId + "A")
+        #expect(await f.disputeWorker.repair() == 1)
+        #expect(try await f.store.ticket("TK" + opened.disputeId + "A")?.priority == .high)
+        #expect(await f.disputeWorker.repair() == 0)
+    }
+
     @Test("a buyer escalates only within the window, once per case; another buyer's case is not found")
     func openingRules() async throws {
         let f = Self.fixture()
@@ -227,6 +325,59 @@ struct DisputeServiceTests {
         let forced = try await service.forceRefund(force, context: Self.ctx(AfterSaleService.forceRefund.info, Self.platform))
         #expect(forced.afterSale?.status == .pendingRefund)
         #expect(try await f.store.refund(of: number) != nil)
+    }
+
+    @Test("a held refund-only case is refused through ReviewAfterSale REJECT by the agent reviewing it, or the merchant; the buyer escalates the rejection and a ruling refunds it")
+    func heldCaseRefused() async throws {
+        let f = Self.fixture()
+        try await f.store.saveOrder(StorageFixture.order(status: .paid))
+        var service = f.afterSale
+        service.abuse = AbuseLimits(maximumRefundOnlyCases: 1, maximumRefundOnlyMinorUnits: 0, maximumDisputeLossPercent: 100)
+        service.desk = f.desk
+        _ = try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-1"))
+        let held = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-2")).afterSale)
+        let other = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-3")).afterSale)
+        #expect(held.status == .pendingReview && other.status == .pendingReview)
+        // The agent reviewing them takes both manual-review tickets (none is left in the queue for others to see).
+        _ = try await DeskServiceTests.agent(f, "a-risk", online: false)
+        for number in [held.caseNumber, other.caseNumber] {
+            var take = TakeTicketRequest()
+            take.ticketId = "TKAB" + number.filter(\.isNumber)
+            let taken = try await f.serviceDesk.takeTicket(take, context: Self.ctx(ServiceDesk.takeTicket.info, .agent("a-risk")))
+            #expect(taken.ticket?.assignee == "a-risk")
+        }
+        func reject(_ number: String, reason: String = "signed for by the buyer: see the courier's photo", as principal: Principal) async throws
+            -> AfterSaleProto.AfterSaleCase {
+            var review = ReviewAfterSaleRequest()
+            review.caseNumber = number
+            review.decision = .reject
+            review.rejectionReason = reason
+            return try #require(try await service.reviewAfterSale(review, context: Self.ctx(AfterSaleService.reviewAfterSale.info, principal)).afterSale)
+        }
+        // The buyer may not refuse it; a reason is required; an agent without a ticket of the case does not see it.
+        #expect(await Self.code { _ = try await reject(held.caseNumber, as: Self.buyer) } == .permissionDenied)
+        #expect(await Self.code { _ = try await reject(held.caseNumber, reason: "", as: .agent("a-risk")) } == .invalidArgument)
+        #expect(await Self.code { _ = try await reject(held.caseNumber, as: .agent("a-nobody")) } == .notFound)
+        let refused = try await reject(held.caseNumber, as: .agent("a-risk"))
+        #expect(refused.status == .rejected)
+        #expect(refused.rejectionReason == "signed for by the buyer: see the courier's photo")
+        let number = try CaseNumber(parsing: held.caseNumber)
+        #expect(try await f.store.refund(of: number) == nil)
+        #expect(try await f.store.afterSale(number)?.timeline.last?.actor == .agent("a-risk"))
+        #expect(try await Self.events(f).contains { $0.eventType == .caseRejected && $0.caseNumber == held.caseNumber })
+        // The shop's merchant may refuse the other held case too.
+        #expect(try await reject(other.caseNumber, as: Self.merchant).status == .rejected)
+        // The buyer escalates the refusal like any rejection; a ruling for the buyer reopens it with a refund.
+        let dispute = try await Self.open(f, held.caseNumber)
+        #expect(dispute.grounds == .afterRejection)
+        #expect(dispute.status == .awaitingMerchant)
+        f.clock.advance(milliseconds: 2 * Self.day)
+        #expect(await f.disputeWorker.sweep() == 1)
+        let ruled = try await Self.rule(f, dispute.disputeId, .forBuyer)
+        #expect(ruled.status == .ruled)
+        let refund = try #require(try await f.store.refund(of: number))
+        #expect(refund.id == ruled.ruling?.refundId)
+        #expect(try await f.store.afterSale(number)?.status == .pendingRefund)
     }
 
     @Test("the platform steps in on an open case whose merchant is overdue: a ruling for the merchant closes the case")

@@ -53,7 +53,7 @@ struct ServiceFixture {
         DisputesProvider(store: store, desk: desk, timers: timers, personalData: personalData, clock: clock, policy: policy, disputes: disputePolicy)
     }
     /// The dispute worker, stepped by the test with ``DisputeWorker/sweep()``.
-    var disputeWorker: DisputeWorker { DisputeWorker(store: store, desk: desk, clock: clock, policy: disputePolicy) }
+    var disputeWorker: DisputeWorker { DisputeWorker(store: store, desk: desk, personalData: personalData, clock: clock, policy: disputePolicy) }
     var timerControls: TimersProvider { TimersProvider(store: store, timers: timers, personalData: personalData, clock: clock, policy: policy) }
     /// The timer worker, stepped by the test with ``TimerWorker/sweep()`` (no pacing).
     var timerWorker: TimerWorker {

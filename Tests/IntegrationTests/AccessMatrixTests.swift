@@ -51,6 +51,10 @@ extension Integration {
                             try await f.upsert(TestOrder.single(order, buyer: "b-1"))
                             payload = Requests.create(order: order, kind: .refundOnly, reason: "no_longer_wanted",
                                                       lines: [("l-1", 1)]).serializedBytes()
+                        } else if path == AfterSaleService.reviewAfterSale.path, role == .agent || role == .platform {
+                            // Agents and the platform only refuse a held refund-only case (§13.17): a REJECT of
+                            // the refund-only case, which is not held (FAILED_PRECONDITION, not PERMISSION_DENIED).
+                            payload = try Self.encode(path, #"{"caseNumber": "\#(refunded.caseNumber)", "decision": "REVIEW_DECISION_REJECT", "rejectionReason": "abuse"}"#)
                         } else {
                             payload = try Self.request(path, caseNumber: returnCase.caseNumber, orderID: "o-acl", refundID: refundID)
                         }
@@ -125,6 +129,11 @@ extension Integration {
             default:
                 json = "{}"
             }
+            return try encode(path, json)
+        }
+
+        /// `json` as the bytes of `path`'s request message.
+        static func encode(_ path: String, _ json: String) throws -> [UInt8] {
             guard let method = ServiceHost.businessMethods.first(where: { $0.path == path }),
                   let descriptor = DescriptorIndex.message(named: method.requestType) else {
                 throw TimedOut(what: "the request type of \(path)")

@@ -2,6 +2,7 @@ import AfterSaleClient
 import AfterSaleProto
 import Foundation
 import Glibc
+import ProtoRuntime
 import Testing
 
 extension Integration {
@@ -226,6 +227,64 @@ extension Integration {
             // Nobody listens any more.
             let down = try await ChildProcess.run(ctl, ["--server", target, "list"])
             #expect(down.status == 3, "unreachable server: \(down)")
+        }
+
+        @Test("aftersalectl's dispute shortcuts: a buyer opens a dispute on a rejected case, lists it, the merchant responds, the platform shows and rules it")
+        func disputeShortcuts() async throws {
+            let daemon = try Self.require("aftersaled")
+            let ctl = try Self.require("aftersalectl")
+            let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("aftersale-it-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            defer { try? FileManager.default.removeItem(at: dataDir) }
+            let server = try ChildProcess(daemon, ["--listen", "127.0.0.1:0", "--data-dir", dataDir.path, "--log-level", "warning"])
+            defer { if server.process.isRunning { server.signal(SIGKILL) } }
+            let ready = try #require(await server.waitForLine(containing: "aftersaled ready", timeout: .seconds(10)), "\(server.stderr)")
+            let port = try #require(Self.port(fromReadyLine: ready))
+            func ctlAs(_ who: String, _ arguments: [String], key: String? = nil) async throws -> (status: Int32?, stdout: String, stderr: String) {
+                try await ChildProcess.run(ctl, ["--server", "127.0.0.1:\(port)", "--data-dir", dataDir.path, "--as", who]
+                                           + (key.map { ["-H", "idempotency-key=\($0)"] } ?? []) + arguments)
+            }
+            func json(_ message: some ProtoMessage) throws -> String {
+                try ProtoJSON.decode(message.serializedBytes(), as: try #require(DescriptorIndex.message(named: type(of: message).protoName)))
+            }
+            // A return case, rejected by the merchant (through `call`).
+            let upserted = try await ctlAs("system:order-system", ["call", "aftersale.v1.OrderBridge/UpsertOrder",
+                                                                    try json(TestOrder(id: "o-ctl", status: .delivered).upsertRequest())])
+            #expect(upserted.status == 0, "\(upserted)")
+            let created = try await ctlAs("buyer:b-1", ["call", "aftersale.v1.AfterSaleService/CreateAfterSale",
+                                                        try json(Requests.create(order: "o-ctl", kind: .returnAndRefund, reason: "no_reason_7_days",
+                                                                                 lines: [("l-3", 1)]))], key: "ctl-dispute-1")
+            #expect(created.status == 0, "\(created)")
+            let number = try #require(created.stdout.firstMatch(of: /"caseNumber": "(AS\d+)"/)?.1).description
+            let rejected = try await ctlAs("merchant:s-1", ["call", "aftersale.v1.AfterSaleService/ReviewAfterSale",
+                                                            #"{"caseNumber": "\#(number)", "decision": "REVIEW_DECISION_REJECT", "rejectionReason": "worn"}"#])
+            #expect(rejected.status == 0, "\(rejected)")
+            // The shortcuts.
+            let opened = try await ctlAs("buyer:b-1", ["dispute", "open", number, "--grounds", "after_rejection", "--statement", "全新未穿"])
+            #expect(opened.status == 0, "\(opened)")
+            let id = "DP" + number.filter(\.isNumber)
+            #expect(opened.stdout.contains(#""disputeId": "\#(id)""#) && opened.stdout.contains("DISPUTE_STATUS_AWAITING_MERCHANT"), "\(opened.stdout)")
+            let listed = try await ctlAs("buyer:b-1", ["dispute", "list", "--status", "awaiting_merchant"])
+            #expect(listed.status == 0, "\(listed)")
+            let lines = listed.stdout.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("DISPUTE") == true && lines.count == 2, "\(listed.stdout)")
+            #expect(lines.last?.contains(id) == true && lines.last?.contains("awaiting_merchant  after_rejection") == true, "\(listed.stdout)")
+            let none = try await ctlAs("merchant:s-1", ["dispute", "list", "--status", "final"])
+            #expect(none.status == 0 && none.stdout.split(separator: "\n").count == 1, "\(none)")
+            let responded = try await ctlAs("merchant:s-1", ["dispute", "respond", id, "--text", "视频显示已穿过"])
+            #expect(responded.status == 0 && responded.stdout.contains("DISPUTE_STATUS_UNDER_REVIEW"), "\(responded)")
+            let shown = try await ctlAs("platform:p-1", ["dispute", "show", id])
+            #expect(shown.status == 0 && shown.stdout.contains("merchant_responded") && shown.stdout.contains(#""ticketId": "TK\#(id)""#), "\(shown)")
+            let ruled = try await ctlAs("platform:p-1", ["dispute", "rule", id, "--outcome", "for_buyer", "--amount", "900", "--reason", "new goods"])
+            #expect(ruled.status == 0 && ruled.stdout.contains("DISPUTE_STATUS_RULED") && ruled.stdout.contains(#""refundId": "RF"#), "\(ruled)")
+            // Refusals keep the CLI's exit codes: a status is 1, bad usage 2.
+            let buyerRules = try await ctlAs("buyer:b-1", ["dispute", "rule", id, "--outcome", "for_buyer", "--reason", "mine"])
+            #expect(buyerRules.status == 1 && buyerRules.stderr.contains("PERMISSION_DENIED"), "\(buyerRules)")
+            let noOutcome = try await ctlAs("platform:p-1", ["dispute", "rule", id, "--reason", "x"])
+            #expect(noOutcome.status == 2 && noOutcome.stderr.contains("--outcome"), "\(noOutcome)")
+            let badGrounds = try await ctlAs("buyer:b-1", ["dispute", "open", number, "--grounds", "bored", "--statement", "x"])
+            #expect(badGrounds.status == 2 && badGrounds.stderr.contains("after_rejection, merchant_overdue, guarantee"), "\(badGrounds)")
+            let noSubcommand = try await ctlAs("buyer:b-1", ["dispute"])
+            #expect(noSubcommand.status == 2, "\(noSubcommand)")
         }
 
         @Test("aftersalectl rejects bad usage with exit status 2, and aftersaled rejects unknown options")

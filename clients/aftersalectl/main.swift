@@ -28,6 +28,15 @@ usage: aftersalectl [--server HOST:PORT] [--timeout SECONDS] [-H key=value]... [
                                statistics (GetStatistics) as tables, or as CSV (one row per group, then the total)
   audit key --key-file PEM [--origin NAME]
                                print the verifier key of a checkpoint signing key (origin default aftersale.local/audit)
+  dispute open CASE --grounds after_rejection|merchant_overdue|guarantee --statement TEXT
+  dispute list [--status STATUS]... [--buyer ID] [--shop ID] [--page-size N] [--page-token TOKEN]
+  dispute show DISPUTE_ID
+  dispute respond DISPUTE_ID --text TEXT
+  dispute rule DISPUTE_ID --outcome for_buyer|for_merchant|mediated --reason TEXT [--amount MINOR_UNITS [--currency CNY]]
+                               disputes (维权, aftersale.v1.Disputes) without writing JSON: open one on a case, list
+                               them (a line each: id, case, status, grounds, next deadline), show one, make a party's
+                               statement (SubmitStatement), rule (RuleDispute); the others print the dispute as JSON.
+                               Evidence, evidence requests and appeals: `call` aftersale.v1.Disputes/...
 Calling as someone: --as ROLE:ID mints a short-lived (5 minute) token with the development key that
 aftersaled made in its data directory (--data-dir, default ./data: dev-keys/dev-signing-key.pem).
 ROLE is buyer, merchant, agent, platform or system; a merchant's ID is its shop (merchant:s-1); an
@@ -344,8 +353,121 @@ case "stats":
         printStatusError(error)
     }
 
+case "dispute":
+    await disputeCommand(words.dropFirst())
+
 case nil:
     exitWith(2, "no command\n\(usage)")
 default:
     exitWith(2, "unknown command '\(words[0])'\n\(usage)")
+}
+
+// MARK: - dispute
+
+/// The value of an enum flag: `value` in lower snake case names the case whose wire name is
+/// `prefix` + its upper case (`after_rejection` → `DISPUTE_GROUNDS_AFTER_REJECTION`).
+func enumFlag<E: CaseIterable & CustomStringConvertible & Equatable>(_ value: String, _ type: E.Type, prefix: String,
+                                                                     flag: String) -> E {
+    guard let found = E.allCases.first(where: { $0.description == prefix + value.uppercased() && !$0.description.hasSuffix("_UNSPECIFIED") })
+    else {
+        let names = E.allCases.map(\.description).filter { !$0.hasSuffix("_UNSPECIFIED") }
+            .map { $0.dropFirst(prefix.count).lowercased() }
+        exitWith(2, "\(flag): one of \(names.joined(separator: ", "))")
+    }
+    return found
+}
+
+/// Prints `message` as JSON (the form `call` prints).
+func printJSON<M: ProtoMessage>(_ message: M) {
+    guard let type = DescriptorIndex.message(named: M.protoName) else { exitWith(2, "this aftersalectl does not know \(M.protoName); rebuild it") }
+    do { print(try ProtoJSON.decode(message.serializedBytes(), as: type)) } catch { exitWith(1, "cannot print the response: \(error)") }
+}
+
+/// A date for the dispute list: UTC, to the minute; "-" for none.
+func minuteText(_ unixMs: Int64) -> String {
+    guard unixMs > 0 else { return "-" }
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm'Z'"
+    return formatter.string(from: Date(timeIntervalSince1970: Double(unixMs) / 1000))
+}
+
+/// `dispute open|list|show|respond|rule`: shortcuts for aftersale.v1.Disputes.
+func disputeCommand(_ words: ArraySlice<String>) async {
+    let rest = words.dropFirst()
+    /// The one positional argument after the subcommand (a flag's value is not one).
+    func positional(_ what: String) -> String {
+        var args = rest
+        var found: [String] = []
+        while let word = args.popFirst() {
+            if word.hasPrefix("--") { _ = args.popFirst() } else { found.append(word) }
+        }
+        guard found.count == 1, let value = found.first else { exitWith(2, "dispute \(words.first ?? "") needs one \(what)\n\(usage)") }
+        return value
+    }
+    func required(_ flag: String) -> String {
+        guard let value = flagValues(flag, in: rest).last, !value.isEmpty else { exitWith(2, "dispute \(words.first ?? "") needs \(flag)") }
+        return value
+    }
+    do {
+        switch words.first {
+        case "open":
+            var request = OpenDisputeRequest()
+            request.caseNumber = positional("CASE")
+            request.grounds = enumFlag(required("--grounds"), DisputeGrounds.self, prefix: "DISPUTE_GROUNDS_", flag: "--grounds")
+            request.statement = required("--statement")
+            printJSON(try await client.disputes.openDispute(request, options: options))
+        case "list":
+            var request = ListDisputesRequest()
+            request.statuses = flagValues("--status", in: rest).map {
+                enumFlag($0, DisputeStatus.self, prefix: "DISPUTE_STATUS_", flag: "--status")
+            }
+            request.buyerId = flagValues("--buyer", in: rest).last ?? ""
+            request.shopId = flagValues("--shop", in: rest).last ?? ""
+            if let size = flagValues("--page-size", in: rest).last {
+                guard let n = Int32(size), n > 0 else { exitWith(2, "--page-size needs a positive number") }
+                request.pageSize = n
+            }
+            request.pageToken = flagValues("--page-token", in: rest).last ?? ""
+            let response = try await client.disputes.listDisputes(request, options: options)
+            let rows = [["DISPUTE", "CASE", "STATUS", "GROUNDS", "NEXT DEADLINE"]] + response.disputes.map { d in
+                [d.disputeId, d.caseNumber, d.status.description.replacingOccurrences(of: "DISPUTE_STATUS_", with: "").lowercased(),
+                 d.grounds.description.replacingOccurrences(of: "DISPUTE_GROUNDS_", with: "").lowercased(), minuteText(d.nextDeadlineUnixMs)]
+            }
+            let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    .trimmingCharacters(in: .whitespaces))
+            }
+            if !response.nextPageToken.isEmpty { print("next page: --page-token \(response.nextPageToken)") }
+        case "show":
+            var request = GetDisputeRequest()
+            request.disputeId = positional("DISPUTE_ID")
+            printJSON(try await client.disputes.getDispute(request, options: options))
+        case "respond":
+            var request = SubmitStatementRequest()
+            request.disputeId = positional("DISPUTE_ID")
+            request.text = required("--text")
+            printJSON(try await client.disputes.submitStatement(request, options: options))
+        case "rule":
+            var request = RuleDisputeRequest()
+            request.disputeId = positional("DISPUTE_ID")
+            request.outcome = enumFlag(required("--outcome"), DisputeOutcome.self, prefix: "DISPUTE_OUTCOME_", flag: "--outcome")
+            request.reason = required("--reason")
+            if let amount = flagValues("--amount", in: rest).last {
+                guard let minor = Int64(amount), minor >= 0 else { exitWith(2, "--amount needs a number of minor units") }
+                var money = Money()
+                money.amountMinor = minor
+                money.currency = flagValues("--currency", in: rest).last ?? "CNY"
+                request.amount = money
+            }
+            printJSON(try await client.disputes.ruleDispute(request, options: options))
+        default:
+            exitWith(2, "dispute needs open, list, show, respond or rule\n\(usage)")
+        }
+    } catch {
+        if error.code == .unavailable { exitWith(3, "\(error)") }
+        printStatusError(error)
+    }
 }

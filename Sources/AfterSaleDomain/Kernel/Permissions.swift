@@ -1,13 +1,14 @@
 /// Who may do what (权限): roles per action, and ownership of cases by buyers and shops.
 public enum Permissions {
     /// Checks that `principal` may take `action` on `afterSale`: a well-formed principal, a role the
-    /// action allows, and for buyers their own case, for merchants their own shop's case.
+    /// action allows on the case's kind (``ActionKind/allowedRoles(on:)``), and for buyers their own case, for merchants their own shop's case.
     /// Agents, the platform and systems may act on any case.
     /// - Throws: ``DomainError/permissionDenied(_:)`` or ``DomainError/invalidArgument(field:message:)``.
     public static func authorize(_ principal: Principal, _ action: ActionKind, on afterSale: AfterSaleCase) throws(DomainError) {
         try principal.validate()
-        guard action.allowedRoles.contains(principal.role) else {
-            throw .permissionDenied(.roleNotAllowed(principal: principal, action: action.verb, allowed: action.allowedRoles))
+        let allowed = action.allowedRoles(on: afterSale.kind)
+        guard allowed.contains(principal.role) else {
+            throw .permissionDenied(.roleNotAllowed(principal: principal, action: action.verb, allowed: allowed))
         }
         try requireOwnership(principal, of: afterSale)
     }

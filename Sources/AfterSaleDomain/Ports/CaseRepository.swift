@@ -97,21 +97,37 @@ public struct EligibilityBasis: Sendable, Hashable {
     public var orderVersion: Int64
     /// Every case on the order it counted, with the version it read.
     public var caseVersions: [CaseNumber: Int64]
+    /// The open disputes (``DisputeStatus/isOpen``) about the order's cases it read, when the
+    /// decision derived the order's 维权中 from them (nil: not checked). A dispute saved with the
+    /// basis is left out on both sides: it is the one changing.
+    public var openDisputeIDs: Set<String>?
 
     /// Creates a basis from its parts.
-    public init(orderID: String, orderVersion: Int64, caseVersions: [CaseNumber: Int64]) {
+    public init(orderID: String, orderVersion: Int64, caseVersions: [CaseNumber: Int64], openDisputeIDs: Set<String>? = nil) {
         self.orderID = orderID
         self.orderVersion = orderVersion
         self.caseVersions = caseVersions
+        self.openDisputeIDs = openDisputeIDs
     }
 
-    /// The basis of a decision that read `order` and `existingCases`.
-    public init(order: OrderSnapshot, existingCases: [AfterSaleCase]) {
+    /// The basis of a decision that read `order` and `existingCases` (and `openDisputeIDs`, when given).
+    public init(order: OrderSnapshot, existingCases: [AfterSaleCase], openDisputeIDs: [String]? = nil) {
         orderID = order.id
         orderVersion = order.version
         caseVersions = Dictionary(existingCases.filter { $0.orderID == order.id }.map { ($0.number, $0.version) },
                                   uniquingKeysWith: { first, _ in first })
+        self.openDisputeIDs = openDisputeIDs.map(Set.init)
     }
+
+    /// True when `stored`, the open disputes of the order now (the one being saved, `saving`, left
+    /// out), are the ones the decision read.
+    public func openDisputesMatch(_ stored: [String], saving: String?) -> Bool {
+        guard let openDisputeIDs else { return true }
+        return Set(stored.filter { $0 != saving }) == openDisputeIDs.subtracting(saving.map { [$0] } ?? [])
+    }
+
+    /// The stored names of the statuses a dispute is open in (for the stores' queries).
+    public static let openDisputeStatuses: [String] = DisputeStatus.allCases.filter(\.isOpen).map(\.rawValue).sorted()
 }
 
 /// What ``CaseRepository/creationContext(orderID:idempotency:)`` read.

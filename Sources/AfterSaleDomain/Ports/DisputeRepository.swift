@@ -16,10 +16,20 @@ public protocol DisputeRepository: Sendable {
     /// earliest first.
     func disputesDue(at now: Timestamp, limit: Int) async throws -> [Dispute]
 
-    /// Stores `dispute` (new when `expectedVersion` is 0) and appends `events`, all or nothing.
+    /// Stores `dispute` (new when `expectedVersion` is 0) and appends `events`, all or nothing;
+    /// with a `basis`, only while the order, its cases and its other open disputes are as the
+    /// events' order state was derived from (checked in the same transaction).
     /// - Throws: ``DomainError/duplicate(message:)`` when a new dispute's id exists (one per case);
-    ///   ``DomainError/versionConflict(expected:actual:)`` when the stored dispute moved.
-    func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent]) async throws
+    ///   ``DomainError/versionConflict(expected:actual:)`` when the stored dispute moved;
+    ///   ``RepositoryError/eligibilityChanged(orderID:)`` when the basis moved: derive again.
+    func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent], basis: EligibilityBasis?) async throws
+}
+
+extension DisputeRepository {
+    /// Stores `dispute` with `events`, without a basis (the events derive nothing from the order).
+    public func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent]) async throws {
+        try await saveDispute(dispute, expectedVersion: expectedVersion, events: events, basis: nil)
+    }
 }
 
 /// Which disputes to list.

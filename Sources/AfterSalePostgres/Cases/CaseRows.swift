@@ -182,7 +182,10 @@ enum CaseRows {
     /// of the order waits) and shares its cases (`FOR SHARE`: a concurrent transition of one of them
     /// waits for this transaction, or this one sees its new version), so what was checked cannot
     /// change before the commit.
-    static func check(_ basis: EligibilityBasis, on connection: PostgresConnection) throws {
+    /// The order's open disputes (other than `dispute`, being saved) are read under the order's
+    /// lock too: a dispute saved with a basis takes it first (``check(_:on:saving:)`` from
+    /// `saveDispute`), so a case change and a dispute change on one order never both pass.
+    static func check(_ basis: EligibilityBasis, on connection: PostgresConnection, saving dispute: String? = nil) throws {
         let orderVersion = try connection.queryOne("SELECT version FROM orders WHERE order_id = $1 FOR UPDATE",
                                                    .text(basis.orderID)) { try $0.int64(0) }
         let stored = try connection.query("SELECT id, version FROM cases WHERE order_id = $1 FOR SHARE", .text(basis.orderID)) {
@@ -191,6 +194,13 @@ enum CaseRows {
         let expected = Dictionary(basis.caseVersions.map { (CaseKey.id(of: $0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
         guard orderVersion == basis.orderVersion, Dictionary(stored, uniquingKeysWith: { first, _ in first }) == expected else {
             throw RepositoryError.eligibilityChanged(orderID: basis.orderID)
+        }
+        if basis.openDisputeIDs != nil {
+            let open = try connection.query("SELECT dispute_id FROM disputes WHERE order_id = $1 AND status = ANY($2::text[])",
+                                            .text(basis.orderID), .text("{" + EligibilityBasis.openDisputeStatuses.joined(separator: ",") + "}")) {
+                try $0.string(0)
+            }
+            guard basis.openDisputesMatch(open, saving: dispute) else { throw RepositoryError.eligibilityChanged(orderID: basis.orderID) }
         }
     }
 }

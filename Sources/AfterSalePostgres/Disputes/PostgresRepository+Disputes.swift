@@ -51,10 +51,12 @@ extension PostgresRepository {
         }
     }
 
-    public func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent]) async throws {
+    public func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent], basis: EligibilityBasis?) async throws {
         try StorageContract.check(dispute, expectedVersion: expectedVersion)
         let document = DisputeDocument.encode(dispute)
         let appended = try await write("saveDispute") { connection -> Bool in
+            // The order's lock first, as a case change's basis check takes it: one of the two waits.
+            if let basis { try CaseRows.check(basis, on: connection, saving: dispute.id) }
             let values: [PostgresValue] = [
                 .text(dispute.id), .int64(CaseKey.id(of: dispute.caseNumber)), .text(dispute.orderID), .text(dispute.buyerID),
                 .text(dispute.shopID), .text(dispute.status.rawValue), .time(dispute.openedAt), PostgresValue(dispute.nextAt?.millisecondsSinceEpoch),

@@ -89,8 +89,9 @@ extension SQLiteRepository {
         for row in encoded { sequences.advance(day: row.id / 1_000_000, past: Int(row.id % 1_000_000)) }
     }
 
-    /// Fails unless the order and its cases are exactly as the eligibility decision read them.
-    static func check(_ basis: EligibilityBasis, on connection: SQLiteConnection) throws {
+    /// Fails unless the order, its cases and its open disputes (other than `dispute`, being saved)
+    /// are exactly as the decision read them.
+    static func check(_ basis: EligibilityBasis, on connection: SQLiteConnection, saving dispute: String? = nil) throws {
         let orderVersion = try connection.queryOne("SELECT version FROM orders WHERE order_id = ?1",
                                                    bind: { $0.bind(1, basis.orderID) }) { $0.int64(0) }
         let stored = try connection.query("SELECT id, version FROM cases WHERE order_id = ?1",
@@ -98,6 +99,12 @@ extension SQLiteRepository {
         let expected = Dictionary(uniqueKeysWithValues: basis.caseVersions.map { (CaseKey.id(of: $0.key), $0.value) })
         guard orderVersion == basis.orderVersion, Dictionary(uniqueKeysWithValues: stored) == expected else {
             throw RepositoryError.eligibilityChanged(orderID: basis.orderID)
+        }
+        if basis.openDisputeIDs != nil {
+            let statuses = EligibilityBasis.openDisputeStatuses.map { "'\($0)'" }.joined(separator: ", ")
+            let open = try connection.query("SELECT dispute_id FROM disputes WHERE order_id = ?1 AND status IN (\(statuses))",
+                                            bind: { $0.bind(1, basis.orderID) }) { $0.string(0) }
+            guard basis.openDisputesMatch(open, saving: dispute) else { throw RepositoryError.eligibilityChanged(orderID: basis.orderID) }
         }
     }
 

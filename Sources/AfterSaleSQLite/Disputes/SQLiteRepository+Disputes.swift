@@ -59,7 +59,7 @@ extension SQLiteRepository {
         }
     }
 
-    public func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent]) async throws {
+    public func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent], basis: EligibilityBasis?) async throws {
         try StorageContract.check(dispute, expectedVersion: expectedVersion)
         let document = DisputeDocument.encode(dispute)
         let last = try await write { connection -> Int64? in
@@ -68,6 +68,7 @@ extension SQLiteRepository {
             } ?? 0
             if expectedVersion == 0, stored != 0 { throw DomainError.duplicate(message: "dispute \(dispute.id) exists") }
             guard stored == expectedVersion else { throw DomainError.versionConflict(expected: expectedVersion, actual: stored) }
+            if let basis { try Self.check(basis, on: connection, saving: dispute.id) }
             try connection.run("""
                 INSERT OR REPLACE INTO disputes (dispute_id, case_id, order_id, buyer_id, shop_id, status, opened_at, next_at, version, document)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)

@@ -120,13 +120,17 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
                         catalog: catalog, policy: policy, by: principal, at: now, abuse: decision)
                     if decision.holds { held = decision }
                 }
+                let openDisputes = try await workflow.openDisputeIDs(ofOrder: application.orderID)
+                var basis = creation.basis
+                if workflow.disputes != nil { basis?.openDisputeIDs = Set(openDisputes) }
                 let (refund, events, timer) = try await workflow.creationEffects(of: transition, order: creation.order,
-                                                                                  existingCases: creation.existingCases)
+                                                                                  existingCases: creation.existingCases,
+                                                                                  openDisputeIDs: openDisputes)
                 transition.trace.refundID = refund?.id
                 transition.trace.traceID = caller.traceID
                 guard let created = try await DecideAgain.commit({
                     try await cases.createCase(CaseCreation(transition: transition, idempotency: idempotency,
-                                                            basis: creation.basis, refund: refund, events: events,
+                                                            basis: basis, refund: refund, events: events,
                                                             timer: timer))
                 }) else { return nil }
                 guard !created.replayed else { return try await createdResponse(created, for: principal) }

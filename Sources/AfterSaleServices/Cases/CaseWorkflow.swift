@@ -148,8 +148,9 @@ struct CaseWorkflow: Sendable {
                 throw DomainError.stateConflict(message: "case \(before.number) cannot be reopened: \(broken.joined(separator: "; "))")
             }
         }
+        let openDisputes = try await openDisputeIDs(ofOrder: before.orderID)
         let events = try outbox(for: transition, before: before, refund: refund, order: order, casesBefore: siblings,
-                                casesAfter: casesAfter, openDisputeIDs: try await openDisputeIDs(ofOrder: before.orderID))
+                                casesAfter: casesAfter, openDisputeIDs: openDisputes)
         let settings = try await timers.settings()
         let previousRule = TimerRule(waitingIn: before.status)
         let timer = CaseTimer.arm(after: transition, previousRule: previousRule,
@@ -169,7 +170,9 @@ struct CaseWorkflow: Sendable {
                                                                                                       buyerID: before.buyerID))
         }
         let effects = CaseChangeEffects(
-            basis: order.map { EligibilityBasis(order: $0, existingCases: siblings) }, newRefund: newRefund,
+            // The open disputes are part of the basis: the order's 维权中 in the events derives from them.
+            basis: order.map { EligibilityBasis(order: $0, existingCases: siblings, openDisputeIDs: disputes == nil ? nil : openDisputes) },
+            newRefund: newRefund,
             refundUpdate: refundUpdate, events: events,
             trackingKeys: Self.newTrackingKeys(before: before, after: after) + trackingKeys,
             response: response, timer: timer)
@@ -187,16 +190,17 @@ struct CaseWorkflow: Sendable {
         case replayed([UInt8])
     }
 
-    /// The events of a new case (what CreateAfterSale stores with it), its refund order and its timer.
+    /// The events of a new case (what CreateAfterSale stores with it), its refund order and its timer;
+    /// the order's state in the events derives from `openDisputeIDs` (put them in the creation's basis).
     func creationEffects(of transition: Transition, order: AfterSaleDomain.OrderSnapshot?,
-                         existingCases: [AfterSaleDomain.AfterSaleCase]) async throws
+                         existingCases: [AfterSaleDomain.AfterSaleCase], openDisputeIDs: [String]) async throws
         -> (refund: AfterSaleDomain.RefundOrder?, events: [OutboxEvent], timer: CaseTimer?) {
         let after = transition.afterSale
         let refund = transition.refundRequest.map {
             AfterSaleDomain.RefundOrder.requested($0, order: order, policy: policy.refunds, at: after.createdAt)
         }
         let events = try outbox(for: transition, before: nil, refund: refund, order: order, casesBefore: existingCases,
-                                casesAfter: existingCases + [after], openDisputeIDs: try await openDisputeIDs(ofOrder: after.orderID))
+                                casesAfter: existingCases + [after], openDisputeIDs: openDisputeIDs)
         guard case .set(let timer) = CaseTimer.arm(after: transition, previousRule: nil, book: try await timers.book()) else {
             return (refund, events, nil)
         }

@@ -12,7 +12,7 @@ public enum MethodAccess: Sendable, Hashable {
     case open
     /// The roles of a domain operation (``Operation/allowedRoles``), checked by the interceptor.
     case operation(Operation)
-    /// The roles of the case actions the method may take (``ActionKind/allowedRoles``), checked by
+    /// The roles of the case actions the method may take on some kind (``ActionKind/rolesOnAnyKind``), checked by
     /// the domain's decision so that a refused attempt leaves a trace record on the case.
     case actions([ActionKind])
 
@@ -21,7 +21,7 @@ public enum MethodAccess: Sendable, Hashable {
         switch self {
         case .open: nil
         case .operation(let operation): operation.allowedRoles
-        case .actions(let actions): actions.reduce(into: Set<AfterSaleDomain.ActorRole>()) { $0.formUnion($1.allowedRoles) }
+        case .actions(let actions): actions.reduce(into: Set<AfterSaleDomain.ActorRole>()) { $0.formUnion($1.rolesOnAnyKind) }
         }
     }
 
@@ -114,7 +114,7 @@ public enum MethodAccess: Sendable, Hashable {
         AfterSaleService.getReasonCatalog.info.path: "retired reasons (include_inactive) need agent or platform",
         AfterSaleService.createAfterSale.info.path: "buyers: their own orders; agents and the platform on a buyer's behalf",
         AfterSaleService.withdrawAfterSale.info.path: "the buyer's own case",
-        AfterSaleService.reviewAfterSale.info.path: "the merchant's own shop's case",
+        AfterSaleService.reviewAfterSale.info.path: "the merchant's own shop's case; agents (the cases of their tickets) and the platform: only REJECT of a refund-only case held by abuse control (§13.17)",
         AfterSaleService.submitReturnShipment.info.path: "the buyer's own case",
         AfterSaleService.confirmReturnReceived.info.path: "merchants: their shop's case; system: any (timers)",
         AfterSaleService.shipReplacement.info.path: "the merchant's own shop's case",

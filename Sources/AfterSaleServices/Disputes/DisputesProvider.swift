@@ -22,7 +22,7 @@ public struct DisputesProvider: DisputesHandler {
     public init(store: any AfterSaleRepository, desk: Desk, timers: TimerPolicySource, personalData: PersonalDataVault,
                 clock: any WallClock = SystemClock(), policy: PolicyConfig = .standard, disputes: DisputePolicy = .standard,
                 logger: Logger = .disabled) {
-        core = DisputeCore(store: store, desk: desk, clock: clock, policy: disputes, logger: logger)
+        core = DisputeCore(store: store, desk: desk, clock: clock, policy: disputes, logger: logger, personalData: personalData)
         agentScope = AgentCaseScope(desk: store)
         workflow = CaseWorkflow(cases: store, orders: store, idempotency: store, timers: timers, clock: clock, policy: policy,
                                 logger: logger, personalData: personalData)
@@ -140,10 +140,12 @@ public struct DisputesProvider: DisputesHandler {
 
     // MARK: - Rulings
 
-    /// Rules on dispute `id`. A first ruling for the buyer or mediated refunds through the case
-    /// (``Action/arbitrationRefund(amount:disputeID:ruling:)``) under the dispute's idempotency key,
-    /// then records the ruling by compare-and-set; for the merchant an open case closes. A ruling
-    /// that finds the dispute ruled the same way already answers with it (a retry or a race).
+    /// Rules on dispute `id`. A first ruling takes two steps: the case change (the refund for the
+    /// buyer or mediated, the closing of an open case for the merchant) is made under the
+    /// dispute's idempotency key with the ruling stored as its response, then the ruling is
+    /// recorded on the dispute by compare-and-set. A ruling that finds the dispute ruled the same way
+    /// already answers with it (a retry or a race); one interrupted between the steps is recorded
+    /// from the stored ruling, here on a retry or by the dispute worker (``DisputeCore/recordInterruptedRuling(_:)``).
     func rule(_ id: String, outcome: DisputeOutcome, amount wireAmount: AfterSaleProto.Money?, reason: String,
               by caller: Caller) async throws -> Dispute {
         let principal = caller.principal
@@ -156,17 +158,19 @@ public struct DisputesProvider: DisputesHandler {
             } ?? (outcome == .forBuyer ? (current.status == .appealed ? current.ruling?.amount : Self.defaultRefund(of: afterSale)) : nil)
             let now = core.clock.now()
             // Refused steps (status, role, amount) are refused before any money moves.
-            _ = try current.rule(outcome, amount: amount, reason: reason, refundID: nil, by: principal, at: now, policy: core.policy)
-            var refundID: String?
-            if current.status == .underReview {
-                refundID = try await applyToCase(current, afterSale: afterSale, outcome: outcome, amount: amount, reason: reason, by: caller)
+            var ruled = try current.rule(outcome, amount: amount, reason: reason, refundID: nil, by: principal, at: now, policy: core.policy)
+            if current.status == .underReview, let intended = ruled.ruling {
+                let recorded = try await applyToCase(current, afterSale: afterSale, ruling: intended, by: caller)
+                guard recorded.outcome == intended.outcome, recorded.amount == intended.amount else {
+                    throw DomainError.stateConflict(message: "dispute \(id) was ruled differently meanwhile; reload it")
+                }
+                ruled = try core.recording(recorded, on: current, at: now)
             }
-            let ruled = try current.rule(outcome, amount: amount, reason: reason, refundID: refundID, by: principal, at: now, policy: core.policy)
             do {
-                try await core.commit(ruled, before: current, by: principal)
+                try await core.commit(ruled, before: current, by: ruled.effectiveRuling?.ruledBy ?? principal)
                 return ruled
             } catch DomainError.versionConflict {
-                continue   // a racing ruling or a deadline moved it: look again (the money moved once, under the key)
+                continue   // a racing ruling, the worker or a deadline moved it: look again (the money moved once, under the key)
             }
         }
         throw DomainError.stateConflict(message: "dispute \(id) kept changing while it was ruled; retry")
@@ -186,45 +190,52 @@ public struct DisputesProvider: DisputesHandler {
     }
 
     /// The case side of a first ruling: the refund (for the buyer, mediated) or the closing of an
-    /// open case (for the merchant), exactly once under the key `dispute-ruling:<id>`.
-    /// - Returns: the refund order's id, when money moves.
-    func applyToCase(_ dispute: Dispute, afterSale: AfterSaleDomain.AfterSaleCase, outcome: DisputeOutcome, amount: AfterSaleDomain.Money?,
-                     reason: String, by caller: Caller) async throws -> String? {
-        // The same ruling again replays the first; a different one under the same key is refused.
-        let fingerprint = "dispute-ruling|\(dispute.id)|\(outcome.rawValue)|\(amount.map { "\($0.minorUnits) \($0.currency.code)" } ?? "-")"
-        let call = IdempotentCall(record: IdempotencyRecord(key: "dispute-ruling:\(dispute.id)", principal: Self.arbitration,
-                                                            fingerprint: fingerprint),
-                                  operation: Disputes.ruleDispute.info.path)
+    /// open case (for the merchant), exactly once under the dispute's key (``DisputeCore/rulingCall(_:)``),
+    /// which stores `ruling` with the refund order's id as its response.
+    /// - Returns: the ruling the key holds: `ruling` with its refund's id when this call made the
+    ///   change, the first one's when another call made it already (the caller compares them), or
+    ///   `ruling` itself when the case needs no change.
+    func applyToCase(_ dispute: Dispute, afterSale: AfterSaleDomain.AfterSaleCase, ruling: AfterSaleDomain.DisputeRuling,
+                     by caller: Caller) async throws -> AfterSaleDomain.DisputeRuling {
+        let call = DisputeCore.rulingCall(dispute.id)
         let action: Action
-        switch outcome {
+        switch ruling.outcome {
         case .forMerchant:
             // An open case closes; one already refunding (or finished) stays as it is.
-            guard Transitions.target(of: .close, kind: afterSale.kind, from: afterSale.status) != nil else { return nil }
-            action = .close(reason: "dispute \(dispute.id) ruled for the merchant: \(reason)")
+            guard Transitions.target(of: .close, kind: afterSale.kind, from: afterSale.status) != nil else {
+                if let stored = try await storedRuling(call, afterSale: afterSale) { return stored }
+                return ruling
+            }
+            action = .close(reason: "dispute \(dispute.id) ruled for the merchant: \(ruling.reason)")
         case .forBuyer, .mediated:
-            guard let amount else { throw DomainError.invalidArgument(field: "amount", message: "is required") }
+            guard let amount = ruling.amount else { throw DomainError.invalidArgument(field: "amount", message: "is required") }
             // The refund first, then the key: a racing ruling's refund and key are written together, so
             // a refund seen here without the key is another one's.
             if let existing = try await store.refund(of: afterSale.number), try await store.storedResponse(for: call) == nil {
                 throw DomainError.stateConflict(message: "case \(afterSale.number) has a refund order already (\(existing.id)): "
                                                 + "a ruling cannot refund it a second time; rule for the merchant or record the refund outside")
             }
-            action = .arbitrationRefund(amount: amount, disputeID: dispute.id, ruling: reason)
+            action = .arbitrationRefund(amount: amount, disputeID: dispute.id, ruling: ruling.reason)
         }
-        let refund: AfterSaleProto.RefundOrder
+        let stored: AfterSaleProto.DisputeRuling
         do {
-            refund = try await workflow.act(on: afterSale.number, by: caller, call: call, expectedVersion: nil, respond: { committed in
-                committed.refund.map(ProtoMapping.refundOrder) ?? AfterSaleProto.RefundOrder()
+            stored = try await workflow.act(on: afterSale.number, by: caller, call: call, expectedVersion: nil, respond: { committed in
+                var paid = ruling
+                paid.refundID = committed.refund?.id
+                return ProtoMapping.ruling(paid)
             }) { _ in action }
         } catch RepositoryError.idempotencyKeyReused {
             throw DomainError.stateConflict(message: "dispute \(dispute.id) was ruled differently meanwhile; reload it")
         }
-        return refund.refundId.isEmpty ? nil : refund.refundId
+        return try ProtoMapping.ruling(stored, currency: afterSale.currency)
     }
 
-    /// Whom the idempotency key of a ruling's case change belongs to: the dispute, not the agent,
-    /// so a ruling retried by another agent or the platform replays it.
-    static let arbitration = Principal.system("arbitration")
+    /// The ruling stored under the dispute's key, nil when the key is unused.
+    func storedRuling(_ call: IdempotentCall, afterSale: AfterSaleDomain.AfterSaleCase) async throws -> AfterSaleDomain.DisputeRuling? {
+        guard let bytes = try await store.storedResponse(for: call) else { return nil }
+        let opened = try await workflow.personalData.openedResponse(bytes, buyerID: afterSale.buyerID)
+        return try ProtoMapping.ruling(try AfterSaleProto.DisputeRuling(serializedBytes: opened), currency: afterSale.currency)
+    }
 
     // MARK: - Helpers
 

@@ -92,7 +92,7 @@ public enum ProtocolTables {
                 if action == .recordTracking, kind.returnsGoods, from.contains(.returnShipped) {
                     to += "; a delivered return moves to \(wire(.awaitingReceipt)) (`--tracking-advance-returns`)"
                 }
-                rows.append("| \(action.rawValue) | \(entryPoint(action)) | \(roles(action.allowedRoles)) | "
+                rows.append("| \(action.rawValue) | \(entryPoint(action)) | \(roles(action.allowedRoles(on: kind))) | "
                             + from.map(wire).joined(separator: ", ") + " | \(to) |")
             }
         }

@@ -63,6 +63,15 @@ extension ProtoMapping {
         return p
     }
 
+    /// A ruling as stored with its case change (``DisputeCore/rulingCall(_:)``), back in the domain.
+    static func ruling(_ p: AfterSaleProto.DisputeRuling, currency: CurrencyCode) throws(DomainError) -> AfterSaleDomain.DisputeRuling {
+        let outcome = try outcome(p.outcome, field: "outcome")
+        guard let ruledBy = role(p.ruledByRole) else { throw .invalidArgument(field: "ruled_by_role", message: "names no role") }
+        let amount = try p.amount.map { money throws(DomainError) in try self.money(money, field: "amount", defaultCurrency: currency) }
+        return AfterSaleDomain.DisputeRuling(outcome: outcome, amount: amount, reason: p.reason, ruledBy: Principal(role: ruledBy, id: p.ruledById),
+                                             at: Timestamp(millisecondsSinceEpoch: p.atUnixMs), refundID: p.refundId.isEmpty ? nil : p.refundId)
+    }
+
     static func disputeEntry(_ e: AfterSaleDomain.DisputeEntry) -> AfterSaleProto.DisputeEntry {
         var p = AfterSaleProto.DisputeEntry()
         p.atUnixMs = e.at.millisecondsSinceEpoch

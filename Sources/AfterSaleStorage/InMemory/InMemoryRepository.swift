@@ -630,12 +630,13 @@ public final class InMemoryRepository: AfterSaleRepository {
         }
     }
 
-    public func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent]) async throws {
+    public func saveDispute(_ dispute: Dispute, expectedVersion: Int64, events: [OutboxEvent], basis: EligibilityBasis?) async throws {
         try StorageContract.check(dispute, expectedVersion: expectedVersion)
         let last = try state.withLock { state throws -> Int64? in
             let stored = state.disputes[dispute.id]?.version ?? 0
             if expectedVersion == 0, stored != 0 { throw DomainError.duplicate(message: "dispute \(dispute.id) exists") }
             guard stored == expectedVersion else { throw DomainError.versionConflict(expected: expectedVersion, actual: stored) }
+            if let basis { try Self.check(basis, in: state, saving: dispute.id) }
             state.disputes[dispute.id] = dispute
             return Self.append(events, in: &state)
         }
@@ -823,10 +824,13 @@ public final class InMemoryRepository: AfterSaleRepository {
                       updatedAt: afterSale.updatedAt, finishedAt: afterSale.finishedAt)
     }
 
-    /// Fails unless the order and its cases are exactly as the eligibility decision read them.
-    private static func check(_ basis: EligibilityBasis, in state: State) throws(RepositoryError) {
+    /// Fails unless the order, its cases and its open disputes (other than `dispute`, being saved)
+    /// are exactly as the decision read them.
+    private static func check(_ basis: EligibilityBasis, in state: State, saving dispute: String? = nil) throws(RepositoryError) {
         let stored = Dictionary(uniqueKeysWithValues: cases(ofOrder: basis.orderID, in: state).map { ($0.number, $0.version) })
-        guard state.orders[basis.orderID]?.version == basis.orderVersion, stored == basis.caseVersions else {
+        let open = state.disputes.values.filter { $0.orderID == basis.orderID && $0.status.isOpen }.map(\.id)
+        guard state.orders[basis.orderID]?.version == basis.orderVersion, stored == basis.caseVersions,
+              basis.openDisputesMatch(open, saving: dispute) else {
             throw .eligibilityChanged(orderID: basis.orderID)
         }
     }

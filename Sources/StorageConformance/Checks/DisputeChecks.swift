@@ -144,7 +144,57 @@ struct DisputeChecks: Sendable {
         #expect(events.count == count)
     }
 
+    /// A dispute saved with a basis, and a case change whose basis names the order's open
+    /// disputes, each pass only while the other did not move: the order's 维权中 is derived
+    /// consistently on both sides.
+    func orderBasis() async throws {
+        let order = StorageFixture.order()
+        try await repository.saveOrder(order)
+        let created = try await StorageFixture.apply(repository, .returnAndRefund, [("l-2", 1)])
+        var d = try Self.dispute(1)
+        d.caseNumber = created.number
+        d.id = Dispute.id(of: created.number)
+        let cases = try await repository.cases(ofOrder: "o-1")
+        // Opening: the order, its cases and no other open dispute, as read.
+        try await repository.saveDispute(d, expectedVersion: 0, events: [Self.event(d)],
+                                         basis: EligibilityBasis(order: order, existingCases: cases, openDisputeIDs: []))
+        // A new case decided before the dispute opened (no open dispute read) is refused; after, it passes.
+        let number = try await repository.nextCaseNumber(at: StorageFixture.now)
+        let second = try AfterSaleCase.open(StorageFixture.application(.returnAndRefund, [("l-3", 1)]), number: number, order: order,
+                                            existingCases: cases, catalog: .standard, by: StorageFixture.buyer, at: StorageFixture.now)
+        await #expect(throws: RepositoryError.eligibilityChanged(orderID: "o-1")) {
+            try await repository.createCase(CaseCreation(
+                transition: second, idempotency: IdempotencyRecord(key: "basis-1", principal: StorageFixture.buyer, fingerprint: "b"),
+                basis: EligibilityBasis(order: order, existingCases: cases, openDisputeIDs: [])))
+        }
+        _ = try await repository.createCase(CaseCreation(
+            transition: second, idempotency: IdempotencyRecord(key: "basis-2", principal: StorageFixture.buyer, fingerprint: "b"),
+            basis: EligibilityBasis(order: order, existingCases: cases, openDisputeIDs: [d.id])))
+        // A dispute change derived from the cases before the new one is refused, and so is one that
+        // read another open dispute that is not there; the fresh basis passes, and leaves the dispute itself out.
+        var ruled = d.bumped()
+        ruled.status = .final
+        await #expect(throws: RepositoryError.eligibilityChanged(orderID: "o-1")) {
+            try await repository.saveDispute(ruled, expectedVersion: 1, events: [Self.event(ruled, .disputeRuled)],
+                                             basis: EligibilityBasis(order: order, existingCases: cases, openDisputeIDs: []))
+        }
+        let fresh = try await repository.cases(ofOrder: "o-1")
+        await #expect(throws: RepositoryError.eligibilityChanged(orderID: "o-1")) {
+            try await repository.saveDispute(ruled, expectedVersion: 1, events: [Self.event(ruled, .disputeRuled)],
+                                             basis: EligibilityBasis(order: order, existingCases: fresh, openDisputeIDs: ["DP-other"]))
+        }
+        #expect(try await repository.dispute(d.id)?.version == 1)
+        try await repository.saveDispute(ruled, expectedVersion: 1, events: [Self.event(ruled, .disputeRuled)],
+                                         basis: EligibilityBasis(order: order, existingCases: fresh, openDisputeIDs: [d.id]))
+        #expect(try await repository.dispute(d.id)?.status == .final)
+        let events = try await repository.events(after: 0, types: [.disputeOpened, .disputeRuled], limit: 10, scanLimit: 100).events
+        #expect(events.map(\.type) == [.disputeOpened, .disputeRuled], "the events of refused writes are not appended")
+    }
+
     static let checks: [ConformanceCheck] = [
+        ConformanceCheck("a dispute change and a case change on one order each check the other's state in their write (维权中 derived consistently)") {
+            try await DisputeChecks(repository: $0).orderBasis()
+        },
         ConformanceCheck("a dispute loads back as stored, with its events; a second one per case and a stale version are refused") {
             try await DisputeChecks(repository: $0).roundTrip()
         },

@@ -32,7 +32,7 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
     /// A timer or the platform closes the case without completion.
     case close
 
-    /// The roles allowed to take this action.
+    /// The roles allowed to take this action on a case of any kind (see ``allowedRoles(on:)``).
     public var allowedRoles: Set<ActorRole> {
         switch self {
         case .autoApprove, .recordTracking, .refundSucceeded, .refundFailed: [.system]
@@ -43,6 +43,20 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, CustomStringCo
         case .forceRefund, .arbitrationRefund: [.agent, .platform]
         case .close: [.system, .agent, .platform]
         }
+    }
+
+    /// The roles allowed to take this action on a case of `kind`: ``allowedRoles``, and for the
+    /// rejection of a refund-only case agents and the platform too. A refund-only case waits for
+    /// review only when abuse control holds it for a person (§13.17): whoever reviews it, the
+    /// agent working its manual-review ticket, the platform or the shop's merchant, may refuse it,
+    /// as they may approve it with a forced refund.
+    public func allowedRoles(on kind: AfterSaleKind) -> Set<ActorRole> {
+        self == .reject && kind == .refundOnly ? allowedRoles.union([.agent, .platform]) : allowedRoles
+    }
+
+    /// The roles allowed to take this action on a case of some kind.
+    public var rolesOnAnyKind: Set<ActorRole> {
+        AfterSaleKind.allCases.reduce(into: Set<ActorRole>()) { $0.formUnion(allowedRoles(on: $1)) }
     }
 
     /// The step timeline entries and trace records name this action by.

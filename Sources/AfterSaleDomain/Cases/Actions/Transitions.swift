@@ -12,7 +12,8 @@ public enum Transitions {
         case .autoApprove, .approve:
             return goodsBack && status == .pendingReview ? .awaitingReturn : nil
         case .reject:
-            return goodsBack && status == .pendingReview ? .rejected : nil
+            // A refund-only case is in review only when abuse control holds it: its reviewer may refuse it.
+            return status == .pendingReview ? .rejected : nil
         case .withdraw:
             // Any open case the buyer still controls: once money is moving it is too late.
             return status != .pendingRefund && kind.allows(status) ? .withdrawn : nil
@@ -83,8 +84,9 @@ extension AfterSaleKind {
     public var reachableStatuses: Set<CaseStatus> {
         switch self {
         case .refundOnly:
-            // Pending review only when abuse control holds it for a person (who forces the refund or closes it).
-            [.pendingReview, .pendingRefund, .completed, .withdrawn, .closed]
+            // Pending review only when abuse control holds it for a person, who forces the refund or
+            // rejects it (the rejection may be escalated like any other).
+            [.pendingReview, .rejected, .pendingRefund, .completed, .withdrawn, .closed]
         case .returnAndRefund:
             [.pendingReview, .rejected, .awaitingReturn, .returnShipped, .awaitingReceipt, .pendingRefund,
              .completed, .withdrawn, .closed]

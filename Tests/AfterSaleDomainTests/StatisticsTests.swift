@@ -125,6 +125,11 @@ struct StatisticsTests {
         try twice.add(encoded: body)
         #expect(twice.applied == 24 && twice.rejected == -8)
         #expect(try StatisticsSummary(encoded: StatisticsSummary().encoded()).isEmpty)
+        var accumulator = StatisticsAccumulator()
+        try accumulator.add(encoded: body)
+        try accumulator.add(encoded: body)
+        #expect(accumulator.summary == twice, "merging many blocks for an answer gives the summaries' sum")
+        #expect(StatisticsHistogram.allCases.enumerated().allSatisfy { $0.offset == $0.element.index })
         // Every truncation, and bad versions, names or buckets, are refused without changing anything.
         for length in 0..<body.count {
             var target = decoded

@@ -44,6 +44,12 @@ public struct StatisticsSummary: Sendable, Hashable {
     /// An empty summary.
     public init() {}
 
+    /// A summary of these sums.
+    init(counters: [String: Int64], histograms: [StatisticsHistogram: [Int: Int64]]) {
+        self.counters = counters
+        self.histograms = histograms
+    }
+
     /// Adds one rollup row's value.
     public mutating func add(metric: String, value: Int64) {
         if metric.hasPrefix("h.") {
@@ -61,17 +67,18 @@ public struct StatisticsSummary: Sendable, Hashable {
         counters[metric, default: 0] &+= value
     }
 
-    /// Replaces the buckets of `histogram`.
-    mutating func setHistogram(_ histogram: StatisticsHistogram, _ buckets: [Int: Int64]) {
-        histograms[histogram] = buckets
+    /// Adds each (bucket, samples) of `buckets` to `histogram`, in place: the histogram's
+    /// dictionary is taken out while it changes, so it is never copied.
+    mutating func addBuckets(_ histogram: StatisticsHistogram, _ buckets: some Sequence<(Int, Int64)>) {
+        var counts = histograms.removeValue(forKey: histogram) ?? [:]
+        for (bucket, samples) in buckets { counts[bucket, default: 0] &+= samples }
+        histograms[histogram] = counts
     }
 
     /// Adds everything of `other`.
     public mutating func merge(_ other: StatisticsSummary) {
-        for (metric, value) in other.counters { counters[metric, default: 0] += value }
-        for (histogram, buckets) in other.histograms {
-            for (bucket, value) in buckets { histograms[histogram, default: [:]][bucket, default: 0] += value }
-        }
+        for (metric, value) in other.counters { counters[metric, default: 0] &+= value }
+        for (histogram, buckets) in other.histograms { addBuckets(histogram, buckets.lazy.map { ($0.key, $0.value) }) }
     }
 
     /// A counter's value (0 when never counted).
@@ -153,11 +160,12 @@ public struct StatisticsReport: Sendable, Hashable {
     /// - Throws: ``RepositoryError/storageFailure(_:)`` when a block's body is corrupt.
     public init(blocks: [StatisticsBlock], grouping: StatisticsGrouping, fromDay: Int64, toDay: Int64,
                 agentBlocks: [StatisticsBlock]) throws(RepositoryError) {
-        var byGroup: [String: StatisticsSummary] = [:]
+        var accumulators: [String: StatisticsAccumulator] = [:]
         for block in blocks {
             let key = grouping == .day ? StatisticsDays.text(block.firstDay) : block.group
-            try byGroup[key, default: StatisticsSummary()].add(encoded: block.body)
+            try accumulators[key, default: StatisticsAccumulator()].add(encoded: block.body)
         }
+        var byGroup = accumulators.mapValues(\.summary)
         if grouping == .day, toDay >= fromDay {
             for day in fromDay...toDay where byGroup[StatisticsDays.text(day)] == nil { byGroup[StatisticsDays.text(day)] = StatisticsSummary() }
         }
@@ -165,9 +173,9 @@ public struct StatisticsReport: Sendable, Hashable {
         var total = StatisticsSummary()
         for group in groups { total.merge(group.summary) }
         self.total = total
-        var byAgent: [String: StatisticsSummary] = [:]
-        for block in agentBlocks { try byAgent[block.group, default: StatisticsSummary()].add(encoded: block.body) }
-        agents = byAgent.sorted { $0.key < $1.key }.map { (agent: $0.key, summary: $0.value) }
+        var byAgent: [String: StatisticsAccumulator] = [:]
+        for block in agentBlocks { try byAgent[block.group, default: StatisticsAccumulator()].add(encoded: block.body) }
+        agents = byAgent.mapValues(\.summary).sorted { $0.key < $1.key }.map { (agent: $0.key, summary: $0.value) }
     }
 
     public static func == (lhs: StatisticsReport, rhs: StatisticsReport) -> Bool {

@@ -55,29 +55,48 @@ extension StatisticsSummary {
     /// - Throws: ``RepositoryError/storageFailure(_:)`` when `body` is not an encoded summary;
     ///   nothing is added then.
     public mutating func add(encoded body: [UInt8]) throws(RepositoryError) {
+        // Read whole first, then added in place: a corrupt body changes nothing, and a good one
+        // costs no copy of the sums so far (merging thousands of blocks stays linear).
+        var counters: [(String, Int64)] = []
+        var buckets: [(StatisticsHistogram, Int, Int64)] = []
+        buckets.reserveCapacity(body.count / 2)
+        try Self.walk(body) { counters.append(($0, $1)) } histogram: { buckets.append(($0, $1, $2)) }
+        for (name, value) in counters { addCounter(name, value) }
+        var start = 0
+        while start < buckets.count {
+            // One histogram's buckets are consecutive: add them to its dictionary taken out of
+            // `histograms` (so it is not shared, and not copied).
+            let histogram = buckets[start].0
+            var end = start
+            while end < buckets.count, buckets[end].0 == histogram { end += 1 }
+            addBuckets(histogram, buckets[start..<end].lazy.map { ($0.1, $0.2) })
+            start = end
+        }
+    }
+
+    /// Reads `body` front to back, calling `counter` for each counter and `histogram` for each
+    /// bucket; throws at the first thing out of place.
+    static func walk(_ body: [UInt8], counter: (String, Int64) -> Void,
+                     histogram: (StatisticsHistogram, Int, Int64) -> Void) throws(RepositoryError) {
         var reader = Reader(bytes: body)
-        var next = self
         guard reader.byte() == Self.encodingVersion else { throw Self.corrupt("unknown version") }
         let counterCount = try reader.count()
         for _ in 0..<counterCount {
             let name = try reader.text()
-            next.addCounter(name, try reader.signed())
+            counter(name, try reader.signed())
         }
         let histogramCount = try reader.count()
         for _ in 0..<histogramCount {
             let name = try reader.text()
-            guard let histogram = StatisticsHistogram(rawValue: name) else { throw Self.corrupt("unknown histogram \(name)") }
+            guard let kind = StatisticsHistogram(rawValue: name) else { throw Self.corrupt("unknown histogram \(name)") }
             let bucketCount = try reader.count()
-            var buckets = next.histograms[histogram] ?? [:]
             for _ in 0..<bucketCount {
                 let bucket = try reader.count()
                 guard bucket <= DurationHistogram.maximumBucket else { throw Self.corrupt("bucket \(bucket) out of range") }
-                buckets[bucket, default: 0] &+= try reader.signed()
+                histogram(kind, bucket, try reader.signed())
             }
-            next.setHistogram(histogram, buckets)
         }
         guard reader.atEnd else { throw Self.corrupt("trailing bytes") }
-        self = next
     }
 
     static func corrupt(_ why: String) -> RepositoryError {
@@ -147,6 +166,51 @@ extension StatisticsSummary {
             guard length <= bytes.count - offset else { throw StatisticsSummary.corrupt("a truncated name") }
             defer { offset += length }
             return String(decoding: bytes[offset..<offset + length], as: UTF8.self)
+        }
+    }
+}
+
+/// Sums of many stored blocks being merged into one group's summary (GetStatistics' hot path):
+/// the histograms as dense arrays of buckets, so adding a block costs no hashing per bucket.
+struct StatisticsAccumulator {
+    var counters: [String: Int64] = [:]
+    /// Per histogram (``StatisticsHistogram/allCases`` order): empty until used, then every bucket.
+    var buckets: [[Int64]] = Array(repeating: [], count: StatisticsHistogram.allCases.count)
+
+    /// Adds the sums `body` encodes. A corrupt body throws (the answer fails; it may have added
+    /// part of that body, so the accumulator is not used after a throw).
+    mutating func add(encoded body: [UInt8]) throws(RepositoryError) {
+        try StatisticsSummary.walk(body) { name, value in
+            counters[name, default: 0] &+= value
+        } histogram: { histogram, bucket, samples in
+            let index = histogram.index
+            if buckets[index].isEmpty { buckets[index] = Array(repeating: 0, count: DurationHistogram.maximumBucket + 1) }
+            buckets[index][bucket] &+= samples
+        }
+    }
+
+    /// The merged sums as a summary (zero buckets left out).
+    var summary: StatisticsSummary {
+        var histograms: [StatisticsHistogram: [Int: Int64]] = [:]
+        for (index, histogram) in StatisticsHistogram.allCases.enumerated() where !buckets[index].isEmpty {
+            var counts: [Int: Int64] = [:]
+            for (bucket, samples) in buckets[index].enumerated() where samples != 0 { counts[bucket] = samples }
+            histograms[histogram] = counts
+        }
+        return StatisticsSummary(counters: counters, histograms: histograms)
+    }
+}
+
+extension StatisticsHistogram {
+    /// The position in ``allCases``.
+    var index: Int {
+        switch self {
+        case .processingCalendar: 0
+        case .processingBusiness: 1
+        case .firstReplyCalendar: 2
+        case .firstReplyBusiness: 3
+        case .resolutionCalendar: 4
+        case .resolutionBusiness: 5
         }
     }
 }

@@ -247,6 +247,35 @@ struct DisputeServiceTests {
         #expect(await f.disputeWorker.repair() == 0)
     }
 
+    @Test("a held case whose manual-review ticket was never opened gets it from the repair pass, once; a decided one does not")
+    func missingManualReviewTicket() async throws {
+        let f = Self.fixture()
+        try await f.store.saveOrder(StorageFixture.order(status: .paid))
+        var service = f.afterSale
+        service.abuse = AbuseLimits(maximumRefundOnlyCases: 1, maximumRefundOnlyMinorUnits: 0, maximumDisputeLossPercent: 100)
+        service.desk = nil   // the opening after the save is lost
+        _ = try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-1"))
+        let held = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-2")).afterSale)
+        let decided = try #require(try await service.createAfterSale(ServiceFixture.refundOnly(), context: ServiceFixture.creating(key: "k-3")).afterSale)
+        #expect(held.status == .pendingReview && decided.status == .pendingReview)
+        let heldTicket = "TKAB" + held.caseNumber.filter(\.isNumber)
+        let decidedTicket = "TKAB" + decided.caseNumber.filter(\.isNumber)
+        #expect(try await f.store.ticket(heldTicket) == nil)
+        // The platform refuses one before any ticket exists: it is no longer waiting for a person.
+        var review = ReviewAfterSaleRequest()
+        review.caseNumber = decided.caseNumber
+        review.decision = .reject
+        review.rejectionReason = "the courier's photo shows it delivered"
+        _ = try await service.reviewAfterSale(review, context: Self.ctx(AfterSaleService.reviewAfterSale.info, .platform("p-1")))
+        #expect(await f.disputeWorker.repair() == 1)
+        let ticket = try #require(try await f.store.ticket(heldTicket))
+        #expect(ticket.caseNumber?.rawValue == held.caseNumber)
+        #expect(ticket.priority == .high)
+        #expect(ticket.subject.contains("refund_only_count"))
+        #expect(try await f.store.ticket(decidedTicket) == nil)
+        #expect(await f.disputeWorker.repair() == 0, "its id is fixed: opened once")
+    }
+
     @Test("a buyer escalates only within the window, once per case; another buyer's case is not found")
     func openingRules() async throws {
         let f = Self.fixture()

@@ -133,7 +133,7 @@ extension AfterSaleCase {
         var refund: RefundRequest?
         if kind == .refundOnly, let abuse, abuse.holds {
             // Beyond the buyer's limits: a person reviews it (a ticket), and may force the refund or close it.
-            afterSale.timeline[0].note = "held for manual review: \(abuse.rule)"
+            afterSale.timeline[0].note = AbuseDecision.heldNotePrefix + abuse.rule
             details += " held=\(abuse.rule) \(abuse.details)"
         } else if kind == .refundOnly {
             if let abuse { details += " abuse_check=\(abuse.rule) \(abuse.details)" }

@@ -73,6 +73,9 @@ public struct AbuseDecision: Sendable, Hashable {
     /// The figures the rule compared, for the trace record.
     public var details: String
 
+    /// What the first timeline entry of a held case says, before the rule's name.
+    public static let heldNotePrefix = "held for manual review: "
+
     /// Creates a decision.
     public init(rule: String, holds: Bool, details: String) {
         self.rule = rule

@@ -166,17 +166,11 @@ public struct AfterSaleServiceProvider: AfterSaleServiceHandler {
     }
 
     /// Opens the ticket that asks a person to review a held refund-only case (once: its id derives
-    /// from the case); a failure is logged, the case waits in the lists anyway.
+    /// from the case); a failure is logged, and the dispute worker's repair pass opens it later.
     func openManualReview(_ afterSale: AfterSaleDomain.AfterSaleCase, decision: AbuseDecision) async {
         guard let desk else { return }
         do {
-            let ticket = try AfterSaleDomain.Ticket.open(AfterSaleDomain.Ticket.Opening(
-                id: "TKAB" + afterSale.number.rawValue.filter(\.isNumber), origin: .platformReview,
-                subject: "Refund-only case \(afterSale.number) held for manual review (\(decision.rule))", text: decision.details,
-                caseNumber: afterSale.number, orderID: afterSale.orderID, requester: AfterSaleDomain.Ticket.desk, buyerID: afterSale.buyerID,
-                shopID: afterSale.shop.id, priority: .high, requirement: SkillRequirement.derived(from: afterSale), at: clock.now()))
-            try await desk.core.open(ticket)
-            await desk.loop.request()
+            _ = try await ManualReview.open(afterSale, rule: decision.rule, details: decision.details, desk: desk, at: clock.now())
         } catch {
             logger.log(.warning, "could not open a manual-review ticket", ["case": afterSale.number.rawValue, "error": String(describing: error)])
         }

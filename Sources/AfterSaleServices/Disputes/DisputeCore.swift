@@ -148,11 +148,13 @@ struct DisputeCore: Sendable {
     /// The statuses a dispute is reviewed in (with a review ticket once it was reviewed).
     static let reviewStatuses: Set<DisputeStatus> = [.underReview, .awaitingEvidence, .appealed]
 
-    /// Finishes what a step left undone after its dispute was saved, for up to `limit` disputes
-    /// being reviewed: records a first ruling whose case change was made (``recordInterruptedRuling(_:)``),
-    /// and opens a review ticket that was never opened (``openMissingReviewTicket(_:)``). Each is a
-    /// compare-and-set or idempotent, so several replicas may repair at once.
-    /// - Returns: the disputes repaired.
+    /// Finishes what a step left undone after its save, for up to `limit` disputes being reviewed:
+    /// records a first ruling whose case change was made (``recordInterruptedRuling(_:)``), and
+    /// opens a review ticket that was never opened (``openMissingReviewTicket(_:)``); and, for up
+    /// to `limit` refund-only cases pending review, opens the manual-review ticket of a case abuse
+    /// control held whose opening was lost (``ManualReview/repair(store:desk:now:logger:limit:)``).
+    /// Each is a compare-and-set or idempotent, so several replicas may repair at once.
+    /// - Returns: the disputes and cases repaired.
     @discardableResult
     func repair(limit: Int = 1_000) async throws -> Int {
         var repaired = 0
@@ -177,6 +179,8 @@ struct DisputeCore: Sendable {
             guard let next = page.next else { break }
             query.after = next
         }
+        // Held refund-only cases (abuse control) whose manual-review ticket was never opened.
+        repaired += try await ManualReview.repair(store: store, desk: desk, now: clock.now(), logger: logger, limit: limit)
         return repaired
     }
 

@@ -354,6 +354,10 @@ struct DisputeServiceTests {
         let forced = try await service.forceRefund(force, context: Self.ctx(AfterSaleService.forceRefund.info, Self.platform))
         #expect(forced.afterSale?.status == .pendingRefund)
         #expect(try await f.store.refund(of: number) != nil)
+        // Decided: the desk solves the manual-review ticket when it reads the approval from the feed.
+        #expect(try await f.store.ticket(ticket.id)?.status.isOpen == true)
+        await f.deskWorker.sweep()
+        #expect(try await f.store.ticket(ticket.id)?.status == .solved)
     }
 
     @Test("a held refund-only case is refused through ReviewAfterSale REJECT by the agent reviewing it, or the merchant; the buyer escalates the rejection and a ruling refunds it")
@@ -394,8 +398,16 @@ struct DisputeServiceTests {
         #expect(try await f.store.refund(of: number) == nil)
         #expect(try await f.store.afterSale(number)?.timeline.last?.actor == .agent("a-risk"))
         #expect(try await Self.events(f).contains { $0.eventType == .caseRejected && $0.caseNumber == held.caseNumber })
+        // The desk reads the rejection from the feed: the refused case's manual-review ticket is solved, the other's waits.
+        await f.deskWorker.sweep()
+        #expect(try await f.store.ticket("TKAB" + held.caseNumber.filter(\.isNumber))?.status == .solved)
+        #expect(try await f.store.ticket("TKAB" + other.caseNumber.filter(\.isNumber))?.status == .assigned)
         // The shop's merchant may refuse the other held case too.
         #expect(try await reject(other.caseNumber, as: Self.merchant).status == .rejected)
+        await f.deskWorker.sweep()
+        let settled = try #require(try await f.store.ticket("TKAB" + other.caseNumber.filter(\.isNumber)))
+        #expect(settled.status == .solved)
+        #expect(settled.entries.last?.text.contains("rejected") == true)
         // The buyer escalates the refusal like any rejection; a ruling for the buyer reopens it with a refund.
         let dispute = try await Self.open(f, held.caseNumber)
         #expect(dispute.grounds == .afterRejection)

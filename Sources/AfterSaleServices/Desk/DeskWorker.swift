@@ -122,6 +122,7 @@ struct DeskIntake: Sendable {
             for stored in batch.events {
                 switch stored.type {
                 case .refundNeedsAttention, .caseCreated, .timerReminder: try await openTicket(for: stored)
+                case .refundRequested: try await settleAfterForcedRefund(stored)
                 default: try await refreshDeadlines(for: stored)
                 }
             }
@@ -131,11 +132,11 @@ struct DeskIntake: Sendable {
         }
     }
 
-    /// The events the intake reads: those that open tickets, and the case changes that may move a
-    /// linked ticket's deadline.
+    /// The events the intake reads: those that open tickets, the case changes that may move a
+    /// linked ticket's deadline, and refund requests (a forced one decides a held case).
     static let watched: Set<AfterSaleDomain.EventType> = [.refundNeedsAttention, .caseCreated, .timerReminder, .caseApproved, .caseRejected,
                                           .caseWithdrawn, .returnShipped, .returnPickupRequested, .returnReceived,
-                                          .replacementShipped, .caseCompleted, .caseClosed, .trackingUpdated]
+                                          .replacementShipped, .caseCompleted, .caseClosed, .trackingUpdated, .refundRequested]
 
     /// A case moved: its open tickets take the deadline of the wait it is in now (none when no
     /// timer runs), so no ticket's resolution target ends after the marketplace would act.
@@ -156,6 +157,32 @@ struct DeskIntake: Sendable {
             } catch DomainError.versionConflict {
                 continue   // the ticket moved meanwhile; the next case event refreshes it again
             }
+        }
+        try await settleManualReview(of: number, open: open)
+    }
+
+    /// A refund was requested: when it was forced (it carries the ruling as its note), a held
+    /// case may have been approved by it, and its manual-review ticket is settled.
+    func settleAfterForcedRefund(_ stored: StoredEvent) async throws {
+        guard let event = try? AfterSaleProto.Event(serializedBytes: stored.payload), !event.note.isEmpty,
+              let number = try? CaseNumber(parsing: event.caseNumber) else { return }
+        let open = try await core.store.listTickets(TicketQuery(scope: .all, statuses: [.new, .assigned, .pending], caseNumber: number,
+                                                                pageSize: 50)).tickets
+        try await settleManualReview(of: number, open: open)
+    }
+
+    /// A refund-only case abuse control held was decided (approved by ForceRefund, refused,
+    /// withdrawn): its manual-review ticket (``ManualReview``), still open, is solved by the desk.
+    func settleManualReview(of number: CaseNumber, open: [AfterSaleDomain.Ticket]) async throws {
+        let id = ManualReview.ticketID(of: number)
+        guard open.contains(where: { $0.id == id }), let afterSale = try await core.store.afterSale(number),
+              !ManualReview.isHeld(afterSale) else { return }
+        do {
+            _ = try await core.act(on: id, by: AfterSaleDomain.Ticket.desk) { ticket, now in
+                try ticket.solve(by: AfterSaleDomain.Ticket.desk, at: now, note: "the held case was decided: it is \(afterSale.status.rawValue) now")
+            }
+        } catch DomainError.stateConflict {
+            return   // solved or closed meanwhile (by its agent, or another replica)
         }
     }
 

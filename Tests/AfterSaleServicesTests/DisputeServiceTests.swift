@@ -149,8 +149,10 @@ struct DisputeServiceTests {
         #expect(try await f.store.dispute(opened.disputeId)?.status == .final)
     }
 
-    @Test("a ruling interrupted between its case change and its record is recorded by the dispute worker as it was made; the refund is paid once")
-    func interruptedRuling() async throws {
+    /// A rejected case's dispute, under review once the merchant's response window passed: the
+    /// fixture, the case, the dispute as stored, and the case's state.
+    static func disputeUnderReview() async throws
+        -> (f: ServiceFixture, number: String, opened: AfterSaleProto.Dispute, current: AfterSaleDomain.Dispute, afterSale: AfterSaleDomain.AfterSaleCase) {
         let f = Self.fixture()
         let number = try await Self.rejectedCase(f)
         let opened = try await Self.open(f, number)
@@ -158,8 +160,14 @@ struct DisputeServiceTests {
         #expect(await f.disputeWorker.sweep() == 1)
         let current = try #require(try await f.store.dispute(opened.disputeId))
         #expect(current.status == .underReview)
+        let afterSale = try #require(try await f.store.afterSale(try CaseNumber(parsing: number)))
+        return (f, number, opened, current, afterSale)
+    }
+
+    @Test("a ruling interrupted between its case change and its record is recorded by the dispute worker as it was made; the refund is paid once")
+    func interruptedRuling() async throws {
+        let (f, number, opened, current, afterSale) = try await Self.disputeUnderReview()
         let caseNumber = try CaseNumber(parsing: number)
-        let afterSale = try #require(try await f.store.afterSale(caseNumber))
         // RuleDispute's first step alone, as when the process dies before the second: the case is
         // refunded under the dispute's key, the dispute is still under review.
         let intended = try #require(try current.rule(.mediated, amount: .cny(2_500), reason: "half: the box was opened", refundID: nil,
@@ -194,14 +202,8 @@ struct DisputeServiceTests {
 
     @Test("a ruling interrupted between its steps is recorded by a retry of RuleDispute too, even another's: as it was made, never a second refund")
     func interruptedRulingRetried() async throws {
-        let f = Self.fixture()
-        let number = try await Self.rejectedCase(f)
-        let opened = try await Self.open(f, number)
-        f.clock.advance(milliseconds: 2 * Self.day)
-        #expect(await f.disputeWorker.sweep() == 1)
-        let current = try #require(try await f.store.dispute(opened.disputeId))
+        let (f, number, opened, current, afterSale) = try await Self.disputeUnderReview()
         let caseNumber = try CaseNumber(parsing: number)
-        let afterSale = try #require(try await f.store.afterSale(caseNumber))
         let intended = try #require(try current.rule(.forBuyer, amount: .cny(3_000), reason: "new goods", refundID: nil, by: Self.platform,
                                                      at: f.clock.now()).ruling)
         let made = try await f.disputes.applyToCase(current, afterSale: afterSale, ruling: intended,
